@@ -1,0 +1,357 @@
+//! The server's data: users, API keys, assets, media types and the request log.
+//!
+//! Everything lives in memory behind one `std::sync::Mutex` that is never held across an
+//! `.await`; uploaded files live on disk under the storage directory.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Mutex, MutexGuard};
+
+use time::OffsetDateTime;
+
+use crate::Profile;
+use crate::faults::Faults;
+use crate::record::{RecordedBody, RecordedRequest};
+use crate::validate::iso;
+
+/// What the server task and the handle share.
+pub(crate) struct Shared {
+    pub profile: Profile,
+    pub storage_dir: PathBuf,
+    pub faults: Faults,
+    state: Mutex<State>,
+}
+
+impl Shared {
+    pub(crate) fn new(profile: Profile, storage_dir: PathBuf) -> Self {
+        Shared {
+            profile,
+            storage_dir,
+            faults: Faults::default(),
+            state: Mutex::new(State::new(profile)),
+        }
+    }
+
+    pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Where finished uploads of one owner are kept.
+    pub(crate) fn owner_dir(&self, owner_id: &str) -> PathBuf {
+        self.storage_dir.join(owner_id)
+    }
+
+    /// Where bodies are streamed to while they arrive.
+    pub(crate) fn incoming_dir(&self) -> PathBuf {
+        self.storage_dir.join(".incoming")
+    }
+}
+
+pub(crate) struct User {
+    pub id: String,
+    pub email: String,
+    pub name: String,
+    pub is_admin: bool,
+    pub quota: Option<u64>,
+    pub created_at: OffsetDateTime,
+}
+
+pub(crate) struct ApiKey {
+    pub id: String,
+    pub user_id: String,
+    pub name: String,
+    pub permissions: Vec<String>,
+    pub created_at: OffsetDateTime,
+}
+
+impl ApiKey {
+    pub(crate) fn allows(&self, permission: &str) -> bool {
+        self.permissions.iter().any(|p| p == "all" || p == permission)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum AssetKind {
+    Image,
+    Video,
+}
+
+impl AssetKind {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            AssetKind::Image => "IMAGE",
+            AssetKind::Video => "VIDEO",
+        }
+    }
+}
+
+pub(crate) struct Asset {
+    pub id: String,
+    pub owner_id: String,
+    pub checksum: [u8; 20],
+    pub original_file_name: String,
+    pub size: u64,
+    pub kind: AssetKind,
+    pub visibility: String,
+    pub is_favorite: bool,
+    pub file_created_at: OffsetDateTime,
+    pub file_modified_at: OffsetDateTime,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+    pub deleted_at: Option<OffsetDateTime>,
+    pub device_asset_id: Option<String>,
+    pub device_id: Option<String>,
+    /// As sent: a v2 string such as `"00:00:05.000"`.
+    pub duration_text: Option<String>,
+    /// As sent: v3 milliseconds.
+    pub duration_ms: Option<u64>,
+    pub live_photo_video_id: Option<String>,
+    pub stored_path: PathBuf,
+    pub sidecar_path: Option<PathBuf>,
+    /// Insertion order.
+    pub seq: u64,
+}
+
+/// An asset as tests see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AssetSnapshot {
+    pub id: String,
+    pub owner_id: String,
+    /// SHA-1 of the content, 40 lower-case hex digits.
+    pub checksum_hex: String,
+    pub original_file_name: String,
+    pub is_trashed: bool,
+    pub size: u64,
+    /// UTC, millisecond precision (`2024-05-01T08:00:00.000Z`), as the server stores it.
+    pub file_created_at: String,
+    pub file_modified_at: String,
+    /// Only v2 stores the device fields; `None` on v3 and for [`crate::FakeImmich::insert_asset`].
+    pub device_asset_id: Option<String>,
+    pub device_id: Option<String>,
+    pub stored_path: PathBuf,
+}
+
+impl Asset {
+    pub(crate) fn is_trashed(&self) -> bool {
+        self.deleted_at.is_some()
+    }
+
+    pub(crate) fn snapshot(&self) -> AssetSnapshot {
+        AssetSnapshot {
+            id: self.id.clone(),
+            owner_id: self.owner_id.clone(),
+            checksum_hex: hex::encode(self.checksum),
+            original_file_name: self.original_file_name.clone(),
+            is_trashed: self.is_trashed(),
+            size: self.size,
+            file_created_at: iso(self.file_created_at),
+            file_modified_at: iso(self.file_modified_at),
+            device_asset_id: self.device_asset_id.clone(),
+            device_id: self.device_id.clone(),
+            stored_path: self.stored_path.clone(),
+        }
+    }
+}
+
+/// The extensions the server accepts, as `GET /server/media-types` lists them.
+pub(crate) struct MediaTypes {
+    pub image: Vec<String>,
+    pub video: Vec<String>,
+    pub sidecar: Vec<String>,
+}
+
+const RAW_IMAGES: &[&str] = &[
+    ".3fr", ".ari", ".arw", ".cap", ".cin", ".cr2", ".cr3", ".crw", ".dcr", ".dng", ".erf", ".fff",
+    ".iiq", ".k25", ".kdc", ".mrw", ".nef", ".nrw", ".orf", ".ori", ".pef", ".psd", ".raf", ".raw",
+    ".rw2", ".rwl", ".sr2", ".srf", ".srw", ".x3f",
+];
+const OTHER_IMAGES: &[&str] = &[
+    ".avif", ".bmp", ".gif", ".jpeg", ".jpg", ".png", ".webp", ".heic", ".heif", ".hif", ".insp",
+    ".jp2", ".jpe", ".jxl", ".svg", ".tif", ".tiff",
+];
+const VIDEOS: &[&str] = &[
+    ".3gp", ".3gpp", ".avi", ".flv", ".insv", ".m2t", ".m2ts", ".m4v", ".mkv", ".mov", ".mp4",
+    ".mpe", ".mpeg", ".mpg", ".mts", ".vob", ".webm", ".wmv",
+];
+
+impl MediaTypes {
+    /// v3.1's lists; v2.7.5 lacked `.mpo`, `.mxf` and `.ts`.
+    pub(crate) fn defaults(profile: Profile) -> Self {
+        let mut image: Vec<String> = RAW_IMAGES.iter().chain(OTHER_IMAGES).map(|e| e.to_string()).collect();
+        let mut video: Vec<String> = VIDEOS.iter().map(|e| e.to_string()).collect();
+        if profile == Profile::V3 {
+            image.push(".mpo".into());
+            video.push(".mxf".into());
+            video.push(".ts".into());
+        }
+        MediaTypes {
+            image,
+            video,
+            sidecar: vec![".xmp".into()],
+        }
+    }
+
+    pub(crate) fn kind_of(&self, file_name: &str) -> Option<AssetKind> {
+        let ext = extension(file_name)?;
+        if self.image.contains(&ext) {
+            Some(AssetKind::Image)
+        } else if self.video.contains(&ext) {
+            Some(AssetKind::Video)
+        } else {
+            None
+        }
+    }
+
+    pub(crate) fn is_sidecar(&self, file_name: &str) -> bool {
+        extension(file_name).is_some_and(|ext| self.sidecar.contains(&ext))
+    }
+}
+
+/// Node's `path.extname`, lower-cased: from the last dot of the base name, unless the name
+/// starts with it.
+pub(crate) fn extension(file_name: &str) -> Option<String> {
+    let base = file_name.rsplit(['/', '\\']).next().unwrap_or(file_name);
+    match base.rfind('.') {
+        Some(0) | None => None,
+        Some(i) => Some(base[i..].to_ascii_lowercase()),
+    }
+}
+
+/// Normalises a configured extension to `.ext` in lower case.
+pub(crate) fn normalise_extension(ext: &str) -> String {
+    let ext = ext.trim().to_ascii_lowercase();
+    if ext.starts_with('.') { ext } else { format!(".{ext}") }
+}
+
+pub(crate) struct State {
+    pub users: HashMap<String, User>,
+    /// By secret.
+    pub keys: HashMap<String, ApiKey>,
+    pub assets: HashMap<String, Asset>,
+    by_checksum: HashMap<(String, [u8; 20]), String>,
+    pub media: MediaTypes,
+    requests: Vec<(u64, RecordedRequest)>,
+    pub created_uploads: usize,
+    seq: u64,
+}
+
+impl State {
+    fn new(profile: Profile) -> Self {
+        State {
+            users: HashMap::new(),
+            keys: HashMap::new(),
+            assets: HashMap::new(),
+            by_checksum: HashMap::new(),
+            media: MediaTypes::defaults(profile),
+            requests: Vec::new(),
+            created_uploads: 0,
+            seq: 0,
+        }
+    }
+
+    pub(crate) fn next_seq(&mut self) -> u64 {
+        self.seq += 1;
+        self.seq
+    }
+
+    /// Bytes the user's assets take, trashed ones included (they count until purged).
+    pub(crate) fn usage(&self, user_id: &str) -> u64 {
+        self.assets
+            .values()
+            .filter(|a| a.owner_id == user_id)
+            .map(|a| a.size)
+            .sum()
+    }
+
+    /// The owner's asset with this content, trashed included.
+    pub(crate) fn by_checksum(&self, owner_id: &str, checksum: &[u8; 20]) -> Option<&Asset> {
+        self.by_checksum
+            .get(&(owner_id.to_string(), *checksum))
+            .and_then(|id| self.assets.get(id))
+    }
+
+    pub(crate) fn insert(&mut self, asset: Asset) {
+        self.by_checksum
+            .insert((asset.owner_id.clone(), asset.checksum), asset.id.clone());
+        self.assets.insert(asset.id.clone(), asset);
+    }
+
+    /// Removes the row and its files, as emptying the trash does.
+    pub(crate) fn purge(&mut self, id: &str) -> Option<Asset> {
+        let asset = self.assets.remove(id)?;
+        self.by_checksum.remove(&(asset.owner_id.clone(), asset.checksum));
+        let _ = std::fs::remove_file(&asset.stored_path);
+        if let Some(sidecar) = &asset.sidecar_path {
+            let _ = std::fs::remove_file(sidecar);
+        }
+        Some(asset)
+    }
+
+    /// The caller's asset (live or trashed).
+    pub(crate) fn owned(&self, owner_id: &str, id: &str) -> Option<&Asset> {
+        self.assets.get(id).filter(|a| a.owner_id == owner_id)
+    }
+
+    pub(crate) fn log_start(&mut self, request: RecordedRequest) -> u64 {
+        let seq = self.next_seq();
+        self.requests.push((seq, request));
+        seq
+    }
+
+    pub(crate) fn log_finish(&mut self, seq: u64, status: u16, body: RecordedBody) {
+        if let Some((_, request)) = self.requests.iter_mut().rev().find(|(s, _)| *s == seq) {
+            request.status = status;
+            request.body = body;
+        }
+    }
+
+    pub(crate) fn requests(&self) -> Vec<RecordedRequest> {
+        self.requests.iter().map(|(_, r)| r.clone()).collect()
+    }
+
+    pub(crate) fn clear_requests(&mut self) {
+        self.requests.clear();
+    }
+}
+
+/// A best guess at the MIME type from the extension, for `originalMimeType`.
+pub(crate) fn mime_type(file_name: &str) -> &'static str {
+    match extension(file_name).as_deref() {
+        Some(".jpg" | ".jpeg" | ".jpe") => "image/jpeg",
+        Some(".png") => "image/png",
+        Some(".gif") => "image/gif",
+        Some(".webp") => "image/webp",
+        Some(".heic") => "image/heic",
+        Some(".heif" | ".hif") => "image/heif",
+        Some(".avif") => "image/avif",
+        Some(".tif" | ".tiff") => "image/tiff",
+        Some(".dng") => "image/dng",
+        Some(".mp4" | ".m4v") => "video/mp4",
+        Some(".mov") => "video/quicktime",
+        Some(".webm") => "video/webm",
+        Some(".mkv") => "video/x-matroska",
+        Some(".avi") => "video/avi",
+        _ => "application/octet-stream",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn extensions_follow_node() {
+        assert_eq!(extension("a/b/Photo.JPG").as_deref(), Some(".jpg"));
+        assert_eq!(extension(".bashrc"), None);
+        assert_eq!(extension("noext"), None);
+        let v2 = MediaTypes::defaults(Profile::V2);
+        let v3 = MediaTypes::defaults(Profile::V3);
+        assert_eq!(v2.kind_of("x.HEIC"), Some(AssetKind::Image));
+        assert_eq!(v2.kind_of("x.mov"), Some(AssetKind::Video));
+        assert_eq!(v2.kind_of("x.ts"), None);
+        assert_eq!(v3.kind_of("x.ts"), Some(AssetKind::Video));
+        assert_eq!(v3.kind_of("x.txt"), None);
+        assert_eq!(v3.video.len(), 20);
+        assert!(v3.is_sidecar("x.XMP"));
+    }
+}

@@ -1,0 +1,213 @@
+//! `immich-syncd`: the sync engine without a GUI, for NAS boxes and servers.
+//!
+//! Exit statuses (also in the README):
+//! 0 in sync (or stopped cleanly), 1 a `--once` pass left files failed or pending,
+//! 2 missing or invalid configuration, 3 the server or key needs fixing (wrong URL, not Immich,
+//! key rejected, permission missing), 4 the server could not be reached, 5 the state database or
+//! event log cannot be used.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Parser;
+use sync_engine::config::{self, Config};
+use sync_engine::immich::ApiError;
+use sync_engine::{Engine, EngineOptions, run_once, test_connection};
+use tracing_subscriber::EnvFilter;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "immich-syncd",
+    version,
+    about = "Keeps folders in sync with an Immich server (headless).",
+    after_help = "Exit status: 0 in sync, 1 files failed or pending (--once), 2 configuration error, \
+                  3 server or API key needs fixing, 4 server unreachable, 5 state database or event log unusable."
+)]
+struct Cli {
+    /// The TOML configuration file (the older immich-sync service's config.toml works as is).
+    #[arg(short, long, value_name = "FILE")]
+    config: PathBuf,
+    /// Do one full pass (scan, upload, reconcile) and exit.
+    #[arg(long)]
+    once: bool,
+    /// Change nothing on either side; log what would be done.
+    #[arg(short = 'n', long)]
+    dry_run: bool,
+    /// More detail in the log.
+    #[arg(short, long)]
+    verbose: bool,
+}
+
+const EXIT_INCOMPLETE: u8 = 1;
+const EXIT_CONFIG: u8 = 2;
+const EXIT_ACCOUNT: u8 = 3;
+const EXIT_UNREACHABLE: u8 = 4;
+const EXIT_STATE: u8 = 5;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let default = if cli.verbose { "debug" } else { "info" };
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default)),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let config = match config::load(&cli.config) {
+        Ok(config) => config,
+        Err(error) => {
+            eprintln!(
+                "immich-syncd: configuration error in {}:\n{error}",
+                cli.config.display()
+            );
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
+    for warning in &config.warnings {
+        tracing::warn!("{}: {warning}", cli.config.display());
+    }
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("immich-syncd: cannot start: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let options = EngineOptions {
+        dry_run: cli.dry_run,
+    };
+    runtime.block_on(async move {
+        if cli.once {
+            once(config, options).await
+        } else {
+            daemon(config, options).await
+        }
+    })
+}
+
+async fn once(config: Config, options: EngineOptions) -> ExitCode {
+    if let Some(code) = preflight(&config, true).await {
+        return code;
+    }
+    let report = match run_once(config, options).await {
+        Ok(report) => report,
+        Err(error) => {
+            eprintln!("immich-syncd: {error}");
+            return ExitCode::from(EXIT_STATE);
+        }
+    };
+    let verb = if options.dry_run {
+        "would upload"
+    } else {
+        "uploaded"
+    };
+    println!(
+        "{verb} {}, linked {}, failed {}, pending {}, skipped {}, moved to Immich trash {}, moved to local trash {}",
+        report.uploaded,
+        report.linked,
+        report.failed,
+        report.pending,
+        report.skipped,
+        report.trashed_in_immich,
+        report.moved_to_trash
+    );
+    for problem in &report.problems {
+        eprintln!("immich-syncd: {problem}");
+    }
+    if report.is_clean() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_INCOMPLETE)
+    }
+}
+
+async fn daemon(config: Config, options: EngineOptions) -> ExitCode {
+    if let Some(code) = preflight(&config, false).await {
+        return code;
+    }
+    let engine = match Engine::start(config, options) {
+        Ok(engine) => engine,
+        Err(error) => {
+            eprintln!("immich-syncd: {error}");
+            return ExitCode::from(EXIT_STATE);
+        }
+    };
+    tracing::info!("running; stop with Ctrl-C or SIGTERM");
+    wait_for_signal().await;
+    tracing::info!("stopping: finishing work in flight");
+    engine.shutdown().await;
+    ExitCode::SUCCESS
+}
+
+/// Checks every active account before starting, so a wrong key or URL fails loudly at once.
+/// An unreachable server is fatal only for `--once`; the daemon keeps retrying.
+async fn preflight(config: &Config, unreachable_is_fatal: bool) -> Option<ExitCode> {
+    let mut worst: Option<u8> = None;
+    for account in config.accounts.iter().filter(|a| !a.paused) {
+        let key = match account.api_key.resolve(&account.name) {
+            Ok(key) => key,
+            Err(error) => {
+                eprintln!("immich-syncd: account `{}`: {error}", account.name);
+                worst = Some(EXIT_CONFIG);
+                continue;
+            }
+        };
+        match test_connection(&account.server_url, key).await {
+            Ok(info) if info.missing_permissions.is_empty() => {
+                tracing::info!(
+                    "account `{}`: Immich {} as {} <{}>",
+                    account.name,
+                    info.version,
+                    info.user_name,
+                    info.user_email
+                );
+            }
+            Ok(info) => {
+                eprintln!(
+                    "immich-syncd: account `{}`: the API key lacks these permissions: {}. Edit the key in Immich (Account Settings → API Keys) and allow them.",
+                    account.name,
+                    info.missing_permissions.join(", ")
+                );
+                worst = worst.max(Some(EXIT_ACCOUNT));
+            }
+            Err(error) if error.is_transient() => {
+                eprintln!("immich-syncd: account `{}`: {error}", account.name);
+                if unreachable_is_fatal {
+                    worst = worst.max(Some(EXIT_UNREACHABLE));
+                } else {
+                    tracing::warn!("account `{}`: will keep retrying", account.name);
+                }
+            }
+            Err(error) => {
+                eprintln!("immich-syncd: account `{}`: {error}", account.name);
+                worst = worst.max(Some(match error {
+                    ApiError::InvalidUrl { .. } => EXIT_CONFIG,
+                    _ => EXIT_ACCOUNT,
+                }));
+            }
+        }
+    }
+    worst.map(ExitCode::from)
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = match signal(SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

@@ -1,0 +1,711 @@
+//! The supervisor and the one handle the outside world uses.
+//!
+//! [`Engine::start`] opens the store, then runs one supervisor task per account. A supervisor
+//! connects (handshake, with backoff while the server is unreachable), checks that each folder
+//! still belongs to the same server and Immich user, and then runs the four workers until the
+//! engine shuts down or the account is reconfigured. [`EngineHandle`] is what the daemon and
+//! the tray app hold: status snapshots, the event stream, pause/resume, sync now, reconfigure,
+//! and shutdown. [`run_once`] is the same work done once, in order, for `--once`.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::{Notify, broadcast, watch};
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::account::{Account, Folder, now_ms};
+use crate::config::{AccountConfig, Config};
+use crate::events::{Event, EventBus, EventKind, Worker};
+use crate::filter::{Filter, MediaTypes};
+use crate::immich::{ApiError, ImmichClient, ServerInfo};
+use crate::policy;
+use crate::secret::ApiKey;
+use crate::status::{AccountState, FolderState, Status, StatusBoard};
+use crate::store::{FolderBinding, Store, StoreError};
+use crate::workers::{reconciler, scanner, uploader, watcher};
+
+/// How long shutdown waits for workers to finish what they are doing.
+pub const SHUTDOWN_DEADLINE: Duration = Duration::from_secs(10);
+/// Retry delay for an account whose key or server needs the user: checked again rarely.
+const ACCOUNT_PROBLEM_RETRY: Duration = Duration::from_secs(300);
+
+/// Errors that stop the engine from starting.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// The state file cannot be used.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The event log cannot be opened.
+    #[error("cannot open the event log {path}: {source}")]
+    EventLog {
+        /// The file.
+        path: String,
+        /// The OS error.
+        source: std::io::Error,
+    },
+}
+
+/// How the engine runs.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct EngineOptions {
+    /// Change nothing on either side; log what would happen.
+    pub dry_run: bool,
+}
+
+/// Starts engines.
+#[derive(Debug)]
+pub struct Engine;
+
+struct AccountSlot {
+    paused: watch::Sender<bool>,
+    cancel: CancellationToken,
+    live: Arc<Mutex<Option<Arc<Account>>>>,
+}
+
+struct Inner {
+    status: StatusBoard,
+    events: EventBus,
+    store: Store,
+    options: EngineOptions,
+    config: Mutex<Arc<Config>>,
+    accounts: Mutex<HashMap<String, AccountSlot>>,
+    cancel: CancellationToken,
+    tasks: TaskTracker,
+}
+
+/// The engine's one handle; cheap to clone, `Send + Sync`.
+#[derive(Clone)]
+pub struct EngineHandle {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for EngineHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EngineHandle").finish_non_exhaustive()
+    }
+}
+
+/// Opens the store the configuration names (a private copy for dry runs).
+pub fn open_store(config: &Config, options: EngineOptions) -> Result<Store, StoreError> {
+    let store = if options.dry_run {
+        Store::snapshot_of(&config.database_path)?
+    } else {
+        Store::open(&config.database_path)?
+    };
+    store.with(|db| db.requeue_interrupted())?;
+    Ok(store)
+}
+
+fn open_events(config: &Config) -> Result<EventBus, EngineError> {
+    EventBus::new(config.event_log.as_deref()).map_err(|source| EngineError::EventLog {
+        path: config
+            .event_log
+            .as_ref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default(),
+        source,
+    })
+}
+
+impl Engine {
+    /// Opens the store and starts every configured account.
+    pub fn start(config: Config, options: EngineOptions) -> Result<EngineHandle, EngineError> {
+        let store = open_store(&config, options)?;
+        let events = open_events(&config)?;
+        let handle = EngineHandle {
+            inner: Arc::new(Inner {
+                status: StatusBoard::default(),
+                events,
+                store,
+                options,
+                config: Mutex::new(Arc::new(config)),
+                accounts: Mutex::new(HashMap::new()),
+                cancel: CancellationToken::new(),
+                tasks: TaskTracker::new(),
+            }),
+        };
+        handle.start_accounts();
+        Ok(handle)
+    }
+}
+
+impl EngineHandle {
+    /// A full status snapshot.
+    pub fn status(&self) -> Status {
+        self.inner.status.snapshot()
+    }
+
+    /// Wakes whenever the status changes (coalesced).
+    pub fn watch_status(&self) -> watch::Receiver<u64> {
+        self.inner.status.watch()
+    }
+
+    /// Live events from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
+        self.inner.events.subscribe()
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> Arc<Config> {
+        self.inner
+            .config
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Pauses one account, or all with `None`. In-flight uploads finish; nothing new starts.
+    pub fn pause(&self, account: Option<&str>) {
+        self.set_paused(account, true);
+    }
+
+    /// Resumes one account, or all with `None`.
+    pub fn resume(&self, account: Option<&str>) {
+        self.set_paused(account, false);
+    }
+
+    /// Asks every running account for a full scan, upload and remote check now.
+    pub fn sync_now(&self) {
+        for slot in self.lock_accounts().values() {
+            if let Some(account) = slot.live.lock().unwrap_or_else(|p| p.into_inner()).as_ref() {
+                account.rescan.notify_one();
+                account.wake_uploader.notify_one();
+                account.wake_reconciler.notify_one();
+            }
+        }
+    }
+
+    /// Applies a new configuration: accounts are restarted with it, the store is kept.
+    pub async fn reconfigure(&self, config: Config) {
+        self.stop_accounts().await;
+        *self.inner.config.lock().unwrap_or_else(|p| p.into_inner()) = Arc::new(config);
+        self.start_accounts();
+    }
+
+    /// Stops every worker, waiting up to [`SHUTDOWN_DEADLINE`] for work in flight.
+    pub async fn shutdown(&self) {
+        self.inner.cancel.cancel();
+        self.inner.tasks.close();
+        if tokio::time::timeout(SHUTDOWN_DEADLINE, self.inner.tasks.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                "some workers did not stop within {SHUTDOWN_DEADLINE:?}; their work resumes at the next start"
+            );
+        }
+    }
+
+    fn lock_accounts(&self) -> std::sync::MutexGuard<'_, HashMap<String, AccountSlot>> {
+        self.inner
+            .accounts
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn set_paused(&self, account: Option<&str>, paused: bool) {
+        for (name, slot) in self.lock_accounts().iter() {
+            if account.is_some_and(|a| a != name) {
+                continue;
+            }
+            if slot.paused.send_replace(paused) == paused {
+                continue;
+            }
+            let kind = if paused {
+                EventKind::Paused
+            } else {
+                EventKind::Resumed
+            };
+            self.inner
+                .events
+                .emit(Event::new(name, Worker::Engine, kind));
+            if paused {
+                self.inner
+                    .status
+                    .set_state(name, AccountState::Paused, Some("Paused".into()));
+            } else {
+                self.inner
+                    .status
+                    .set_state(name, AccountState::Syncing, Some("Resuming…".into()));
+                if let Some(live) = slot.live.lock().unwrap_or_else(|p| p.into_inner()).as_ref() {
+                    live.wake_uploader.notify_one();
+                    live.wake_reconciler.notify_one();
+                }
+            }
+        }
+    }
+
+    fn start_accounts(&self) {
+        let config = self.config();
+        let mut slots = self.lock_accounts();
+        for account in &config.accounts {
+            let folders: Vec<String> = account
+                .folders
+                .iter()
+                .map(|f| f.path.to_string_lossy().into_owned())
+                .collect();
+            self.inner
+                .status
+                .add_account(&account.name, &account.server_url, &folders);
+            let (paused, paused_rx) = watch::channel(account.paused);
+            if account.paused {
+                self.inner.status.set_state(
+                    &account.name,
+                    AccountState::Paused,
+                    Some("Paused".into()),
+                );
+            }
+            let cancel = self.inner.cancel.child_token();
+            let live = Arc::new(Mutex::new(None));
+            let supervisor = Supervisor {
+                config: account.clone(),
+                engine: config.clone(),
+                store: self.inner.store.clone(),
+                events: self.inner.events.clone(),
+                status: self.inner.status.clone(),
+                options: self.inner.options,
+                paused: paused_rx,
+                cancel: cancel.clone(),
+                live: live.clone(),
+            };
+            self.inner.tasks.spawn(supervisor.run());
+            slots.insert(
+                account.name.clone(),
+                AccountSlot {
+                    paused,
+                    cancel,
+                    live,
+                },
+            );
+        }
+    }
+
+    async fn stop_accounts(&self) {
+        let slots: Vec<AccountSlot> = self.lock_accounts().drain().map(|(_, s)| s).collect();
+        for slot in &slots {
+            slot.cancel.cancel();
+        }
+        // Wait for the supervisors of these accounts to let go of their Account.
+        let deadline = tokio::time::Instant::now() + SHUTDOWN_DEADLINE;
+        for slot in slots {
+            while Arc::strong_count(&slot.live) > 1 && tokio::time::Instant::now() < deadline {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }
+    }
+}
+
+/// Connects to the server and reports what a settings window shows for "Test connection".
+pub async fn test_connection(server_url: &str, key: ApiKey) -> Result<ServerInfo, ApiError> {
+    let mut client = ImmichClient::new(server_url, key, "immich-sync-connection-test")?;
+    client.handshake().await
+}
+
+struct Supervisor {
+    config: AccountConfig,
+    engine: Arc<Config>,
+    store: Store,
+    events: EventBus,
+    status: StatusBoard,
+    options: EngineOptions,
+    paused: watch::Receiver<bool>,
+    cancel: CancellationToken,
+    live: Arc<Mutex<Option<Arc<Account>>>>,
+}
+
+impl Supervisor {
+    async fn run(self) {
+        let name = self.config.name.clone();
+        let mut attempt = 0;
+        let account = loop {
+            match connect(
+                &self.config,
+                &self.engine,
+                &self.store,
+                &self.events,
+                &self.status,
+                self.options,
+                self.paused.clone(),
+                self.cancel.clone(),
+            )
+            .await
+            {
+                Ok(account) => break account,
+                Err(error) => {
+                    let wait = if error.is_transient() {
+                        attempt += 1;
+                        policy::retry_delay(attempt - 1, error.retry_after())
+                    } else {
+                        ACCOUNT_PROBLEM_RETRY
+                    };
+                    report_connect_error(&self.events, &self.status, &name, &error, wait);
+                    tokio::select! {
+                        _ = self.cancel.cancelled() => return,
+                        _ = tokio::time::sleep(wait) => {}
+                    }
+                }
+            }
+        };
+        *self.live.lock().unwrap_or_else(|p| p.into_inner()) = Some(account.clone());
+        let mut workers = JoinSet::new();
+        workers.spawn(watcher::run(account.clone()));
+        workers.spawn(scanner::run(account.clone()));
+        workers.spawn(uploader::run(account.clone()));
+        workers.spawn(reconciler::run(account.clone()));
+        while let Some(done) = workers.join_next().await {
+            if let Err(e) = done {
+                account.emit(Worker::Engine, EventKind::Error, |ev| {
+                    ev.detail(format!("a worker stopped unexpectedly: {e}"))
+                });
+                account.cancel.cancel();
+            }
+        }
+        self.live.lock().unwrap_or_else(|p| p.into_inner()).take();
+    }
+}
+
+fn report_connect_error(
+    events: &EventBus,
+    status: &StatusBoard,
+    name: &str,
+    error: &ApiError,
+    wait: Duration,
+) {
+    let (state, message, kind) = if error.is_transient() {
+        (
+            AccountState::Offline,
+            format!("{error} — retrying in {} s", wait.as_secs().max(1)),
+            EventKind::Offline,
+        )
+    } else {
+        (
+            AccountState::Error,
+            error.to_string(),
+            EventKind::AccountError,
+        )
+    };
+    status.edit(name, |s| {
+        if s.state != AccountState::Paused {
+            s.state = state;
+        }
+        s.message = Some(message.clone());
+        s.last_error = Some(message.clone());
+    });
+    events.emit(Event::new(name, Worker::Engine, kind).detail(message));
+}
+
+/// Handshake, folder binding checks, and the shared context of the workers.
+#[allow(clippy::too_many_arguments)]
+async fn connect(
+    config: &AccountConfig,
+    engine: &Config,
+    store: &Store,
+    events: &EventBus,
+    status: &StatusBoard,
+    options: EngineOptions,
+    paused: watch::Receiver<bool>,
+    cancel: CancellationToken,
+) -> Result<Arc<Account>, ApiError> {
+    let key = config
+        .api_key
+        .resolve(&config.name)
+        .map_err(|e| ApiError::Unauthorized {
+            message: e.to_string(),
+        })?;
+    let device_id = store
+        .call(|db| db.device_id())
+        .await
+        .map_err(|e| ApiError::Protocol(format!("state database: {e}")))?;
+    let mut client = ImmichClient::new(&config.server_url, key, &device_id)?;
+    let server = client.handshake().await?;
+    if let Some(permission) = server.missing_permissions.first() {
+        return Err(ApiError::MissingPermission {
+            permission: if server.missing_permissions.len() == 1 {
+                permission.clone()
+            } else {
+                server.missing_permissions.join("`, `")
+            },
+        });
+    }
+    let media = MediaTypes::new(
+        &server.image_types,
+        &server.video_types,
+        &server.sidecar_types,
+    );
+    let mut folders = Vec::new();
+    for folder in &config.folders {
+        let account_name = config.name.clone();
+        let root = folder.path.clone();
+        let id = store
+            .call(move |db| db.ensure_folder(&account_name, &root))
+            .await
+            .map_err(|e| ApiError::Protocol(format!("state database: {e}")))?;
+        let filter = Filter::new(media.clone(), &folder.exclude_extensions);
+        folders.push(Arc::new(Folder::new(
+            id,
+            folder.path.clone(),
+            folder.policy,
+            filter,
+        )));
+    }
+    let account = Arc::new(Account {
+        name: config.name.clone(),
+        client,
+        store: store.clone(),
+        events: events.clone(),
+        status: status.clone(),
+        folders,
+        intervals: engine.intervals,
+        upload_concurrency: engine.upload_concurrency,
+        dry_run: options.dry_run,
+        wake_uploader: Notify::new(),
+        wake_reconciler: Notify::new(),
+        rescan: Notify::new(),
+        paused,
+        cancel,
+        server,
+    });
+    check_bindings(&account).await;
+    account.emit(Worker::Engine, EventKind::Connected, |e| {
+        e.detail(format!(
+            "Immich {} ({:?} API) as {} <{}>",
+            account.server.version,
+            account.server.profile,
+            account.server.user_name,
+            account.server.user_email
+        ))
+    });
+    status.edit(&config.name, |s| {
+        s.server_version = Some(account.server.version.clone());
+        s.user = Some(format!(
+            "{} <{}>",
+            account.server.user_name, account.server.user_email
+        ));
+        if s.state != AccountState::Paused {
+            s.state = AccountState::Scanning;
+            s.message = Some("Scanning folders…".into());
+        }
+        s.last_error = None;
+    });
+    Ok(account)
+}
+
+/// A folder stays with the server and Immich user it was first synced with. If the key now
+/// belongs to someone else, the folder is held: nothing is uploaded to or deleted from the wrong
+/// library.
+async fn check_bindings(account: &Account) {
+    let current = FolderBinding {
+        server_url: account.client.server_url().to_owned(),
+        immich_user_id: account.server.user_id.clone(),
+    };
+    for folder in &account.folders {
+        let id = folder.id;
+        let wanted = current.clone();
+        let result = account
+            .store
+            .call(move |db| match db.folder_binding(id)? {
+                None => db.set_folder_binding(id, &wanted).map(|_| None),
+                Some(existing) => Ok(Some(existing)),
+            })
+            .await;
+        let Ok(Some(existing)) = result else { continue };
+        let mismatch = if existing.immich_user_id != current.immich_user_id {
+            Some(format!(
+                "this folder was synced with another Immich user (id {}), but the API key belongs to {} <{}>. Nothing is uploaded or deleted; use the right key or remove and re-add the folder",
+                existing.immich_user_id, account.server.user_name, account.server.user_email
+            ))
+        } else if existing.server_url != current.server_url {
+            Some(format!(
+                "this folder was synced with {}, but the account now points at {}. Nothing is uploaded or deleted; fix the server URL or remove and re-add the folder",
+                existing.server_url, current.server_url
+            ))
+        } else {
+            None
+        };
+        if let Some(message) = mismatch {
+            folder.set_state(FolderState::Mismatch);
+            account.emit(Worker::Engine, EventKind::FolderUnavailable, |e| {
+                e.path(&folder.root).detail(message.clone())
+            });
+            account
+                .status
+                .edit_folder(&account.name, &folder.display, |f| {
+                    f.state = FolderState::Mismatch;
+                    f.message = Some(message);
+                });
+        }
+    }
+}
+
+/// What a `--once` pass did, per account and in total.
+#[derive(Debug, Default, Clone)]
+pub struct OnceReport {
+    /// New assets created.
+    pub uploaded: u64,
+    /// Files linked to existing assets.
+    pub linked: u64,
+    /// Files that failed for good.
+    pub failed: u64,
+    /// Files still waiting (transient errors that did not clear).
+    pub pending: u64,
+    /// Files skipped in this pass (newly).
+    pub skipped: u64,
+    /// Assets moved to the Immich trash.
+    pub trashed_in_immich: u64,
+    /// Local files moved to the OS trash.
+    pub moved_to_trash: u64,
+    /// Account-level problems, one line each.
+    pub problems: Vec<String>,
+}
+
+impl OnceReport {
+    /// True when everything is in sync.
+    pub fn is_clean(&self) -> bool {
+        self.failed == 0 && self.pending == 0 && self.problems.is_empty()
+    }
+}
+
+/// Transient failures `--once` waits out before giving up on a file.
+const ONCE_MAX_ATTEMPTS: u32 = 5;
+
+/// One full pass for every account: scan, upload, reconcile. Dry runs reconcile before they
+/// pretend to upload, so that pretend links are never mistaken for remote deletes.
+pub async fn run_once(config: Config, options: EngineOptions) -> Result<OnceReport, EngineError> {
+    let store = open_store(&config, options)?;
+    let events = open_events(&config)?;
+    let status = StatusBoard::default();
+    let mut report = OnceReport::default();
+    for account_config in config.accounts.iter().filter(|a| !a.paused) {
+        let folders: Vec<String> = account_config
+            .folders
+            .iter()
+            .map(|f| f.path.to_string_lossy().into_owned())
+            .collect();
+        status.add_account(&account_config.name, &account_config.server_url, &folders);
+        let (_paused_tx, paused) = watch::channel(false);
+        let account = match connect(
+            account_config,
+            &config,
+            &store,
+            &events,
+            &status,
+            options,
+            paused,
+            CancellationToken::new(),
+        )
+        .await
+        {
+            Ok(account) => account,
+            Err(error) => {
+                report_connect_error(
+                    &events,
+                    &status,
+                    &account_config.name,
+                    &error,
+                    Duration::ZERO,
+                );
+                report
+                    .problems
+                    .push(format!("{}: {error}", account_config.name));
+                continue;
+            }
+        };
+        for folder in &account.folders {
+            let summary = scanner::scan_folder(&account, folder).await;
+            report.skipped += summary.skipped;
+            if folder.state() != FolderState::Active {
+                let message = status
+                    .snapshot()
+                    .accounts
+                    .iter()
+                    .flat_map(|a| a.folders.iter())
+                    .find(|f| f.path == folder.display)
+                    .and_then(|f| f.message.clone())
+                    .unwrap_or_else(|| "Folder not available".into());
+                report
+                    .problems
+                    .push(format!("{}: {}: {message}", account.name, folder.display));
+            }
+        }
+        if options.dry_run {
+            reconcile_once(&account, &mut report).await;
+            upload_once(&account, &mut report).await;
+        } else {
+            upload_once(&account, &mut report).await;
+            reconcile_once(&account, &mut report).await;
+        }
+        let name = account.name.clone();
+        report.pending += store
+            .call(move |db| db.queue_depth(&name))
+            .await
+            .unwrap_or(0);
+    }
+    Ok(report)
+}
+
+async fn upload_once(account: &Arc<Account>, report: &mut OnceReport) {
+    loop {
+        match uploader::round(account).await {
+            Ok(summary) => {
+                report.uploaded += summary.uploaded;
+                report.linked += summary.linked;
+                report.failed += summary.failed;
+                if summary.considered > 0 {
+                    continue;
+                }
+            }
+            Err(uploader::AccountProblem(error)) => {
+                report.problems.push(format!("{}: {error}", account.name));
+                return;
+            }
+        }
+        // Nothing due now: wait for pending retries, within limits.
+        let name = account.name.clone();
+        let next = account
+            .store
+            .call(move |db| db.next_retry_at(&name))
+            .await
+            .ok()
+            .flatten();
+        let name = account.name.clone();
+        let exhausted = account
+            .store
+            .call(move |db| {
+                Ok(db
+                    .due_uploads(&name, i64::MAX, 1)?
+                    .first()
+                    .map(|f| f.attempts))
+            })
+            .await
+            .ok()
+            .flatten()
+            .is_none_or(|attempts| attempts >= ONCE_MAX_ATTEMPTS);
+        match next {
+            Some(at) if !exhausted => {
+                let wait = Duration::from_millis((at - now_ms()).max(0) as u64);
+                tokio::time::sleep(wait.min(policy::RETRY_MAX)).await;
+            }
+            _ => return,
+        }
+    }
+}
+
+async fn reconcile_once(account: &Arc<Account>, report: &mut OnceReport) {
+    match reconciler::remote_deletes(account).await {
+        Ok(summary) => report.moved_to_trash += summary.moved_to_trash,
+        Err(error) => report
+            .problems
+            .push(format!("{}: remote check failed: {error}", account.name)),
+    }
+    let summary = reconciler::local_deletes(account).await;
+    report.trashed_in_immich += summary.trashed_in_immich;
+    if summary.errors > 0 {
+        report.problems.push(format!(
+            "{}: {} delete(s) could not be completed",
+            account.name, summary.errors
+        ));
+    }
+}

@@ -1,0 +1,746 @@
+//! The Immich HTTP client: the only code that speaks the Immich API.
+//!
+//! It follows `immich-api.md` §11: a handshake that picks the v2 or v3 profile and names any
+//! missing API-key permission, uploads that stream the file from disk with the checksum header,
+//! bulk-upload-check in batches, deletes that only ever move assets to the Immich trash, and
+//! remote-delete confirmation by asset id. Every method makes single attempts and returns a
+//! classified [`ApiError`]; retrying is the caller's decision (see `crate::retry`), because only
+//! the caller knows whether a re-check must come first.
+
+mod dto;
+mod error;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use base64::Engine as _;
+use futures_util::StreamExt;
+use reqwest::header::{HeaderMap, HeaderValue};
+use reqwest::{Method, StatusCode};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use time::OffsetDateTime;
+use tokio_util::io::ReaderStream;
+
+pub use error::ApiError;
+
+use crate::secret::ApiKey;
+
+/// bulk-upload-check items per request: the official CLI sends 5000; the JSON limit is 10 MB.
+pub const BULK_CHECK_BATCH: usize = 5000;
+/// Asset ids per `DELETE /assets`, as §11.3 recommends.
+pub const DELETE_BATCH: usize = 500;
+/// Time allowed to establish a connection.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
+/// Time allowed for a whole JSON request (uploads have no total limit, only a read timeout).
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
+/// Time without any byte moving before an upload counts as stalled.
+const READ_TIMEOUT: Duration = Duration::from_secs(300);
+/// Read buffer for streaming files to the server: large enough for throughput, small enough
+/// that four parallel uploads stay far below a megabyte of buffers.
+const UPLOAD_CHUNK: usize = 128 * 1024;
+/// Permissions this client needs (§2). `all` covers them all.
+pub const REQUIRED_PERMISSIONS: [&str; 4] =
+    ["asset.upload", "asset.read", "asset.delete", "user.read"];
+
+/// Which API dialect the server speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ApiProfile {
+    /// Immich v1.137 – v2.x: device fields required, lenient validation.
+    V2,
+    /// Immich v3.x: strict validation, device fields dropped.
+    V3,
+}
+
+/// What the handshake learned about the server and the key's owner.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ServerInfo {
+    /// `major.minor.patch` as reported.
+    pub version: String,
+    /// The dialect used from now on.
+    pub profile: ApiProfile,
+    /// Owner id of every asset we create.
+    pub user_id: String,
+    /// The Immich user's email.
+    pub user_email: String,
+    /// The Immich user's display name.
+    pub user_name: String,
+    /// Storage quota in bytes, if the admin set one.
+    pub quota_bytes: Option<i64>,
+    /// Bytes used so far.
+    pub quota_used_bytes: Option<i64>,
+    /// Permissions from [`REQUIRED_PERMISSIONS`] that the key lacks, by name.
+    pub missing_permissions: Vec<String>,
+    /// Extensions the server accepts as images (lower-case, with dot).
+    pub image_types: Vec<String>,
+    /// Extensions the server accepts as videos.
+    pub video_types: Vec<String>,
+    /// Sidecar extensions (never uploaded as assets).
+    pub sidecar_types: Vec<String>,
+    /// Whether the server keeps deleted assets in a trash.
+    pub trash_enabled: bool,
+    /// Days the trash keeps assets.
+    pub trash_days: u32,
+}
+
+/// One answer of bulk-upload-check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CheckResult {
+    /// The owner has no asset with this content.
+    Absent,
+    /// The owner already has this content as `asset_id`.
+    Present {
+        /// The existing asset.
+        asset_id: String,
+        /// Whether that asset is in the Immich trash.
+        is_trashed: bool,
+    },
+}
+
+/// Everything needed to upload one file.
+#[derive(Debug, Clone)]
+pub struct UploadRequest {
+    /// Absolute path of the file.
+    pub path: PathBuf,
+    /// Name Immich shows (`originalFileName`).
+    pub file_name: String,
+    /// Stable local key of the file (v2 requires it; v3 ignores it).
+    pub device_asset_id: String,
+    /// SHA-1 of the content, hex.
+    pub sha1_hex: String,
+    /// Bytes to send; the stream is cut at this length.
+    pub size: u64,
+    /// Creation time (earliest of birth time and mtime).
+    pub created_at: OffsetDateTime,
+    /// Modification time.
+    pub modified_at: OffsetDateTime,
+}
+
+/// Result of a successful upload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UploadOutcome {
+    /// The asset that now holds the content.
+    pub asset_id: String,
+    /// True when the server already had it (200 duplicate) rather than creating it (201).
+    pub duplicate: bool,
+}
+
+/// An asset as `GET /assets/{id}` describes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AssetInfo {
+    /// Asset id.
+    pub id: String,
+    /// Owner id.
+    pub owner_id: String,
+    /// SHA-1 of the content, hex.
+    pub sha1_hex: String,
+    /// Whether it is in the trash.
+    pub is_trashed: bool,
+}
+
+/// A client for one account: one server, one API key.
+#[derive(Clone)]
+pub struct ImmichClient {
+    http: reqwest::Client,
+    server_url: String,
+    api_base: String,
+    key: ApiKey,
+    device_id: String,
+    profile: ApiProfile,
+}
+
+impl std::fmt::Debug for ImmichClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ImmichClient")
+            .field("server_url", &self.server_url)
+            .field("profile", &self.profile)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ImmichClient {
+    /// A client for `server_url` (with or without a trailing `/api`). No request is made yet.
+    pub fn new(server_url: &str, key: ApiKey, device_id: &str) -> Result<Self, ApiError> {
+        let server_url = normalize_url(server_url)?;
+        if key.is_empty() {
+            return Err(ApiError::Unauthorized {
+                message: "no API key configured".into(),
+            });
+        }
+        let http = reqwest::Client::builder()
+            .connect_timeout(CONNECT_TIMEOUT)
+            .read_timeout(READ_TIMEOUT)
+            .user_agent(concat!("immich-sync/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| ApiError::Protocol(format!("cannot build HTTP client: {e}")))?;
+        Ok(Self {
+            http,
+            api_base: format!("{server_url}/api"),
+            server_url,
+            key,
+            device_id: device_id.to_owned(),
+            profile: ApiProfile::V3,
+        })
+    }
+
+    /// The server URL without `/api`.
+    pub fn server_url(&self) -> &str {
+        &self.server_url
+    }
+
+    /// The dialect in use (set by [`ImmichClient::handshake`]).
+    pub fn profile(&self) -> ApiProfile {
+        self.profile
+    }
+
+    /// §11.1: discovery, ping, version → profile, user, key permissions, media types, trash.
+    pub async fn handshake(&mut self) -> Result<ServerInfo, ApiError> {
+        if let Ok(known) = self
+            .get_json::<dto::WellKnown>(&format!("{}/.well-known/immich", self.server_url), false)
+            .await
+        {
+            let endpoint = known.api.endpoint.trim_end_matches('/');
+            if endpoint.starts_with('/') {
+                self.api_base = format!("{}{}", self.server_url, endpoint);
+            } else if endpoint.starts_with("http") {
+                self.api_base = endpoint.to_owned();
+            }
+        }
+        let ping: dto::Ping = self
+            .get_json(&self.url("/server/ping"), false)
+            .await
+            .map_err(|e| self.not_immich(e))?;
+        if ping.res != "pong" {
+            return Err(ApiError::NotImmich {
+                url: self.server_url.clone(),
+                detail: format!("ping answered `{}`", ping.res),
+            });
+        }
+        let v: dto::Version = self
+            .get_json(&self.url("/server/version"), false)
+            .await
+            .map_err(|e| self.not_immich(e))?;
+        let version = format!("{}.{}.{}", v.major, v.minor, v.patch);
+        self.profile = match (v.major, v.minor) {
+            (m, _) if m >= 3 => ApiProfile::V3,
+            (2, _) => ApiProfile::V2,
+            (1, minor) if minor >= 137 => ApiProfile::V2,
+            _ => return Err(ApiError::UnsupportedVersion { version }),
+        };
+        let me: dto::UserMe = self.get_json(&self.url("/users/me"), true).await?;
+        let key: dto::ApiKeyMe = self.get_json(&self.url("/api-keys/me"), true).await?;
+        let media: dto::MediaTypes = self
+            .get_json(&self.url("/server/media-types"), false)
+            .await?;
+        let features: dto::Features = self.get_json(&self.url("/server/features"), false).await?;
+        let config: dto::ServerConfig = self.get_json(&self.url("/server/config"), false).await?;
+        let has_all = key.permissions.iter().any(|p| p == "all");
+        let missing_permissions = REQUIRED_PERMISSIONS
+            .iter()
+            .filter(|p| !has_all && !key.permissions.iter().any(|k| k == *p))
+            .map(|p| (*p).to_owned())
+            .collect();
+        Ok(ServerInfo {
+            version,
+            profile: self.profile,
+            user_id: me.id,
+            user_email: me.email,
+            user_name: me.name,
+            quota_bytes: me.quota_size_in_bytes,
+            quota_used_bytes: me.quota_usage_in_bytes,
+            missing_permissions,
+            image_types: lower(media.image),
+            video_types: lower(media.video),
+            sidecar_types: lower(media.sidecar),
+            trash_enabled: features.trash,
+            trash_days: config.trash_days.unwrap_or(30),
+        })
+    }
+
+    /// bulk-upload-check for `(id, sha1_hex)` pairs, in batches of [`BULK_CHECK_BATCH`].
+    /// The answers come back in input order.
+    pub async fn bulk_upload_check(
+        &self,
+        items: &[(String, String)],
+    ) -> Result<Vec<CheckResult>, ApiError> {
+        let mut out = Vec::with_capacity(items.len());
+        for chunk in items.chunks(BULK_CHECK_BATCH) {
+            let body = dto::BulkCheckRequest {
+                assets: chunk
+                    .iter()
+                    .map(|(id, checksum)| dto::BulkCheckItem { id, checksum })
+                    .collect(),
+            };
+            let response: dto::BulkCheckResponse = self
+                .send_json(Method::POST, "/assets/bulk-upload-check", &body)
+                .await?;
+            if response.results.len() != chunk.len() {
+                return Err(ApiError::Protocol(format!(
+                    "bulk-upload-check answered {} results for {} items",
+                    response.results.len(),
+                    chunk.len()
+                )));
+            }
+            for (result, (id, _)) in response.results.into_iter().zip(chunk) {
+                if &result.id != id {
+                    return Err(ApiError::Protocol(
+                        "bulk-upload-check answered out of order".into(),
+                    ));
+                }
+                out.push(match (result.action.as_str(), result.asset_id) {
+                    ("reject", Some(asset_id)) => CheckResult::Present {
+                        asset_id,
+                        is_trashed: result.is_trashed.unwrap_or(false),
+                    },
+                    ("accept", _) => CheckResult::Absent,
+                    (other, _) => {
+                        return Err(ApiError::Protocol(format!(
+                            "bulk-upload-check action `{other}` without an asset id"
+                        )));
+                    }
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    /// `POST /assets`: text fields first, then the file streamed from disk. `progress` counts
+    /// the bytes handed to the connection.
+    pub async fn upload(
+        &self,
+        request: &UploadRequest,
+        progress: Option<Arc<AtomicU64>>,
+    ) -> Result<UploadOutcome, ApiError> {
+        let local_err = |e: std::io::Error| ApiError::LocalFile {
+            path: request.path.display().to_string(),
+            message: e.to_string(),
+        };
+        let file = tokio::fs::File::open(&request.path)
+            .await
+            .map_err(local_err)?;
+        let limited = tokio::io::AsyncReadExt::take(file, request.size);
+        let counter = progress.unwrap_or_default();
+        let stream = ReaderStream::with_capacity(limited, UPLOAD_CHUNK).map(move |chunk| {
+            if let Ok(bytes) = &chunk {
+                counter.fetch_add(bytes.len() as u64, Ordering::Relaxed);
+            }
+            chunk
+        });
+        let body = reqwest::Body::wrap_stream(stream);
+        let part = reqwest::multipart::Part::stream_with_length(body, request.size)
+            .file_name(ascii_file_name(&request.file_name))
+            .mime_str("application/octet-stream")
+            .map_err(|e| ApiError::Protocol(e.to_string()))?;
+        let form = reqwest::multipart::Form::new()
+            .text("deviceAssetId", request.device_asset_id.clone())
+            .text("deviceId", self.device_id.clone())
+            .text("fileCreatedAt", utc_millis(request.created_at))
+            .text("fileModifiedAt", utc_millis(request.modified_at))
+            .text("filename", request.file_name.clone())
+            .part("assetData", part);
+        let response = self
+            .request(Method::POST, &self.url("/assets"))
+            .header("x-immich-checksum", &request.sha1_hex)
+            .multipart(form)
+            .send()
+            .await
+            .map_err(|e| self.network_error(e))?;
+        let status = response.status();
+        let parsed: dto::UploadResponse = self.read_json(response).await?;
+        match (status, parsed.status.as_str()) {
+            (StatusCode::CREATED, _) | (StatusCode::OK, "created") => Ok(UploadOutcome {
+                asset_id: parsed.id,
+                duplicate: false,
+            }),
+            (StatusCode::OK, "duplicate") => Ok(UploadOutcome {
+                asset_id: parsed.id,
+                duplicate: true,
+            }),
+            (status, other) => Err(ApiError::Protocol(format!(
+                "upload answered {status} with status `{other}`"
+            ))),
+        }
+    }
+
+    /// Moves assets to the Immich trash (never `force`), in batches of [`DELETE_BATCH`].
+    /// Immich rejects a whole batch (400) if any id is not the caller's: the error is
+    /// [`ApiError::NotFound`] and the caller re-checks the ids.
+    pub async fn trash_assets(&self, ids: &[String]) -> Result<(), ApiError> {
+        for chunk in ids.chunks(DELETE_BATCH) {
+            let body = dto::DeleteRequest {
+                ids: chunk,
+                force: false,
+            };
+            self.send_no_content(Method::DELETE, "/assets", &body)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Takes assets back out of the Immich trash.
+    pub async fn restore_from_trash(&self, ids: &[String]) -> Result<(), ApiError> {
+        for chunk in ids.chunks(DELETE_BATCH) {
+            let _: serde_json::Value = self
+                .send_json(
+                    Method::POST,
+                    "/trash/restore/assets",
+                    &dto::IdsRequest { ids: chunk },
+                )
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// `GET /assets/{id}`: `None` when Immich says it does not exist (400 not found).
+    pub async fn asset(&self, id: &str) -> Result<Option<AssetInfo>, ApiError> {
+        let url = self.url(&format!("/assets/{id}"));
+        match self.get_json::<dto::AssetResponse>(&url, true).await {
+            Ok(asset) => Ok(Some(to_asset_info(asset)?)),
+            Err(ApiError::NotFound { .. }) => Ok(None),
+            // v3 answers 400 `Validation failed` for ids that are not UUID v4: they cannot exist.
+            Err(ApiError::Rejected { status: 400, .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Assets of `owner_id` trashed after `since` (§7.3 trash feed). v2 hides non-timeline
+    /// assets unless asked per visibility, so it is asked three times there.
+    pub async fn trashed_since(
+        &self,
+        owner_id: &str,
+        since: OffsetDateTime,
+    ) -> Result<Vec<AssetInfo>, ApiError> {
+        let visibilities: &[Option<&'static str>] = match self.profile {
+            ApiProfile::V3 => &[None],
+            ApiProfile::V2 => &[Some("timeline"), Some("archive"), Some("hidden")],
+        };
+        let mut out = Vec::new();
+        for visibility in visibilities {
+            let mut page = 1;
+            loop {
+                let query = dto::TrashSearch {
+                    trashed_after: utc_millis(since),
+                    with_deleted: true,
+                    size: 1000,
+                    page,
+                    visibility: *visibility,
+                };
+                let response: dto::SearchResponse = self
+                    .send_json(Method::POST, "/search/metadata", &query)
+                    .await?;
+                for asset in response.assets.items {
+                    if asset.owner_id == owner_id && asset.is_trashed {
+                        out.push(to_asset_info(asset)?);
+                    }
+                }
+                match response
+                    .assets
+                    .next_page
+                    .and_then(|p| p.parse::<u32>().ok())
+                {
+                    Some(next) if next > page => page = next,
+                    _ => break,
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{}", self.api_base, path)
+    }
+
+    fn request(&self, method: Method, url: &str) -> reqwest::RequestBuilder {
+        let mut headers = HeaderMap::new();
+        if let Ok(mut value) = HeaderValue::from_str(self.key.expose()) {
+            value.set_sensitive(true);
+            headers.insert("x-api-key", value);
+        }
+        self.http.request(method, url).headers(headers)
+    }
+
+    async fn get_json<T: DeserializeOwned>(&self, url: &str, auth: bool) -> Result<T, ApiError> {
+        let builder = if auth {
+            self.request(Method::GET, url)
+        } else {
+            self.http.get(url)
+        };
+        let response = builder
+            .timeout(REQUEST_TIMEOUT)
+            .send()
+            .await
+            .map_err(|e| self.network_error(e))?;
+        self.read_json(response).await
+    }
+
+    async fn send_json<B: Serialize, T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        body: &B,
+    ) -> Result<T, ApiError> {
+        let response = self
+            .request(method, &self.url(path))
+            .timeout(REQUEST_TIMEOUT)
+            .json(body)
+            .send()
+            .await
+            .map_err(|e| self.network_error(e))?;
+        self.read_json(response).await
+    }
+
+    async fn send_no_content<B: Serialize>(
+        &self,
+        method: Method,
+        path: &str,
+        body: &B,
+    ) -> Result<(), ApiError> {
+        let response = self
+            .request(method, &self.url(path))
+            .timeout(REQUEST_TIMEOUT)
+            .json(body)
+            .send()
+            .await
+            .map_err(|e| self.network_error(e))?;
+        check_status(response).await.map(|_| ())
+    }
+
+    async fn read_json<T: DeserializeOwned>(
+        &self,
+        response: reqwest::Response,
+    ) -> Result<T, ApiError> {
+        let response = check_status(response).await?;
+        let bytes = response.bytes().await.map_err(|e| self.network_error(e))?;
+        serde_json::from_slice(&bytes).map_err(|e| {
+            ApiError::Protocol(format!(
+                "{e} in `{}`",
+                String::from_utf8_lossy(&bytes[..bytes.len().min(120)])
+            ))
+        })
+    }
+
+    fn network_error(&self, error: reqwest::Error) -> ApiError {
+        let chain = error_chain(&error);
+        let lower = chain.to_lowercase();
+        if lower.contains("certificate")
+            || lower.contains("tls")
+            || lower.contains("ssl")
+            || lower.contains("handshake")
+        {
+            return ApiError::Tls {
+                host: host_of(&self.server_url),
+                message: chain,
+            };
+        }
+        let what = if error.is_timeout() {
+            "the server did not answer in time".to_owned()
+        } else if error.is_connect() {
+            format!("cannot connect to {}", host_of(&self.server_url))
+        } else {
+            "the connection failed".to_owned()
+        };
+        ApiError::Transient {
+            status: None,
+            message: format!("{what} ({chain})"),
+            retry_after: None,
+        }
+    }
+
+    fn not_immich(&self, error: ApiError) -> ApiError {
+        match error {
+            ApiError::Rejected { status, message } => ApiError::NotImmich {
+                url: self.server_url.clone(),
+                detail: format!("{status}: {message}"),
+            },
+            ApiError::NotFound { message } => ApiError::NotImmich {
+                url: self.server_url.clone(),
+                detail: message,
+            },
+            ApiError::Protocol(detail) => ApiError::NotImmich {
+                url: self.server_url.clone(),
+                detail,
+            },
+            other => other,
+        }
+    }
+}
+
+async fn check_status(response: reqwest::Response) -> Result<reqwest::Response, ApiError> {
+    let status = response.status();
+    if status.is_success() {
+        return Ok(response);
+    }
+    let retry_after = response
+        .headers()
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(parse_retry_after);
+    let body = response.text().await.unwrap_or_default();
+    Err(ApiError::from_response(status.as_u16(), retry_after, &body))
+}
+
+/// `Retry-After` is either delta-seconds or an HTTP date.
+fn parse_retry_after(value: &str) -> Option<Duration> {
+    if let Ok(secs) = value.trim().parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let when = httpdate::parse_http_date(value.trim()).ok()?;
+    Some(
+        when.duration_since(std::time::SystemTime::now())
+            .unwrap_or(Duration::ZERO),
+    )
+}
+
+fn to_asset_info(asset: dto::AssetResponse) -> Result<AssetInfo, ApiError> {
+    Ok(AssetInfo {
+        sha1_hex: checksum_to_hex(&asset.checksum)?,
+        id: asset.id,
+        owner_id: asset.owner_id,
+        is_trashed: asset.is_trashed,
+    })
+}
+
+/// Immich answers checksums in base64; the engine stores hex.
+pub fn checksum_to_hex(checksum: &str) -> Result<String, ApiError> {
+    if checksum.len() == 40 && checksum.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Ok(checksum.to_ascii_lowercase());
+    }
+    base64::engine::general_purpose::STANDARD
+        .decode(checksum)
+        .map(hex::encode)
+        .map_err(|e| ApiError::Protocol(format!("checksum `{checksum}` is not base64: {e}")))
+}
+
+/// Strict UTC with milliseconds, the one format every Immich version accepts (§3.3).
+pub fn utc_millis(t: OffsetDateTime) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second(),
+        t.millisecond()
+    )
+}
+
+/// Makes `server_url` canonical: scheme required, no trailing slash, no trailing `/api`.
+pub fn normalize_url(raw: &str) -> Result<String, ApiError> {
+    let trimmed = raw.trim().trim_end_matches('/');
+    let invalid = |reason: &str| ApiError::InvalidUrl {
+        url: raw.to_owned(),
+        reason: reason.to_owned(),
+    };
+    let rest = trimmed
+        .strip_prefix("https://")
+        .or_else(|| trimmed.strip_prefix("http://"))
+        .ok_or_else(|| invalid("it must start with http:// or https://"))?;
+    let host = rest.split('/').next().unwrap_or_default();
+    if host.is_empty() || host.contains(char::is_whitespace) {
+        return Err(invalid("it has no host name"));
+    }
+    let without_api = trimmed.strip_suffix("/api").unwrap_or(trimmed);
+    Ok(without_api.to_owned())
+}
+
+fn host_of(url: &str) -> String {
+    url.split("://")
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .unwrap_or(url)
+        .to_owned()
+}
+
+fn lower(list: Vec<String>) -> Vec<String> {
+    list.into_iter().map(|s| s.to_ascii_lowercase()).collect()
+}
+
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut parts = vec![error.to_string()];
+    let mut source = error.source();
+    while let Some(inner) = source {
+        let text = inner.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        source = inner.source();
+    }
+    parts.join(": ")
+}
+
+/// The multipart part's file name must be plain ASCII to survive every proxy; the real name
+/// travels in the `filename` field, which Immich prefers.
+fn ascii_file_name(name: &str) -> String {
+    let ascii: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_graphic() || c == ' ' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .filter(|c| *c != '"' && *c != '\\')
+        .collect();
+    if ascii.is_empty() {
+        "file".into()
+    } else {
+        ascii
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn server_urls_are_normalized() {
+        assert_eq!(
+            normalize_url("https://photos.example.com/api/").unwrap(),
+            "https://photos.example.com"
+        );
+        assert_eq!(
+            normalize_url(" http://10.0.0.2:2283 ").unwrap(),
+            "http://10.0.0.2:2283"
+        );
+        assert!(matches!(
+            normalize_url("photos.example.com"),
+            Err(ApiError::InvalidUrl { .. })
+        ));
+        assert!(normalize_url("https://").is_err());
+    }
+
+    #[test]
+    fn timestamps_are_strict_utc_with_millis() {
+        let t = time::macros::datetime!(2024-05-01 10:00:00.123456 +02:00);
+        assert_eq!(utc_millis(t), "2024-05-01T08:00:00.123Z");
+    }
+
+    #[test]
+    fn base64_checksums_become_hex() {
+        // SHA-1 of "hello"
+        let b64 = "qvTGHdzF6KLavt4PO0gs2a6pQ00=";
+        assert_eq!(
+            checksum_to_hex(b64).unwrap(),
+            "aaf4c61ddcc5e8a2dabede0f3b482cd9aea9434d"
+        );
+    }
+
+    #[test]
+    fn retry_after_accepts_seconds_and_dates() {
+        assert_eq!(parse_retry_after("40"), Some(Duration::from_secs(40)));
+        let past = httpdate::fmt_http_date(std::time::SystemTime::UNIX_EPOCH);
+        assert_eq!(parse_retry_after(&past), Some(Duration::ZERO));
+        assert_eq!(parse_retry_after("soon"), None);
+    }
+
+    #[test]
+    fn multipart_file_names_are_ascii() {
+        assert_eq!(ascii_file_name("Été \"1\".jpg"), "_t_ 1.jpg");
+    }
+}

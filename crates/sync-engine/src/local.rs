@@ -1,0 +1,159 @@
+//! Reading the local disk: stat, stable-content hashing, and turning a path into an
+//! [`Observation`] for the store.
+//!
+//! A file's identity for change detection is (size, mtime, inode/file id). Hashing reads the
+//! file in fixed-size chunks (memory does not grow with file size) and checks the stat again
+//! afterwards: if the file changed while it was read, the result is thrown away, because a
+//! half-written photo must never be uploaded.
+
+use std::fs::Metadata;
+use std::io::Read;
+use std::path::Path;
+use std::time::SystemTime;
+
+use sha1::{Digest, Sha1};
+use time::OffsetDateTime;
+
+use crate::filter::Filter;
+use crate::store::{Observation, Stat};
+
+/// Read buffer for hashing.
+const HASH_CHUNK: usize = 256 * 1024;
+
+/// Why a file could not be observed.
+#[derive(Debug, thiserror::Error)]
+pub enum ObserveError {
+    /// The file vanished.
+    #[error("the file disappeared")]
+    Gone,
+    /// The file changed while it was being read: try again once it is stable.
+    #[error("the file is still being written")]
+    Unstable,
+    /// The OS refused (permissions, I/O error).
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// The change-detection identity of a file.
+pub fn stat_of(meta: &Metadata) -> Stat {
+    let mtime_ns = meta
+        .modified()
+        .ok()
+        .and_then(|t| t.duration_since(SystemTime::UNIX_EPOCH).ok())
+        .map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX));
+    Stat {
+        size: meta.len(),
+        mtime_ns,
+        file_key: file_key(meta),
+    }
+}
+
+#[cfg(unix)]
+fn file_key(meta: &Metadata) -> Option<u64> {
+    use std::os::unix::fs::MetadataExt;
+    Some(meta.ino())
+}
+
+#[cfg(not(unix))]
+fn file_key(_meta: &Metadata) -> Option<u64> {
+    // std exposes the NTFS file index only on nightly; size + mtime still detect changes.
+    None
+}
+
+/// SHA-1 of the file at `path` (hex), guaranteed to match `expected` stat before and after.
+pub fn hash_stable(path: &Path, expected: Stat) -> Result<String, ObserveError> {
+    let mut file = std::fs::File::open(path).map_err(not_found_is_gone)?;
+    let before = stat_of(&file.metadata()?);
+    if before != expected {
+        return Err(ObserveError::Unstable);
+    }
+    let mut hasher = Sha1::new();
+    let mut buf = vec![0u8; HASH_CHUNK];
+    loop {
+        let n = file.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+    }
+    let after = std::fs::metadata(path).map_err(not_found_is_gone)?;
+    if stat_of(&after) != expected {
+        return Err(ObserveError::Unstable);
+    }
+    Ok(hex::encode(hasher.finalize()))
+}
+
+fn not_found_is_gone(e: std::io::Error) -> ObserveError {
+    if e.kind() == std::io::ErrorKind::NotFound {
+        ObserveError::Gone
+    } else {
+        ObserveError::Io(e)
+    }
+}
+
+/// What a walk or a file event found at one path, before hashing.
+#[derive(Debug)]
+pub enum Found {
+    /// Not to be uploaded: record the skip.
+    Skip(Observation),
+    /// A candidate with this stat; hash it unless the stat is already known.
+    Candidate(Stat),
+}
+
+/// Applies the filter to a file found at `rel` with metadata `meta` (from `symlink_metadata`).
+pub fn classify(filter: &Filter, rel: &Path, meta: &Metadata) -> Found {
+    let stat = stat_of(meta);
+    let reason = if meta.file_type().is_symlink() {
+        Some("symbolic link: not followed (sync the folder it points to instead)".to_owned())
+    } else {
+        filter
+            .check_file(rel, meta.len())
+            .err()
+            .map(|r| r.describe())
+    };
+    match reason {
+        Some(reason) => Found::Skip(Observation::Skipped {
+            rel: rel.to_owned(),
+            stat,
+            reason,
+        }),
+        None => Found::Candidate(stat),
+    }
+}
+
+/// Creation and modification times for the upload: created = earliest of birth time and
+/// mtime (§3.3), both falling back to now when the OS reports nothing.
+pub fn file_times(meta: &Metadata) -> (OffsetDateTime, OffsetDateTime) {
+    let modified = meta.modified().ok();
+    let created = meta.created().ok();
+    let created = match (created, modified) {
+        (Some(c), Some(m)) => Some(c.min(m)),
+        (c, m) => c.or(m),
+    };
+    let to = |t: Option<SystemTime>| t.map_or_else(OffsetDateTime::now_utc, OffsetDateTime::from);
+    (to(created), to(modified))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashing_matches_sha1_and_refuses_changed_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.jpg");
+        std::fs::write(&path, b"hello").unwrap();
+        let stat = stat_of(&std::fs::metadata(&path).unwrap());
+        assert_eq!(
+            hash_stable(&path, stat).unwrap(),
+            "aaf4c61ddcc5e8a2dabede0f3b482cd9aea9434d"
+        );
+        std::fs::write(&path, b"hello, longer").unwrap();
+        assert!(matches!(
+            hash_stable(&path, stat),
+            Err(ObserveError::Unstable)
+        ));
+        std::fs::remove_file(&path).unwrap();
+        assert!(matches!(hash_stable(&path, stat), Err(ObserveError::Gone)));
+    }
+}

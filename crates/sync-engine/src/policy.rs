@@ -1,0 +1,174 @@
+//! Pure rules: delete decisions and retry delays.
+//!
+//! Nothing here reads the clock or the disk: time comes in as arguments, so every rule is tested
+//! with plain values, and the workers only carry out what these functions decide.
+
+use std::time::Duration;
+
+use crate::config::{DeleteMode, DeletePolicy};
+
+const DAY_MS: f64 = 86_400_000.0;
+
+/// What to do in Immich about a file deleted locally.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LocalDeleteDecision {
+    /// Move the asset to the Immich trash.
+    TrashInImmich,
+    /// Leave the asset in Immich, for this reason (plain words).
+    Keep(String),
+}
+
+/// What to do locally about an asset deleted or trashed in Immich.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RemoteDeleteDecision {
+    /// Move the local file to the OS trash (if its content still matches).
+    MoveToTrash,
+    /// Keep the local file, for this reason.
+    Keep(String),
+}
+
+/// Decides a local delete. `added_ms` is when the engine first saw the file, `deleted_ms` when
+/// it found it gone. The age between them must be plausible and under the threshold.
+pub fn local_delete(policy: &DeletePolicy, added_ms: i64, deleted_ms: i64) -> LocalDeleteDecision {
+    match policy.mode {
+        DeleteMode::UploadOnly => {
+            return LocalDeleteDecision::Keep(
+                "upload-only folder: deletes here never remove photos from Immich".into(),
+            );
+        }
+        DeleteMode::Mirror | DeleteMode::KeepLocal => {}
+    }
+    let age_days = (deleted_ms - added_ms) as f64 / DAY_MS;
+    if !age_days.is_finite() || age_days < 0.0 || age_days > policy.max_age_days {
+        return LocalDeleteDecision::Keep(format!(
+            "its age ({}) is implausible (limit {} days): never deleted automatically",
+            days(age_days),
+            policy.max_age_days
+        ));
+    }
+    if age_days > policy.threshold_days {
+        return LocalDeleteDecision::Keep(format!(
+            "added {} ago, older than the {}-day delete threshold: kept in Immich",
+            days(age_days),
+            policy.threshold_days
+        ));
+    }
+    LocalDeleteDecision::TrashInImmich
+}
+
+/// Decides what a remote delete does to the local copy.
+pub fn remote_delete(policy: &DeletePolicy) -> RemoteDeleteDecision {
+    match policy.mode {
+        DeleteMode::Mirror => RemoteDeleteDecision::MoveToTrash,
+        DeleteMode::UploadOnly => RemoteDeleteDecision::Keep(
+            "upload-only folder: deletes in Immich never remove local files".into(),
+        ),
+        DeleteMode::KeepLocal => RemoteDeleteDecision::Keep(
+            "keep-local folder: deletes in Immich never remove local files".into(),
+        ),
+    }
+}
+
+/// First retry delay after a transient failure.
+pub const RETRY_BASE: Duration = Duration::from_secs(5);
+/// Longest wait between retries.
+pub const RETRY_MAX: Duration = Duration::from_secs(15 * 60);
+
+/// Delay before attempt number `attempt + 1` (exponential, capped); a server's `Retry-After`
+/// wins when it asks for longer.
+pub fn retry_delay(attempt: u32, retry_after: Option<Duration>) -> Duration {
+    let exponential = RETRY_BASE
+        .checked_mul(1u32.checked_shl(attempt.min(16)).unwrap_or(u32::MAX))
+        .unwrap_or(RETRY_MAX)
+        .min(RETRY_MAX);
+    match retry_after {
+        Some(asked) => asked.min(RETRY_MAX),
+        None => exponential,
+    }
+}
+
+fn days(d: f64) -> String {
+    if !d.is_finite() {
+        return "unknown".into();
+    }
+    let whole = d.round() as i64;
+    match whole {
+        1 => "1 day".into(),
+        n => format!("{n} days"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn policy(mode: DeleteMode) -> DeletePolicy {
+        DeletePolicy {
+            mode,
+            threshold_days: 7.0,
+            max_age_days: 365.0,
+        }
+    }
+
+    const DAY: i64 = 86_400_000;
+
+    #[test]
+    fn young_local_deletes_go_to_the_immich_trash() {
+        assert_eq!(
+            local_delete(&policy(DeleteMode::Mirror), 0, 3 * DAY),
+            LocalDeleteDecision::TrashInImmich
+        );
+        assert_eq!(
+            local_delete(&policy(DeleteMode::KeepLocal), 0, 3 * DAY),
+            LocalDeleteDecision::TrashInImmich,
+            "keep-local only protects local files"
+        );
+    }
+
+    #[test]
+    fn old_implausible_and_upload_only_deletes_are_kept() {
+        let p = policy(DeleteMode::Mirror);
+        assert!(
+            matches!(local_delete(&p, 0, 8 * DAY), LocalDeleteDecision::Keep(r) if r.contains("threshold"))
+        );
+        assert!(
+            matches!(local_delete(&p, 0, 400 * DAY), LocalDeleteDecision::Keep(r) if r.contains("implausible"))
+        );
+        assert!(
+            matches!(local_delete(&p, 5 * DAY, 0), LocalDeleteDecision::Keep(r) if r.contains("implausible")),
+            "negative age"
+        );
+        assert!(matches!(
+            local_delete(&policy(DeleteMode::UploadOnly), 0, DAY),
+            LocalDeleteDecision::Keep(_)
+        ));
+    }
+
+    #[test]
+    fn only_mirror_folders_follow_remote_deletes() {
+        assert_eq!(
+            remote_delete(&policy(DeleteMode::Mirror)),
+            RemoteDeleteDecision::MoveToTrash
+        );
+        assert!(matches!(
+            remote_delete(&policy(DeleteMode::KeepLocal)),
+            RemoteDeleteDecision::Keep(_)
+        ));
+        assert!(matches!(
+            remote_delete(&policy(DeleteMode::UploadOnly)),
+            RemoteDeleteDecision::Keep(_)
+        ));
+    }
+
+    #[test]
+    fn retries_back_off_and_honour_retry_after() {
+        assert_eq!(retry_delay(0, None), Duration::from_secs(5));
+        assert_eq!(retry_delay(1, None), Duration::from_secs(10));
+        assert_eq!(retry_delay(30, None), RETRY_MAX);
+        assert_eq!(
+            retry_delay(0, Some(Duration::from_secs(40))),
+            Duration::from_secs(40)
+        );
+        assert_eq!(retry_delay(0, Some(Duration::from_secs(86_400))), RETRY_MAX);
+    }
+}

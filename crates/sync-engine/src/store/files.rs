@@ -1,0 +1,871 @@
+//! Files: what was seen in each folder, its content hash, and where it stands with Immich.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use rusqlite::{OptionalExtension, params};
+
+use super::{Db, FolderId, StoreError};
+use crate::paths;
+
+/// Where a file stands. Stored as text; see the schema for the meaning of each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FileState {
+    /// Hashed, waiting for the uploader.
+    Queued,
+    /// An upload was started and its outcome is not recorded yet.
+    Uploading,
+    /// Linked to an Immich asset.
+    Synced,
+    /// Not uploadable (junk, unsupported, empty...).
+    Skipped,
+    /// Rejected by the server for good.
+    Failed,
+    /// Was synced; the file is gone locally.
+    Missing,
+    /// The asset was deleted in Immich; the local file was kept by policy.
+    RemoteDeleted,
+}
+
+impl FileState {
+    fn parse(s: &str) -> FileState {
+        match s {
+            "queued" => FileState::Queued,
+            "uploading" => FileState::Uploading,
+            "synced" => FileState::Synced,
+            "skipped" => FileState::Skipped,
+            "failed" => FileState::Failed,
+            "missing" => FileState::Missing,
+            _ => FileState::RemoteDeleted,
+        }
+    }
+}
+
+/// What identifies a version of a file without reading it: if all three are unchanged the
+/// content is taken as unchanged and never hashed again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stat {
+    /// Size in bytes.
+    pub size: u64,
+    /// Modification time, nanoseconds since the epoch.
+    pub mtime_ns: i64,
+    /// Inode (Unix) or file index (Windows), when known.
+    pub file_key: Option<u64>,
+}
+
+/// A row as the scanner compares it with the disk.
+#[derive(Debug, Clone)]
+pub struct IndexEntry {
+    /// Last recorded stat.
+    pub stat: Stat,
+    /// State of the row.
+    pub state: FileState,
+    /// Recorded SHA-1, hex.
+    pub sha1: Option<String>,
+    /// Skip reason or last error.
+    pub last_error: Option<String>,
+}
+
+/// A fact learned about one file on disk.
+#[derive(Debug, Clone)]
+pub enum Observation {
+    /// The file is complete and has this content.
+    Hashed {
+        /// Path relative to the folder root.
+        rel: PathBuf,
+        /// Its stat when hashed.
+        stat: Stat,
+        /// Its SHA-1, hex.
+        sha1: String,
+    },
+    /// The file is not to be uploaded, for `reason`.
+    Skipped {
+        /// Path relative to the folder root.
+        rel: PathBuf,
+        /// Its stat.
+        stat: Stat,
+        /// Why (a `SkipReason` description).
+        reason: String,
+    },
+    /// The file no longer exists.
+    Gone {
+        /// Path relative to the folder root.
+        rel: PathBuf,
+    },
+}
+
+/// What recording an observation changed; the caller turns these into events.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ApplyEffect {
+    /// Nothing changed.
+    Unchanged,
+    /// New or changed content is waiting for upload.
+    Queued,
+    /// A synced file came back with the same content.
+    Restored,
+    /// Newly skipped (first time, or for a new reason).
+    Skipped,
+    /// A synced file disappeared: a delete decision is pending.
+    Missing,
+    /// A file that never reached Immich disappeared; its row was dropped.
+    Forgotten,
+}
+
+/// A file waiting for the uploader.
+#[derive(Debug, Clone)]
+pub struct PendingUpload {
+    /// Row id.
+    pub id: i64,
+    /// Folder.
+    pub folder: FolderId,
+    /// Folder root.
+    pub root: PathBuf,
+    /// Path relative to the root.
+    pub rel: PathBuf,
+    /// Stat when hashed.
+    pub stat: Stat,
+    /// SHA-1, hex.
+    pub sha1: String,
+    /// Attempts so far.
+    pub attempts: u32,
+}
+
+/// A synced file whose local copy is gone.
+#[derive(Debug, Clone)]
+pub struct MissingFile {
+    /// Row id.
+    pub id: i64,
+    /// Folder.
+    pub folder: FolderId,
+    /// Path relative to the root.
+    pub rel: PathBuf,
+    /// The linked asset.
+    pub asset_id: String,
+    /// When the engine first saw the file (unix ms).
+    pub first_seen_at: i64,
+    /// When it went missing (unix ms).
+    pub missing_since: i64,
+}
+
+/// A synced file, for remote-delete reconciliation.
+#[derive(Debug, Clone)]
+pub struct SyncedFile {
+    /// Row id.
+    pub id: i64,
+    /// Folder.
+    pub folder: FolderId,
+    /// Folder root.
+    pub root: PathBuf,
+    /// Path relative to the root.
+    pub rel: PathBuf,
+    /// Recorded stat.
+    pub stat: Stat,
+    /// SHA-1, hex.
+    pub sha1: String,
+    /// Linked asset.
+    pub asset_id: String,
+}
+
+/// Number of files per state in one folder.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct FolderCounts {
+    /// Linked to an asset.
+    pub synced: u64,
+    /// Waiting for upload (queued or uploading).
+    pub queued: u64,
+    /// Rejected by the server.
+    pub failed: u64,
+    /// Skipped with a reason.
+    pub skipped: u64,
+    /// Gone locally, delete decision pending.
+    pub missing: u64,
+}
+
+fn stat_from(size: i64, mtime_ns: i64, file_key: Option<i64>) -> Stat {
+    Stat {
+        size: size.max(0) as u64,
+        mtime_ns,
+        file_key: file_key.map(|k| k as u64),
+    }
+}
+
+fn key_param(stat: &Stat) -> Option<i64> {
+    stat.file_key.map(|k| k as i64)
+}
+
+impl Db<'_> {
+    /// Every row of `folder`, keyed by the stored relative-path bytes.
+    pub fn folder_index(
+        &mut self,
+        folder: FolderId,
+    ) -> Result<HashMap<Vec<u8>, IndexEntry>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT rel_path, size, mtime_ns, file_key, state, sha1, last_error
+             FROM files WHERE folder_id = ?1",
+        )?;
+        let rows = stmt.query_map([folder.0], |r| {
+            let state: String = r.get(4)?;
+            Ok((
+                r.get::<_, Vec<u8>>(0)?,
+                IndexEntry {
+                    stat: stat_from(r.get(1)?, r.get(2)?, r.get(3)?),
+                    state: FileState::parse(&state),
+                    sha1: r.get(5)?,
+                    last_error: r.get(6)?,
+                },
+            ))
+        })?;
+        let mut out = HashMap::new();
+        for row in rows {
+            let (rel, entry) = row?;
+            out.insert(rel, entry);
+        }
+        Ok(out)
+    }
+
+    /// Rows of `folder` whose path is `rel` or lies below it (a removed directory).
+    pub fn paths_under(
+        &mut self,
+        folder: FolderId,
+        rel: &std::path::Path,
+    ) -> Result<Vec<PathBuf>, StoreError> {
+        let exact = paths::to_bytes(rel);
+        let mut prefix = exact.clone();
+        prefix.extend_from_slice(&paths::to_bytes(std::path::Path::new("/")));
+        if rel.as_os_str().is_empty() {
+            prefix.clear();
+        }
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT rel_path FROM files WHERE folder_id = ?1")?;
+        let rows = stmt.query_map([folder.0], |r| r.get::<_, Vec<u8>>(0))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let bytes = row?;
+            if bytes == exact || bytes.starts_with(&prefix) {
+                out.push(paths::from_bytes(&bytes));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Records what was seen on disk, in one transaction, and says what changed for each.
+    pub fn apply_observations(
+        &mut self,
+        folder: FolderId,
+        observations: &[Observation],
+        now_ms: i64,
+    ) -> Result<Vec<ApplyEffect>, StoreError> {
+        let tx = self.conn.transaction()?;
+        let mut effects = Vec::with_capacity(observations.len());
+        for observation in observations {
+            effects.push(apply_one(&tx, folder, observation, now_ms)?);
+        }
+        tx.commit()?;
+        Ok(effects)
+    }
+
+    /// Files of `account` waiting for upload whose retry time has come, oldest first.
+    pub fn due_uploads(
+        &mut self,
+        account: &str,
+        now_ms: i64,
+        limit: usize,
+    ) -> Result<Vec<PendingUpload>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT f.id, f.folder_id, d.root, f.rel_path, f.size, f.mtime_ns, f.file_key,
+                    f.sha1, f.attempts
+             FROM files f JOIN folders d ON d.id = f.folder_id
+             WHERE d.account = ?1 AND f.state = 'queued' AND f.sha1 IS NOT NULL
+               AND (f.next_attempt_at IS NULL OR f.next_attempt_at <= ?2)
+             ORDER BY f.id LIMIT ?3",
+        )?;
+        let rows = stmt.query_map(params![account, now_ms, limit as i64], |r| {
+            Ok(PendingUpload {
+                id: r.get(0)?,
+                folder: FolderId(r.get(1)?),
+                root: paths::from_bytes(&r.get::<_, Vec<u8>>(2)?),
+                rel: paths::from_bytes(&r.get::<_, Vec<u8>>(3)?),
+                stat: stat_from(r.get(4)?, r.get(5)?, r.get(6)?),
+                sha1: r.get(7)?,
+                attempts: r.get::<_, i64>(8)?.max(0) as u32,
+            })
+        })?;
+        rows.collect::<Result<_, _>>().map_err(Into::into)
+    }
+
+    /// The earliest retry time among queued files of `account` that are not due yet.
+    pub fn next_retry_at(&mut self, account: &str) -> Result<Option<i64>, StoreError> {
+        Ok(self.conn.query_row(
+            "SELECT MIN(f.next_attempt_at) FROM files f JOIN folders d ON d.id = f.folder_id
+             WHERE d.account = ?1 AND f.state = 'queued' AND f.next_attempt_at IS NOT NULL",
+            [account],
+            |r| r.get(0),
+        )?)
+    }
+
+    /// Number of files of `account` waiting for upload.
+    pub fn queue_depth(&mut self, account: &str) -> Result<u64, StoreError> {
+        let n: i64 = self.conn.query_row(
+            "SELECT COUNT(*) FROM files f JOIN folders d ON d.id = f.folder_id
+             WHERE d.account = ?1 AND f.state IN ('queued', 'uploading')",
+            [account],
+            |r| r.get(0),
+        )?;
+        Ok(n.max(0) as u64)
+    }
+
+    /// Writes the intent to upload `ids` before the request goes out.
+    pub fn mark_uploading(&mut self, ids: &[i64]) -> Result<(), StoreError> {
+        self.set_state(
+            ids,
+            "UPDATE files SET state = 'uploading' WHERE id = ?1 AND state = 'queued'",
+        )
+    }
+
+    /// After a crash, uploads whose outcome is unknown go back to the queue; the next
+    /// bulk-upload-check finds the ones that did arrive, so nothing is sent twice.
+    pub fn requeue_interrupted(&mut self) -> Result<usize, StoreError> {
+        Ok(self.conn.execute(
+            "UPDATE files SET state = 'queued', next_attempt_at = NULL WHERE state = 'uploading'",
+            [],
+        )?)
+    }
+
+    /// Links `ids` to `asset_id`.
+    pub fn link(&mut self, ids: &[i64], asset_id: &str, now_ms: i64) -> Result<(), StoreError> {
+        let tx = self.conn.transaction()?;
+        {
+            let mut stmt = tx.prepare_cached(
+                "UPDATE files SET state = 'synced', asset_id = ?2, attempts = 0, last_error = NULL,
+                        next_attempt_at = NULL, synced_at = ?3
+                 WHERE id = ?1 AND state IN ('queued', 'uploading')",
+            )?;
+            for id in ids {
+                stmt.execute(params![id, asset_id, now_ms])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Puts `ids` back in the queue after a transient failure, to be tried at `next_at_ms`.
+    pub fn retry_later(
+        &mut self,
+        ids: &[i64],
+        error: &str,
+        next_at_ms: i64,
+        count_attempt: bool,
+    ) -> Result<(), StoreError> {
+        let tx = self.conn.transaction()?;
+        {
+            let mut stmt = tx.prepare_cached(
+                "UPDATE files SET state = 'queued', last_error = ?2, next_attempt_at = ?3,
+                        attempts = attempts + ?4
+                 WHERE id = ?1 AND state IN ('queued', 'uploading')",
+            )?;
+            for id in ids {
+                stmt.execute(params![id, error, next_at_ms, i64::from(count_attempt)])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Records that the server rejected `ids` for good.
+    pub fn fail(&mut self, ids: &[i64], error: &str) -> Result<(), StoreError> {
+        let tx = self.conn.transaction()?;
+        {
+            let mut stmt = tx.prepare_cached(
+                "UPDATE files SET state = 'failed', last_error = ?2, attempts = attempts + 1,
+                        next_attempt_at = NULL
+                 WHERE id = ?1 AND state IN ('queued', 'uploading')",
+            )?;
+            for id in ids {
+                stmt.execute(params![id, error])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Synced files of `account` whose local copy is gone.
+    pub fn missing_files(&mut self, account: &str) -> Result<Vec<MissingFile>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT f.id, f.folder_id, f.rel_path, f.asset_id, f.first_seen_at, f.missing_since
+             FROM files f JOIN folders d ON d.id = f.folder_id
+             WHERE d.account = ?1 AND f.state = 'missing' AND f.asset_id IS NOT NULL
+             ORDER BY f.id",
+        )?;
+        let rows = stmt.query_map([account], |r| {
+            Ok(MissingFile {
+                id: r.get(0)?,
+                folder: FolderId(r.get(1)?),
+                rel: paths::from_bytes(&r.get::<_, Vec<u8>>(2)?),
+                asset_id: r.get(3)?,
+                first_seen_at: r.get(4)?,
+                missing_since: r.get::<_, Option<i64>>(5)?.unwrap_or_default(),
+            })
+        })?;
+        rows.collect::<Result<_, _>>().map_err(Into::into)
+    }
+
+    /// How many files of `account` other than the missing ones still use `asset_id`.
+    pub fn live_references(&mut self, account: &str, asset_id: &str) -> Result<u64, StoreError> {
+        let n: i64 = self.conn.query_row(
+            "SELECT COUNT(*) FROM files f JOIN folders d ON d.id = f.folder_id
+             WHERE d.account = ?1 AND f.asset_id = ?2 AND f.state <> 'missing'",
+            params![account, asset_id],
+            |r| r.get(0),
+        )?;
+        Ok(n.max(0) as u64)
+    }
+
+    /// Drops rows once a decision about them has been carried out.
+    pub fn forget(&mut self, ids: &[i64]) -> Result<(), StoreError> {
+        self.set_state(ids, "DELETE FROM files WHERE id = ?1")
+    }
+
+    /// Synced files of `account`, for remote-delete reconciliation.
+    pub fn synced_files(&mut self, account: &str) -> Result<Vec<SyncedFile>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT f.id, f.folder_id, d.root, f.rel_path, f.size, f.mtime_ns, f.file_key,
+                    f.sha1, f.asset_id
+             FROM files f JOIN folders d ON d.id = f.folder_id
+             WHERE d.account = ?1 AND f.state = 'synced' AND f.asset_id IS NOT NULL
+               AND f.sha1 IS NOT NULL
+             ORDER BY f.id",
+        )?;
+        let rows = stmt.query_map([account], |r| {
+            Ok(SyncedFile {
+                id: r.get(0)?,
+                folder: FolderId(r.get(1)?),
+                root: paths::from_bytes(&r.get::<_, Vec<u8>>(2)?),
+                rel: paths::from_bytes(&r.get::<_, Vec<u8>>(3)?),
+                stat: stat_from(r.get(4)?, r.get(5)?, r.get(6)?),
+                sha1: r.get(7)?,
+                asset_id: r.get(8)?,
+            })
+        })?;
+        rows.collect::<Result<_, _>>().map_err(Into::into)
+    }
+
+    /// Points a synced file at another asset holding the same content.
+    pub fn relink(&mut self, id: i64, asset_id: &str) -> Result<(), StoreError> {
+        self.conn.execute(
+            "UPDATE files SET asset_id = ?2 WHERE id = ?1",
+            params![id, asset_id],
+        )?;
+        Ok(())
+    }
+
+    /// Marks files whose asset was deleted in Immich but whose local copy is kept.
+    pub fn mark_remote_deleted(&mut self, ids: &[i64]) -> Result<(), StoreError> {
+        self.set_state(
+            ids,
+            "UPDATE files SET state = 'remote_deleted' WHERE id = ?1",
+        )
+    }
+
+    /// Counts per state for one folder.
+    pub fn folder_counts(&mut self, folder: FolderId) -> Result<FolderCounts, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT state, COUNT(*) FROM files WHERE folder_id = ?1 GROUP BY state",
+        )?;
+        let rows = stmt.query_map([folder.0], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+        })?;
+        let mut counts = FolderCounts::default();
+        for row in rows {
+            let (state, n) = row?;
+            let n = n.max(0) as u64;
+            match FileState::parse(&state) {
+                FileState::Synced | FileState::RemoteDeleted => counts.synced += n,
+                FileState::Queued | FileState::Uploading => counts.queued += n,
+                FileState::Failed => counts.failed += n,
+                FileState::Skipped => counts.skipped += n,
+                FileState::Missing => counts.missing += n,
+            }
+        }
+        Ok(counts)
+    }
+
+    /// The state of one file, for tests and tools.
+    pub fn file_state(
+        &mut self,
+        folder: FolderId,
+        rel: &std::path::Path,
+    ) -> Result<Option<(FileState, Option<String>)>, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT state, asset_id FROM files WHERE folder_id = ?1 AND rel_path = ?2",
+                params![folder.0, paths::to_bytes(rel)],
+                |r| Ok((FileState::parse(&r.get::<_, String>(0)?), r.get(1)?)),
+            )
+            .optional()?)
+    }
+
+    fn set_state(&mut self, ids: &[i64], sql: &str) -> Result<(), StoreError> {
+        let tx = self.conn.transaction()?;
+        {
+            let mut stmt = tx.prepare_cached(sql)?;
+            for id in ids {
+                stmt.execute([id])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+}
+
+/// Current row of one path, as `apply_one` needs it.
+struct Current {
+    id: i64,
+    state: FileState,
+    sha1: Option<String>,
+    stat: Stat,
+    last_error: Option<String>,
+}
+
+fn current(
+    tx: &rusqlite::Transaction<'_>,
+    folder: FolderId,
+    rel: &[u8],
+) -> Result<Option<Current>, StoreError> {
+    let mut stmt = tx.prepare_cached(
+        "SELECT id, state, sha1, size, mtime_ns, file_key, last_error
+         FROM files WHERE folder_id = ?1 AND rel_path = ?2",
+    )?;
+    Ok(stmt
+        .query_row(params![folder.0, rel], |r| {
+            Ok(Current {
+                id: r.get(0)?,
+                state: FileState::parse(&r.get::<_, String>(1)?),
+                sha1: r.get(2)?,
+                stat: stat_from(r.get(3)?, r.get(4)?, r.get(5)?),
+                last_error: r.get(6)?,
+            })
+        })
+        .optional()?)
+}
+
+fn apply_one(
+    tx: &rusqlite::Transaction<'_>,
+    folder: FolderId,
+    observation: &Observation,
+    now_ms: i64,
+) -> Result<ApplyEffect, StoreError> {
+    match observation {
+        Observation::Hashed { rel, stat, sha1 } => {
+            let rel = paths::to_bytes(rel);
+            let Some(row) = current(tx, folder, &rel)? else {
+                tx.prepare_cached(
+                    "INSERT INTO files (folder_id, rel_path, size, mtime_ns, file_key, sha1, state,
+                                        first_seen_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'queued', ?7)",
+                )?
+                .execute(params![
+                    folder.0,
+                    rel,
+                    stat.size as i64,
+                    stat.mtime_ns,
+                    key_param(stat),
+                    sha1,
+                    now_ms
+                ])?;
+                return Ok(ApplyEffect::Queued);
+            };
+            let same_content = row.sha1.as_deref() == Some(sha1.as_str());
+            let effect = match row.state {
+                FileState::Synced | FileState::RemoteDeleted if same_content => {
+                    ApplyEffect::Unchanged
+                }
+                FileState::Missing if same_content => ApplyEffect::Restored,
+                FileState::Uploading | FileState::Queued if same_content => ApplyEffect::Unchanged,
+                _ => ApplyEffect::Queued,
+            };
+            match effect {
+                ApplyEffect::Unchanged => {
+                    tx.prepare_cached(
+                        "UPDATE files SET size = ?2, mtime_ns = ?3, file_key = ?4 WHERE id = ?1",
+                    )?
+                    .execute(params![
+                        row.id,
+                        stat.size as i64,
+                        stat.mtime_ns,
+                        key_param(stat)
+                    ])?;
+                }
+                ApplyEffect::Restored => {
+                    tx.prepare_cached(
+                        "UPDATE files SET state = 'synced', missing_since = NULL, size = ?2,
+                                mtime_ns = ?3, file_key = ?4 WHERE id = ?1",
+                    )?
+                    .execute(params![
+                        row.id,
+                        stat.size as i64,
+                        stat.mtime_ns,
+                        key_param(stat)
+                    ])?;
+                }
+                _ => {
+                    // New content is a new photo: it gets its own asset and its own age.
+                    tx.prepare_cached(
+                        "UPDATE files SET state = 'queued', sha1 = ?2, size = ?3, mtime_ns = ?4,
+                                file_key = ?5, asset_id = NULL, attempts = 0, last_error = NULL,
+                                next_attempt_at = NULL, missing_since = NULL, synced_at = NULL,
+                                first_seen_at = ?6
+                         WHERE id = ?1",
+                    )?
+                    .execute(params![
+                        row.id,
+                        sha1,
+                        stat.size as i64,
+                        stat.mtime_ns,
+                        key_param(stat),
+                        now_ms
+                    ])?;
+                }
+            }
+            Ok(effect)
+        }
+        Observation::Skipped { rel, stat, reason } => {
+            let rel = paths::to_bytes(rel);
+            match current(tx, folder, &rel)? {
+                None => {
+                    tx.prepare_cached(
+                        "INSERT INTO files (folder_id, rel_path, size, mtime_ns, file_key, state,
+                                            last_error, first_seen_at)
+                         VALUES (?1, ?2, ?3, ?4, ?5, 'skipped', ?6, ?7)",
+                    )?
+                    .execute(params![
+                        folder.0,
+                        rel,
+                        stat.size as i64,
+                        stat.mtime_ns,
+                        key_param(stat),
+                        reason,
+                        now_ms
+                    ])?;
+                    Ok(ApplyEffect::Skipped)
+                }
+                // A synced photo that turns empty or odd is being rewritten: keep its link.
+                Some(row) if matches!(row.state, FileState::Synced | FileState::RemoteDeleted) => {
+                    Ok(ApplyEffect::Unchanged)
+                }
+                Some(row)
+                    if row.state == FileState::Skipped
+                        && row.last_error.as_deref() == Some(reason.as_str()) =>
+                {
+                    if row.stat != *stat {
+                        tx.prepare_cached(
+                            "UPDATE files SET size = ?2, mtime_ns = ?3, file_key = ?4 WHERE id = ?1",
+                        )?
+                        .execute(params![row.id, stat.size as i64, stat.mtime_ns, key_param(stat)])?;
+                    }
+                    Ok(ApplyEffect::Unchanged)
+                }
+                Some(row) => {
+                    tx.prepare_cached(
+                        "UPDATE files SET state = 'skipped', last_error = ?2, size = ?3,
+                                mtime_ns = ?4, file_key = ?5, sha1 = NULL, asset_id = NULL,
+                                next_attempt_at = NULL, missing_since = NULL
+                         WHERE id = ?1",
+                    )?
+                    .execute(params![
+                        row.id,
+                        reason,
+                        stat.size as i64,
+                        stat.mtime_ns,
+                        key_param(stat)
+                    ])?;
+                    Ok(ApplyEffect::Skipped)
+                }
+            }
+        }
+        Observation::Gone { rel } => {
+            let rel = paths::to_bytes(rel);
+            match current(tx, folder, &rel)? {
+                None => Ok(ApplyEffect::Unchanged),
+                Some(row) if row.state == FileState::Missing => Ok(ApplyEffect::Unchanged),
+                Some(row) if row.state == FileState::Synced => {
+                    tx.prepare_cached(
+                        "UPDATE files SET state = 'missing', missing_since = ?2 WHERE id = ?1",
+                    )?
+                    .execute(params![row.id, now_ms])?;
+                    Ok(ApplyEffect::Missing)
+                }
+                Some(row) => {
+                    tx.prepare_cached("DELETE FROM files WHERE id = ?1")?
+                        .execute([row.id])?;
+                    Ok(ApplyEffect::Forgotten)
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Store;
+    use std::path::Path;
+
+    const STAT: Stat = Stat {
+        size: 10,
+        mtime_ns: 1_000,
+        file_key: Some(7),
+    };
+
+    fn hashed(rel: &str, sha1: &str) -> Observation {
+        Observation::Hashed {
+            rel: rel.into(),
+            stat: STAT,
+            sha1: sha1.into(),
+        }
+    }
+
+    fn setup() -> (tempfile::TempDir, Store, FolderId) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("state.db")).unwrap();
+        let folder = store
+            .with(|db| db.ensure_folder("alice", Path::new("/photos")))
+            .unwrap();
+        (dir, store, folder)
+    }
+
+    #[test]
+    fn a_file_goes_from_queued_to_synced_to_missing() {
+        let (_dir, store, folder) = setup();
+        store
+            .with(|db| {
+                assert_eq!(
+                    db.apply_observations(folder, &[hashed("a.jpg", "aa")], 1)?,
+                    vec![ApplyEffect::Queued]
+                );
+                let due = db.due_uploads("alice", 1, 10)?;
+                assert_eq!(due.len(), 1);
+                db.mark_uploading(&[due[0].id])?;
+                db.link(&[due[0].id], "asset-1", 2)?;
+                assert_eq!(
+                    db.due_uploads("alice", 2, 10)?.len(),
+                    0,
+                    "synced files are not re-uploaded"
+                );
+                assert_eq!(
+                    db.apply_observations(folder, &[hashed("a.jpg", "aa")], 3)?,
+                    vec![ApplyEffect::Unchanged]
+                );
+                assert_eq!(
+                    db.apply_observations(
+                        folder,
+                        &[Observation::Gone {
+                            rel: "a.jpg".into()
+                        }],
+                        4
+                    )?,
+                    vec![ApplyEffect::Missing]
+                );
+                let missing = db.missing_files("alice")?;
+                assert_eq!(missing.len(), 1);
+                assert_eq!(missing[0].asset_id, "asset-1");
+                assert_eq!(missing[0].first_seen_at, 1);
+                assert_eq!(missing[0].missing_since, 4);
+                Ok(())
+            })
+            .unwrap();
+    }
+
+    #[test]
+    fn changed_content_is_queued_as_a_new_asset() {
+        let (_dir, store, folder) = setup();
+        store
+            .with(|db| {
+                db.apply_observations(folder, &[hashed("a.jpg", "aa")], 1)?;
+                let id = db.due_uploads("alice", 1, 10)?[0].id;
+                db.link(&[id], "asset-1", 2)?;
+                assert_eq!(
+                    db.apply_observations(folder, &[hashed("a.jpg", "bb")], 5)?,
+                    vec![ApplyEffect::Queued]
+                );
+                let due = db.due_uploads("alice", 5, 10)?;
+                assert_eq!(due[0].sha1, "bb");
+                Ok(())
+            })
+            .unwrap();
+    }
+
+    #[test]
+    fn interrupted_uploads_return_to_the_queue_on_restart() {
+        let (dir, store, folder) = setup();
+        store
+            .with(|db| {
+                db.apply_observations(folder, &[hashed("a.jpg", "aa")], 1)?;
+                let id = db.due_uploads("alice", 1, 10)?[0].id;
+                db.mark_uploading(&[id])
+            })
+            .unwrap();
+        drop(store);
+        let reopened = Store::open(&dir.path().join("state.db")).unwrap();
+        let requeued = reopened.with(|db| db.requeue_interrupted()).unwrap();
+        assert_eq!(requeued, 1);
+        assert_eq!(
+            reopened
+                .with(|db| db.due_uploads("alice", 1, 10))
+                .unwrap()
+                .len(),
+            1
+        );
+    }
+
+    #[test]
+    fn skip_reasons_are_recorded_once() {
+        let (_dir, store, folder) = setup();
+        let skip = Observation::Skipped {
+            rel: "notes.txt".into(),
+            stat: STAT,
+            reason: "unsupported".into(),
+        };
+        store
+            .with(|db| {
+                assert_eq!(
+                    db.apply_observations(folder, &[skip.clone()], 1)?,
+                    vec![ApplyEffect::Skipped]
+                );
+                assert_eq!(
+                    db.apply_observations(folder, &[skip.clone()], 2)?,
+                    vec![ApplyEffect::Unchanged]
+                );
+                assert_eq!(db.folder_counts(folder)?.skipped, 1);
+                Ok(())
+            })
+            .unwrap();
+    }
+
+    #[test]
+    fn files_that_never_reached_immich_are_forgotten_when_gone() {
+        let (_dir, store, folder) = setup();
+        store
+            .with(|db| {
+                db.apply_observations(folder, &[hashed("a.jpg", "aa")], 1)?;
+                assert_eq!(
+                    db.apply_observations(
+                        folder,
+                        &[Observation::Gone {
+                            rel: "a.jpg".into()
+                        }],
+                        2
+                    )?,
+                    vec![ApplyEffect::Forgotten]
+                );
+                assert!(
+                    db.missing_files("alice")?.is_empty(),
+                    "nothing to delete in Immich"
+                );
+                Ok(())
+            })
+            .unwrap();
+    }
+}

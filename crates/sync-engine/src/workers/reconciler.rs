@@ -1,0 +1,427 @@
+//! The reconciler: makes both sides agree on deletions, within each folder's policy.
+//!
+//! Local → Immich: a synced file that is gone from a folder that is present is decided by
+//! [`policy::local_delete`]; allowed ones go to the Immich **trash** (never a forced delete), in
+//! batches, and only if no other local file still uses the asset.
+//!
+//! Immich → local (§11.4 of the API notes): every linked checksum is checked with
+//! bulk-upload-check in batches; an asset reported trashed is a remote delete, an absent one is
+//! confirmed gone with `GET /assets/{id}` before anything happens. The local file then goes to
+//! the **OS trash**, and only if its content still hashes to what was uploaded.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use crate::account::Account;
+use crate::events::{EventKind, Worker};
+use crate::immich::{ApiError, CheckResult};
+use crate::local;
+use crate::policy::{self, LocalDeleteDecision, RemoteDeleteDecision};
+use crate::status::FolderState;
+use crate::store::{MissingFile, SyncedFile};
+
+use super::uploader::report_account_problem;
+
+/// What one reconciliation did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct ReconcileSummary {
+    /// Assets moved to the Immich trash.
+    pub trashed_in_immich: u64,
+    /// Local deletes kept in Immich by policy.
+    pub kept_in_immich: u64,
+    /// Local files moved to the OS trash.
+    pub moved_to_trash: u64,
+    /// Local files kept although their asset was deleted.
+    pub kept_local: u64,
+    /// Errors.
+    pub errors: u64,
+}
+
+/// Runs until cancelled: local deletes whenever woken, the remote check on its schedule.
+pub async fn run(account: Arc<Account>) {
+    let mut next_remote = tokio::time::Instant::now();
+    loop {
+        if !account.wait_unpaused().await {
+            return;
+        }
+        local_deletes(&account).await;
+        if tokio::time::Instant::now() >= next_remote {
+            if let Err(error) = remote_deletes(&account).await {
+                report_account_problem(&account, &error);
+            }
+            next_remote = tokio::time::Instant::now() + account.intervals.reconcile;
+        }
+        account.refresh_counts().await;
+        tokio::select! {
+            _ = account.cancel.cancelled() => return,
+            _ = account.wake_reconciler.notified() => {
+                // Let a burst of deletes (a folder removed) arrive before deciding.
+                tokio::time::sleep(account.intervals.stable_after).await;
+            }
+            _ = tokio::time::sleep_until(next_remote) => {}
+        }
+    }
+}
+
+/// Decides and carries out the local deletes waiting in the store.
+pub async fn local_deletes(account: &Arc<Account>) -> ReconcileSummary {
+    let mut summary = ReconcileSummary::default();
+    let name = account.name.clone();
+    let missing = match account.store.call(move |db| db.missing_files(&name)).await {
+        Ok(m) => m,
+        Err(e) => {
+            tracing::error!("cannot read missing files: {e}");
+            summary.errors += 1;
+            return summary;
+        }
+    };
+    let mut to_trash: Vec<MissingFile> = Vec::new();
+    let mut forget = Vec::new();
+    for file in missing {
+        let Some(folder) = account.folder(file.folder).cloned() else {
+            continue;
+        };
+        // A folder that is not there is not "everything deleted".
+        if folder.state() != FolderState::Active
+            || super::scanner::check_root(&folder.root).is_err()
+        {
+            continue;
+        }
+        let path = folder.path_of(&file.rel);
+        if std::fs::symlink_metadata(&path).is_ok() {
+            continue; // back again; the next scan or event restores the row
+        }
+        let asset = file.asset_id.clone();
+        let name = account.name.clone();
+        let refs = account
+            .store
+            .call(move |db| db.live_references(&name, &asset))
+            .await
+            .unwrap_or(1);
+        if refs > 0 {
+            account.emit(Worker::Reconciler, EventKind::KeptInImmich, |e| {
+                e.path(&path)
+                    .asset(&file.asset_id)
+                    .detail("another synced file has the same content: the asset stays")
+            });
+            forget.push(file.id);
+            summary.kept_in_immich += 1;
+            continue;
+        }
+        match policy::local_delete(&folder.policy, file.first_seen_at, file.missing_since) {
+            LocalDeleteDecision::TrashInImmich => to_trash.push(file),
+            LocalDeleteDecision::Keep(reason) => {
+                account.emit(Worker::Reconciler, EventKind::KeptInImmich, |e| {
+                    e.path(&path).asset(&file.asset_id).detail(reason)
+                });
+                forget.push(file.id);
+                summary.kept_in_immich += 1;
+            }
+        }
+    }
+    forget_rows(account, forget).await;
+    if to_trash.is_empty() {
+        return summary;
+    }
+    // Several missing rows may share an asset (identical copies all deleted).
+    let mut by_asset: BTreeMap<String, Vec<MissingFile>> = BTreeMap::new();
+    for file in to_trash {
+        by_asset
+            .entry(file.asset_id.clone())
+            .or_default()
+            .push(file);
+    }
+    let ids: Vec<String> = by_asset.keys().cloned().collect();
+    if account.dry_run {
+        for (asset, files) in &by_asset {
+            for f in files {
+                let path = folder_path(account, f);
+                account.emit(Worker::Reconciler, EventKind::WouldDo, |e| {
+                    e.path(&path)
+                        .asset(asset)
+                        .detail("would move this asset to the Immich trash (deleted locally)")
+                });
+            }
+        }
+        return summary;
+    }
+    let trashed = match account.client.trash_assets(&ids).await {
+        Ok(()) => ids,
+        Err(ApiError::NotFound { .. }) => trash_one_by_one(account, &ids).await,
+        Err(error) => {
+            summary.errors += 1;
+            account.emit(Worker::Reconciler, EventKind::Error, |e| {
+                e.detail(format!(
+                    "cannot move deleted photos to the Immich trash yet: {error}"
+                ))
+            });
+            return summary;
+        }
+    };
+    let mut done = Vec::new();
+    for asset in &trashed {
+        for f in by_asset.get(asset).into_iter().flatten() {
+            let path = folder_path(account, f);
+            account.emit(Worker::Reconciler, EventKind::DeletedInImmich, |e| {
+                e.path(&path).asset(asset).detail(
+                    "deleted here within the delete threshold: moved to the Immich trash (recoverable there)",
+                )
+            });
+            done.push(f.id);
+            summary.trashed_in_immich += 1;
+        }
+    }
+    forget_rows(account, done).await;
+    summary
+}
+
+/// After Immich rejected a batch (all-or-nothing 400), find the ids that still exist and
+/// trash those; ids that are already gone need nothing.
+async fn trash_one_by_one(account: &Account, ids: &[String]) -> Vec<String> {
+    let mut done = Vec::new();
+    for id in ids {
+        match account.client.asset(id).await {
+            Ok(None) => done.push(id.clone()),
+            Ok(Some(_)) => {
+                if account
+                    .client
+                    .trash_assets(std::slice::from_ref(id))
+                    .await
+                    .is_ok()
+                {
+                    done.push(id.clone());
+                }
+            }
+            Err(error) => account.emit(Worker::Reconciler, EventKind::Error, |e| {
+                e.asset(id)
+                    .detail(format!("cannot check this asset: {error}"))
+            }),
+        }
+    }
+    done
+}
+
+fn folder_path(account: &Account, file: &MissingFile) -> std::path::PathBuf {
+    account
+        .folder(file.folder)
+        .map(|f| f.path_of(&file.rel))
+        .unwrap_or_else(|| file.rel.clone())
+}
+
+async fn forget_rows(account: &Account, ids: Vec<i64>) {
+    if ids.is_empty() {
+        return;
+    }
+    if let Err(e) = account.store.call(move |db| db.forget(&ids)).await {
+        tracing::error!("cannot update the state database: {e}");
+    }
+}
+
+/// What the server says about one linked file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum RemoteFate {
+    Alive,
+    Moved(String),
+    Trashed,
+    Gone,
+}
+
+/// Finds assets deleted or trashed in Immich and applies the folder policy to their files.
+pub async fn remote_deletes(account: &Arc<Account>) -> Result<ReconcileSummary, ApiError> {
+    let mut summary = ReconcileSummary::default();
+    let name = account.name.clone();
+    let synced = account
+        .store
+        .call(move |db| db.synced_files(&name))
+        .await
+        .map_err(|e| ApiError::Protocol(format!("state database: {e}")))?;
+    if synced.is_empty() {
+        return Ok(summary);
+    }
+    let mut by_sha: BTreeMap<String, Vec<SyncedFile>> = BTreeMap::new();
+    for file in synced {
+        by_sha.entry(file.sha1.clone()).or_default().push(file);
+    }
+    let items: Vec<(String, String)> = by_sha.keys().map(|s| (s.clone(), s.clone())).collect();
+    let checks = account.client.bulk_upload_check(&items).await?;
+    let mut confirmed: HashMap<String, bool> = HashMap::new();
+    for ((_, files), check) in by_sha.into_iter().zip(checks) {
+        for file in files {
+            let fate = match &check {
+                CheckResult::Present {
+                    asset_id,
+                    is_trashed: false,
+                } if *asset_id == file.asset_id => RemoteFate::Alive,
+                CheckResult::Present {
+                    asset_id,
+                    is_trashed: false,
+                } => RemoteFate::Moved(asset_id.clone()),
+                CheckResult::Present {
+                    is_trashed: true, ..
+                } => RemoteFate::Trashed,
+                CheckResult::Absent => {
+                    let gone = match confirmed.get(&file.asset_id) {
+                        Some(gone) => *gone,
+                        None => {
+                            let gone = account.client.asset(&file.asset_id).await?.is_none();
+                            confirmed.insert(file.asset_id.clone(), gone);
+                            gone
+                        }
+                    };
+                    if gone {
+                        RemoteFate::Gone
+                    } else {
+                        RemoteFate::Alive
+                    }
+                }
+            };
+            apply_fate(account, file, fate, &mut summary).await;
+        }
+    }
+    Ok(summary)
+}
+
+async fn apply_fate(
+    account: &Arc<Account>,
+    file: SyncedFile,
+    fate: RemoteFate,
+    summary: &mut ReconcileSummary,
+) {
+    let Some(folder) = account.folder(file.folder).cloned() else {
+        return;
+    };
+    let path = folder.path_of(&file.rel);
+    match fate {
+        RemoteFate::Alive => {}
+        RemoteFate::Moved(new_id) => {
+            let id = file.id;
+            let new = new_id.clone();
+            let _ = account.store.call(move |db| db.relink(id, &new)).await;
+            account.emit(Worker::Reconciler, EventKind::Linked, |e| {
+                e.path(&path)
+                    .asset(&new_id)
+                    .detail("the content now belongs to another asset: relinked")
+            });
+        }
+        RemoteFate::Trashed | RemoteFate::Gone => {
+            let what = if fate == RemoteFate::Trashed {
+                "moved to the Immich trash"
+            } else {
+                "deleted from Immich"
+            };
+            account.emit(Worker::Reconciler, EventKind::RemoteDeleted, |e| {
+                e.path(&path)
+                    .asset(&file.asset_id)
+                    .detail(format!("the asset was {what}"))
+            });
+            if folder.state() != FolderState::Active {
+                return;
+            }
+            match policy::remote_delete(&folder.policy) {
+                RemoteDeleteDecision::Keep(reason) => {
+                    keep_local(account, &file, &path, reason, summary).await;
+                }
+                RemoteDeleteDecision::MoveToTrash => {
+                    move_to_trash(account, file, &path, summary).await;
+                }
+            }
+        }
+    }
+}
+
+async fn keep_local(
+    account: &Account,
+    file: &SyncedFile,
+    path: &std::path::Path,
+    reason: String,
+    summary: &mut ReconcileSummary,
+) {
+    let id = file.id;
+    let _ = account
+        .store
+        .call(move |db| db.mark_remote_deleted(&[id]))
+        .await;
+    account.emit(Worker::Reconciler, EventKind::KeptLocal, |e| {
+        e.path(path).asset(&file.asset_id).detail(reason)
+    });
+    summary.kept_local += 1;
+}
+
+/// Moves the file to the OS trash only if it still holds the uploaded content.
+async fn move_to_trash(
+    account: &Arc<Account>,
+    file: SyncedFile,
+    path: &std::path::Path,
+    summary: &mut ReconcileSummary,
+) {
+    let check_path = path.to_owned();
+    let expected = file.stat;
+    let sha = file.sha1.clone();
+    let unchanged = tokio::task::spawn_blocking(move || {
+        let Ok(meta) = std::fs::symlink_metadata(&check_path) else {
+            return Err("the file is already gone".to_owned());
+        };
+        let stat = local::stat_of(&meta);
+        if stat != expected {
+            return Err("the file changed since it was uploaded".to_owned());
+        }
+        match local::hash_stable(&check_path, stat) {
+            Ok(hash) if hash == sha => Ok(()),
+            Ok(_) => Err("the file's content differs from what was uploaded".to_owned()),
+            Err(e) => Err(format!("the file cannot be verified ({e})")),
+        }
+    })
+    .await
+    .unwrap_or_else(|e| Err(e.to_string()));
+    if let Err(reason) = unchanged {
+        if reason == "the file is already gone" {
+            let id = file.id;
+            let _ = account.store.call(move |db| db.forget(&[id])).await;
+            return;
+        }
+        keep_local(account, &file, path, format!("kept: {reason}"), summary).await;
+        return;
+    }
+    if account.dry_run {
+        account.emit(Worker::Reconciler, EventKind::WouldDo, |e| {
+            e.path(path)
+                .asset(&file.asset_id)
+                .detail("would move this file to the OS trash")
+        });
+        return;
+    }
+    let trash_path = path.to_owned();
+    let result = tokio::task::spawn_blocking(move || trash::delete(&trash_path))
+        .await
+        .map_err(|e| e.to_string())
+        .and_then(|r| r.map_err(|e| e.to_string()));
+    match result {
+        Ok(()) => {
+            let id = file.id;
+            let _ = account.store.call(move |db| db.forget(&[id])).await;
+            account.emit(Worker::Reconciler, EventKind::MovedToTrash, |e| {
+                e.path(path).asset(&file.asset_id).detail(format!(
+                    "deleted in Immich: moved to the {} (recoverable there)",
+                    os_trash_name()
+                ))
+            });
+            summary.moved_to_trash += 1;
+        }
+        Err(error) => {
+            summary.errors += 1;
+            account.emit(Worker::Reconciler, EventKind::Error, |e| {
+                e.path(path).asset(&file.asset_id).detail(format!(
+                    "deleted in Immich, but the file could not be moved to the trash ({error}); it was left in place"
+                ))
+            });
+        }
+    }
+}
+
+fn os_trash_name() -> &'static str {
+    if cfg!(windows) {
+        "Recycle Bin"
+    } else {
+        "Trash"
+    }
+}

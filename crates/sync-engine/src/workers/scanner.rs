@@ -1,0 +1,354 @@
+//! The scanner: a full walk of every folder, at start, on schedule and on demand.
+//!
+//! Events can be missed (the engine was not running, the OS queue overflowed, a network share
+//! does not send them), so the walk is the ground truth. It is cheap when nothing changed: a file
+//! whose (size, mtime, file id) matches the store is not read again. New and changed files are
+//! hashed on all cores and recorded in batches, and the uploader is woken after each batch, so
+//! uploads begin while the walk goes on.
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::mpsc;
+use std::time::Duration;
+
+use crate::account::{Account, Folder, now_ms};
+use crate::events::{EventKind, Worker};
+use crate::local::{self, Found};
+use crate::paths;
+use crate::status::FolderState;
+use crate::store::{ApplyEffect, FileState, IndexEntry, Observation, Stat};
+
+use super::{hash_candidate, record};
+
+/// Observations recorded per transaction during a walk.
+const RECORD_BATCH: usize = 256;
+/// How often an unavailable folder is checked again.
+const UNAVAILABLE_RECHECK: Duration = Duration::from_secs(60);
+
+/// What one walk found.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct ScanSummary {
+    /// Files seen.
+    pub files: u64,
+    /// Files hashed (new or changed).
+    pub hashed: u64,
+    /// New or changed files queued for upload.
+    pub queued: u64,
+    /// Files newly skipped.
+    pub skipped: u64,
+    /// Synced files found missing.
+    pub missing: u64,
+}
+
+/// Runs until cancelled: a walk of every folder, then sleep until the schedule or a request.
+pub async fn run(account: Arc<Account>) {
+    loop {
+        if !account.wait_unpaused().await {
+            return;
+        }
+        let mut any_unavailable = false;
+        for folder in &account.folders {
+            if account.cancel.is_cancelled() || account.is_paused() {
+                break;
+            }
+            scan_folder(&account, folder).await;
+            any_unavailable |= folder.state() == FolderState::Unavailable;
+        }
+        let wait = if any_unavailable {
+            account.intervals.full_scan.min(UNAVAILABLE_RECHECK)
+        } else {
+            account.intervals.full_scan
+        };
+        tokio::select! {
+            _ = account.cancel.cancelled() => return,
+            _ = account.rescan.notified() => {}
+            _ = tokio::time::sleep(wait) => {}
+        }
+    }
+}
+
+/// One full walk of `folder`. Never fails: problems become events and folder status.
+pub async fn scan_folder(account: &Arc<Account>, folder: &Arc<Folder>) -> ScanSummary {
+    if folder.state() == FolderState::Mismatch {
+        return ScanSummary::default();
+    }
+    let acc = account.clone();
+    let fold = folder.clone();
+    let result = tokio::task::spawn_blocking(move || scan_blocking(&acc, &fold)).await;
+    let summary = match result {
+        Ok(summary) => summary,
+        Err(e) => {
+            account.emit(Worker::Scanner, EventKind::Error, |ev| {
+                ev.path(&folder.root)
+                    .detail(format!("the scan stopped unexpectedly: {e}"))
+            });
+            return ScanSummary::default();
+        }
+    };
+    account.refresh_counts().await;
+    summary
+}
+
+fn scan_blocking(account: &Account, folder: &Folder) -> ScanSummary {
+    if let Err(reason) = check_root(&folder.root) {
+        mark_unavailable(account, folder, &reason);
+        return ScanSummary::default();
+    }
+    let index = match account.store.with(|db| db.folder_index(folder.id)) {
+        Ok(index) => index,
+        Err(e) => {
+            account.emit(Worker::Scanner, EventKind::Error, |ev| {
+                ev.detail(format!("cannot read the state database: {e}"))
+            });
+            return ScanSummary::default();
+        }
+    };
+    let walk = walk(account, folder);
+    let tracked = index
+        .values()
+        .filter(|e| matches!(e.state, FileState::Synced | FileState::Missing))
+        .count();
+    if walk.seen.is_empty() && tracked > 0 {
+        mark_unavailable(
+            account,
+            folder,
+            "the folder is suddenly empty although it held synced photos (is the drive mounted?)",
+        );
+        return ScanSummary::default();
+    }
+    if folder.set_state(FolderState::Active) {
+        account
+            .status
+            .edit_folder(&account.name, &folder.display, |f| {
+                f.state = FolderState::Active;
+                f.message = None;
+            });
+    }
+    account.emit(Worker::Scanner, EventKind::ScanStarted, |e| {
+        e.path(&folder.root)
+    });
+
+    let mut summary = ScanSummary {
+        files: walk.seen.len() as u64,
+        ..ScanSummary::default()
+    };
+    let mut skips = Vec::new();
+    let mut to_hash = Vec::new();
+    for (rel, found) in walk.found {
+        match found {
+            Found::Skip(observation) => {
+                if !already_skipped(index.get(&paths::to_bytes(&rel)), &observation) {
+                    skips.push(observation);
+                }
+            }
+            Found::Candidate(stat) => {
+                if needs_hash(index.get(&paths::to_bytes(&rel)), stat) {
+                    to_hash.push((rel, stat));
+                }
+            }
+        }
+    }
+    summary.skipped += count(
+        &record(account, folder, Worker::Scanner, &skips, false),
+        &ApplyEffect::Skipped,
+    );
+    summary.hashed = to_hash.len() as u64;
+    summary.queued = hash_all(account, folder, to_hash);
+
+    let gone: Vec<Observation> = index
+        .keys()
+        .filter(|rel| !walk.seen.contains(*rel))
+        .map(|rel| Observation::Gone {
+            rel: paths::from_bytes(rel),
+        })
+        .filter(|o| match o {
+            // Re-check: a walk error must never look like a delete.
+            Observation::Gone { rel } => std::fs::symlink_metadata(folder.path_of(rel)).is_err(),
+            _ => false,
+        })
+        .collect();
+    if walk.complete {
+        summary.missing = count(
+            &record(account, folder, Worker::Scanner, &gone, false),
+            &ApplyEffect::Missing,
+        );
+        if let Err(e) = account
+            .store
+            .with(|db| db.set_last_full_scan(folder.id, now_ms()))
+        {
+            tracing::warn!("cannot record the scan time: {e}");
+        }
+    }
+    account.emit(Worker::Scanner, EventKind::ScanFinished, |e| {
+        e.path(&folder.root).detail(format!(
+            "{} files, {} new or changed, {} skipped, {} gone",
+            summary.files, summary.queued, summary.skipped, summary.missing
+        ))
+    });
+    summary
+}
+
+fn count(effects: &[ApplyEffect], wanted: &ApplyEffect) -> u64 {
+    effects.iter().filter(|e| *e == wanted).count() as u64
+}
+
+fn already_skipped(entry: Option<&IndexEntry>, observation: &Observation) -> bool {
+    match (entry, observation) {
+        (Some(entry), Observation::Skipped { reason, stat, .. }) => {
+            entry.state == FileState::Skipped
+                && entry.last_error.as_deref() == Some(reason.as_str())
+                && entry.stat == *stat
+        }
+        _ => false,
+    }
+}
+
+/// An unchanged file (same size, mtime and file id) is never hashed again; a failed one is
+/// retried only once it changes.
+fn needs_hash(entry: Option<&IndexEntry>, stat: Stat) -> bool {
+    match entry {
+        Some(entry) if entry.stat == stat && entry.sha1.is_some() => false,
+        Some(entry) if entry.stat == stat && entry.state == FileState::Failed => false,
+        _ => true,
+    }
+}
+
+/// Is the root there and readable?
+pub(crate) fn check_root(root: &std::path::Path) -> Result<(), String> {
+    match std::fs::metadata(root) {
+        Ok(meta) if meta.is_dir() => std::fs::read_dir(root)
+            .map(|_| ())
+            .map_err(|e| format!("the folder cannot be read ({e})")),
+        Ok(_) => Err("the path is not a folder".into()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            Err("the folder does not exist (is the drive mounted?)".into())
+        }
+        Err(e) => Err(format!("the folder cannot be opened ({e})")),
+    }
+}
+
+fn mark_unavailable(account: &Account, folder: &Folder, reason: &str) {
+    if folder.set_state(FolderState::Unavailable) {
+        account.emit(Worker::Scanner, EventKind::FolderUnavailable, |e| {
+            e.path(&folder.root).detail(format!(
+                "Folder not available: {reason}. Syncing and deletes are paused for it until it is back."
+            ))
+        });
+    }
+    account
+        .status
+        .edit_folder(&account.name, &folder.display, |f| {
+            f.state = FolderState::Unavailable;
+            f.message = Some(format!("Folder not available: {reason}"));
+        });
+}
+
+struct Walk {
+    found: Vec<(PathBuf, Found)>,
+    seen: HashSet<Vec<u8>>,
+    /// False when part of the tree could not be read: then nothing is taken as deleted.
+    complete: bool,
+}
+
+fn walk(account: &Account, folder: &Folder) -> Walk {
+    let mut out = Walk {
+        found: Vec::new(),
+        seen: HashSet::new(),
+        complete: true,
+    };
+    let walker = walkdir::WalkDir::new(&folder.root)
+        .follow_links(false)
+        .min_depth(1)
+        .into_iter()
+        .filter_entry(|entry| {
+            if !entry.file_type().is_dir() {
+                return true;
+            }
+            match entry.path().strip_prefix(&folder.root) {
+                Ok(rel) => folder.filter.check_dir(rel).is_ok(),
+                Err(_) => true,
+            }
+        });
+    for entry in walker {
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(e) => {
+                out.complete = false;
+                let path = e
+                    .path()
+                    .map(|p| p.to_owned())
+                    .unwrap_or_else(|| folder.root.clone());
+                account.emit(Worker::Scanner, EventKind::Error, |ev| {
+                    ev.path(&path).detail(format!(
+                        "cannot read this part of the folder ({e}); nothing below it is treated as deleted"
+                    ))
+                });
+                continue;
+            }
+        };
+        if entry.file_type().is_dir() {
+            continue;
+        }
+        let Ok(rel) = entry.path().strip_prefix(&folder.root) else {
+            continue;
+        };
+        let meta = match entry.metadata() {
+            Ok(meta) => meta,
+            Err(_) => continue, // vanished between listing and stat
+        };
+        out.seen.insert(paths::to_bytes(rel));
+        out.found
+            .push((rel.to_owned(), local::classify(&folder.filter, rel, &meta)));
+    }
+    out
+}
+
+/// Hashes on every core, recording results in batches; returns how many were queued.
+fn hash_all(account: &Account, folder: &Folder, files: Vec<(PathBuf, Stat)>) -> u64 {
+    if files.is_empty() {
+        return 0;
+    }
+    let threads = std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .min(files.len());
+    let work = std::sync::Mutex::new(files.into_iter());
+    let (tx, rx) = mpsc::sync_channel::<Observation>(RECORD_BATCH * 2);
+    let mut queued = 0;
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            let tx = tx.clone();
+            let work = &work;
+            scope.spawn(move || {
+                loop {
+                    if account.cancel.is_cancelled() {
+                        return;
+                    }
+                    let next = work.lock().unwrap_or_else(|p| p.into_inner()).next();
+                    let Some((rel, stat)) = next else { return };
+                    if let Some(obs) = hash_candidate(account, folder, Worker::Scanner, &rel, stat)
+                    {
+                        if tx.send(obs).is_err() {
+                            return;
+                        }
+                    }
+                }
+            });
+        }
+        drop(tx);
+        let mut batch = Vec::with_capacity(RECORD_BATCH);
+        let mut flush = |batch: &mut Vec<Observation>| {
+            let effects = record(account, folder, Worker::Scanner, batch, false);
+            queued += count(&effects, &ApplyEffect::Queued);
+            batch.clear();
+        };
+        for obs in rx {
+            batch.push(obs);
+            if batch.len() >= RECORD_BATCH {
+                flush(&mut batch);
+            }
+        }
+        flush(&mut batch);
+    });
+    queued
+}

@@ -1,0 +1,485 @@
+//! The uploader: every queued file ends up linked to exactly one asset.
+//!
+//! A round takes the due files from the store, groups them by content, and asks Immich with one
+//! bulk-upload-check per 5000 checksums which contents it already has: those are linked without
+//! uploading (this is also how an upload cut off by a crash or a reset connection is recovered —
+//! the next round finds it on the server). One file per unknown content is then uploaded,
+//! streamed from disk, with at most `upload_concurrency` in flight. The intent (`uploading`) is
+//! written before each request, and the outcome right after.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+use crate::account::{Account, Folder, now_ms};
+use crate::events::{EventKind, Worker};
+use crate::immich::{ApiError, CheckResult, UploadRequest};
+use crate::local;
+use crate::policy;
+use crate::status::{AccountState, FolderState};
+use crate::store::{Observation, PendingUpload};
+
+use super::{hash_candidate, record};
+
+/// Files taken from the store per round.
+const ROUND_SIZE: usize = 2000;
+
+/// What one round did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct RoundSummary {
+    /// Files taken from the queue.
+    pub considered: u64,
+    /// New assets created.
+    pub uploaded: u64,
+    /// Files linked to assets Immich already had.
+    pub linked: u64,
+    /// Files that failed for good.
+    pub failed: u64,
+    /// Files put back for a later retry.
+    pub retried: u64,
+}
+
+/// The account cannot continue (key, permission, quota, server): the message says why.
+#[derive(Debug, Clone)]
+pub struct AccountProblem(pub ApiError);
+
+/// Runs until cancelled: rounds while there is work, then sleeps until woken, the next retry
+/// is due, or the fallback poll interval passes.
+pub async fn run(account: Arc<Account>) {
+    loop {
+        if !account.wait_unpaused().await {
+            return;
+        }
+        match round(&account).await {
+            Ok(summary) if summary.considered > 0 => {
+                account.refresh_counts().await;
+                continue;
+            }
+            Ok(_) => {}
+            Err(AccountProblem(error)) => {
+                report_account_problem(&account, &error);
+            }
+        }
+        account.refresh_counts().await;
+        set_idle_if_done(&account);
+        let wait = next_wait(&account).await;
+        tokio::select! {
+            _ = account.cancel.cancelled() => return,
+            _ = account.wake_uploader.notified() => {}
+            _ = tokio::time::sleep(wait) => {}
+        }
+    }
+}
+
+fn set_idle_if_done(account: &Account) {
+    account.status.edit(&account.name, |s| {
+        if matches!(
+            s.state,
+            crate::status::AccountState::Syncing | crate::status::AccountState::Scanning
+        ) && s.queue_depth == 0
+        {
+            s.state = AccountState::Idle;
+            s.message = None;
+        }
+    });
+}
+
+async fn next_wait(account: &Account) -> Duration {
+    let name = account.name.clone();
+    let next = account
+        .store
+        .call(move |db| db.next_retry_at(&name))
+        .await
+        .ok()
+        .flatten();
+    let poll = account.intervals.upload_poll;
+    match next {
+        Some(at) => Duration::from_millis((at - now_ms()).max(50) as u64).min(poll),
+        None => poll,
+    }
+}
+
+/// Shows an account-level problem; for a transient one, when the next try is.
+pub(crate) fn report_account_problem(account: &Account, error: &ApiError) {
+    let (state, message) = if error.is_transient() {
+        (
+            AccountState::Offline,
+            format!("Server unavailable — {error}"),
+        )
+    } else {
+        (AccountState::Error, error.to_string())
+    };
+    account.status.edit(&account.name, |s| {
+        s.state = state;
+        s.message = Some(message.clone());
+        s.last_error = Some(message.clone());
+    });
+    account.emit(Worker::Uploader, EventKind::AccountError, |e| {
+        e.detail(message)
+    });
+}
+
+/// One pass over the due part of the queue.
+pub async fn round(account: &Arc<Account>) -> Result<RoundSummary, AccountProblem> {
+    let name = account.name.clone();
+    let due = account
+        .store
+        .call(move |db| db.due_uploads(&name, now_ms(), ROUND_SIZE))
+        .await
+        .map_err(|e| AccountProblem(ApiError::Protocol(format!("state database: {e}"))))?;
+    let due: Vec<PendingUpload> = due
+        .into_iter()
+        .filter(|f| {
+            account
+                .folder(f.folder)
+                .is_some_and(|d| d.state() == FolderState::Active)
+        })
+        .collect();
+    let mut summary = RoundSummary {
+        considered: due.len() as u64,
+        ..RoundSummary::default()
+    };
+    if due.is_empty() {
+        return Ok(summary);
+    }
+    account.status.set_state(
+        &account.name,
+        AccountState::Syncing,
+        Some(format!("Uploading {} files", due.len())),
+    );
+
+    // Group by content: one check and at most one upload per checksum.
+    let mut groups: BTreeMap<String, Vec<PendingUpload>> = BTreeMap::new();
+    for file in due {
+        groups.entry(file.sha1.clone()).or_default().push(file);
+    }
+    let items: Vec<(String, String)> = groups.keys().map(|s| (s.clone(), s.clone())).collect();
+    let checks = match account.client.bulk_upload_check(&items).await {
+        Ok(checks) => checks,
+        Err(error) => {
+            let ids: Vec<i64> = groups.values().flatten().map(|f| f.id).collect();
+            let attempts = groups
+                .values()
+                .flatten()
+                .map(|f| f.attempts)
+                .max()
+                .unwrap_or(0);
+            return handle_batch_error(account, &ids, attempts, error, &mut summary)
+                .map(|_| summary);
+        }
+    };
+
+    let mut to_upload = Vec::new();
+    let mut to_restore = Vec::new();
+    for ((sha1, files), check) in groups.into_iter().zip(checks) {
+        match check {
+            CheckResult::Present {
+                asset_id,
+                is_trashed,
+            } => {
+                if is_trashed {
+                    to_restore.push(asset_id.clone());
+                }
+                link(account, &files, &asset_id, EventKind::Linked, is_trashed).await;
+                summary.linked += files.len() as u64;
+            }
+            CheckResult::Absent => to_upload.push((sha1, files)),
+        }
+    }
+    if !to_restore.is_empty() {
+        restore(account, &to_restore).await;
+    }
+
+    let semaphore = Arc::new(Semaphore::new(account.upload_concurrency.max(1)));
+    let mut tasks = JoinSet::new();
+    for (_, files) in to_upload {
+        let Ok(permit) = semaphore.clone().acquire_owned().await else {
+            break;
+        };
+        if account.cancel.is_cancelled() {
+            break;
+        }
+        let account = account.clone();
+        tasks.spawn(async move {
+            let _permit = permit;
+            upload_group(&account, files).await
+        });
+    }
+    let mut problem = None;
+    while let Some(joined) = tasks.join_next().await {
+        match joined {
+            Ok(Ok(outcome)) => {
+                summary.uploaded += outcome.uploaded;
+                summary.linked += outcome.linked;
+                summary.failed += outcome.failed;
+                summary.retried += outcome.retried;
+            }
+            Ok(Err(p)) => problem = Some(p),
+            Err(e) => tracing::error!("an upload task failed: {e}"),
+        }
+    }
+    match problem {
+        Some(p) => Err(p),
+        None => Ok(summary),
+    }
+}
+
+async fn link(
+    account: &Account,
+    files: &[PendingUpload],
+    asset_id: &str,
+    kind: EventKind,
+    was_trashed: bool,
+) {
+    let ids: Vec<i64> = files.iter().map(|f| f.id).collect();
+    let asset = asset_id.to_owned();
+    if let Err(e) = account
+        .store
+        .call(move |db| db.link(&ids, &asset, now_ms()))
+        .await
+    {
+        tracing::error!("cannot record a link: {e}");
+        return;
+    }
+    for file in files {
+        let path = file.root.join(&file.rel);
+        account.emit(Worker::Uploader, kind, |e| {
+            let e = e.path(&path).asset(asset_id);
+            match (kind, was_trashed) {
+                (EventKind::Linked, true) => e.detail(
+                    "already in Immich (in its trash): restored and linked, not uploaded again",
+                ),
+                (EventKind::Linked, false) => {
+                    e.detail("already in Immich: linked, not uploaded again")
+                }
+                _ => e,
+            }
+        });
+    }
+}
+
+async fn restore(account: &Account, ids: &[String]) {
+    if account.dry_run {
+        for id in ids {
+            account.emit(Worker::Uploader, EventKind::WouldDo, |e| {
+                e.asset(id)
+                    .detail("would restore this asset from the Immich trash")
+            });
+        }
+        return;
+    }
+    match account.client.restore_from_trash(ids).await {
+        Ok(()) => {
+            for id in ids {
+                account.emit(Worker::Uploader, EventKind::RestoredInImmich, |e| {
+                    e.asset(id).detail(
+                        "the file is in a synced folder again, so its asset left the Immich trash",
+                    )
+                });
+            }
+        }
+        Err(error) => account.emit(Worker::Uploader, EventKind::Error, |e| {
+            e.detail(format!(
+                "cannot restore assets from the Immich trash: {error}"
+            ))
+        }),
+    }
+}
+
+async fn upload_group(
+    account: &Arc<Account>,
+    files: Vec<PendingUpload>,
+) -> Result<RoundSummary, AccountProblem> {
+    let mut summary = RoundSummary::default();
+    let Some(first) = files.first() else {
+        return Ok(summary);
+    };
+    let Some(folder) = account.folder(first.folder).cloned() else {
+        return Ok(summary);
+    };
+    let path = first.root.join(&first.rel);
+
+    // The file must still be the one that was hashed.
+    let ids: Vec<i64> = files.iter().map(|f| f.id).collect();
+    let meta = match tokio::fs::symlink_metadata(&path).await {
+        Ok(meta) if local::stat_of(&meta) == first.stat => meta,
+        _ => {
+            defer(account, &ids, "the file changed after it was hashed").await;
+            recheck(account, &folder, first).await;
+            summary.retried += files.len() as u64;
+            return Ok(summary);
+        }
+    };
+    if account.dry_run {
+        account.emit(Worker::Uploader, EventKind::WouldDo, |e| {
+            e.path(&path)
+                .detail(format!("would upload ({} bytes)", first.stat.size))
+        });
+        let fake_id = format!("dry-run-{}", first.sha1);
+        let ids2 = ids.clone();
+        let _ = account
+            .store
+            .call(move |db| db.link(&ids2, &fake_id, now_ms()))
+            .await;
+        summary.uploaded += 1;
+        return Ok(summary);
+    }
+
+    let marked = ids.clone();
+    if let Err(e) = account
+        .store
+        .call(move |db| db.mark_uploading(&marked))
+        .await
+    {
+        tracing::error!("cannot record the upload intent: {e}");
+        return Ok(summary);
+    }
+    let (created_at, modified_at) = local::file_times(&meta);
+    let request = UploadRequest {
+        path: path.clone(),
+        file_name: first
+            .rel
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "file".into()),
+        device_asset_id: format!("{}-{}", first.sha1, first.stat.size),
+        sha1_hex: first.sha1.clone(),
+        size: first.stat.size,
+        created_at,
+        modified_at,
+    };
+    let ticket = account.status.start_upload(
+        &account.name,
+        path.to_string_lossy().into_owned(),
+        first.stat.size,
+    );
+    let result = account
+        .client
+        .upload(&request, Some(ticket.sent.clone()))
+        .await;
+    drop(ticket);
+    match result {
+        Ok(outcome) => {
+            let kind = if outcome.duplicate {
+                EventKind::Linked
+            } else {
+                EventKind::Uploaded
+            };
+            link(account, &files, &outcome.asset_id, kind, false).await;
+            if outcome.duplicate {
+                summary.linked += files.len() as u64;
+            } else {
+                summary.uploaded += 1;
+                summary.linked += files.len() as u64 - 1;
+            }
+            Ok(summary)
+        }
+        Err(ApiError::LocalFile { message, .. }) => {
+            // Vanished or unreadable mid-upload: look at it again rather than fail it.
+            defer(account, &ids, &message).await;
+            recheck(account, &folder, first).await;
+            summary.retried += files.len() as u64;
+            Ok(summary)
+        }
+        Err(error) => {
+            handle_batch_error(account, &ids, first.attempts, error, &mut summary)?;
+            Ok(summary)
+        }
+    }
+}
+
+/// Transient: back to the queue with backoff. Account-wide: back to the queue without counting
+/// an attempt, and stop the round. Otherwise: the files failed for good.
+fn handle_batch_error(
+    account: &Account,
+    ids: &[i64],
+    attempts: u32,
+    error: ApiError,
+    summary: &mut RoundSummary,
+) -> Result<(), AccountProblem> {
+    let message = error.to_string();
+    if error.is_transient() || error.is_account_problem() {
+        let delay = if error.is_transient() {
+            policy::retry_delay(attempts, error.retry_after())
+        } else {
+            account.intervals.upload_poll
+        };
+        let next = now_ms() + delay.as_millis() as i64;
+        let ids_owned = ids.to_vec();
+        let msg = message.clone();
+        let counted = error.is_transient();
+        let _ = account
+            .store
+            .with(move |db| db.retry_later(&ids_owned, &msg, next, counted));
+        summary.retried += ids.len() as u64;
+        if error.is_transient() {
+            account.emit(Worker::Uploader, EventKind::RetryScheduled, |e| {
+                e.detail(format!(
+                    "{message}; retrying in {} s",
+                    delay.as_secs().max(1)
+                ))
+            });
+            account.status.edit(&account.name, |s| {
+                s.state = AccountState::Offline;
+                s.message = Some(format!(
+                    "Server unavailable — retrying in {} s",
+                    delay.as_secs().max(1)
+                ));
+                s.last_error = Some(message.clone());
+            });
+            return Ok(());
+        }
+        return Err(AccountProblem(error));
+    }
+    let ids_owned = ids.to_vec();
+    let msg = message.clone();
+    let _ = account.store.with(move |db| db.fail(&ids_owned, &msg));
+    summary.failed += ids.len() as u64;
+    account.emit(Worker::Uploader, EventKind::UploadFailed, |e| {
+        e.detail(format!(
+            "{message} (it is tried again when the file changes)"
+        ))
+    });
+    Ok(())
+}
+
+/// Puts files back in the queue until they have been stable for a while, without counting an
+/// attempt: a file being rewritten is not the server's fault.
+async fn defer(account: &Account, ids: &[i64], reason: &str) {
+    let ids = ids.to_vec();
+    let reason = reason.to_owned();
+    let next = now_ms() + account.intervals.stable_after.as_millis().max(500) as i64;
+    if let Err(e) = account
+        .store
+        .call(move |db| db.retry_later(&ids, &reason, next, false))
+        .await
+    {
+        tracing::error!("cannot defer an upload: {e}");
+    }
+}
+
+/// Looks at a file again after it changed or vanished between hashing and upload.
+async fn recheck(account: &Arc<Account>, folder: &Arc<Folder>, file: &PendingUpload) {
+    let account = account.clone();
+    let folder = folder.clone();
+    let rel = file.rel.clone();
+    let _ = tokio::task::spawn_blocking(move || {
+        let path = folder.path_of(&rel);
+        let observation = match std::fs::symlink_metadata(&path) {
+            Err(_) => Some(Observation::Gone { rel: rel.clone() }),
+            Ok(meta) => match local::classify(&folder.filter, &rel, &meta) {
+                local::Found::Skip(obs) => Some(obs),
+                local::Found::Candidate(stat) => {
+                    hash_candidate(&account, &folder, Worker::Uploader, &rel, stat)
+                }
+            },
+        };
+        if let Some(observation) = observation {
+            record(&account, &folder, Worker::Uploader, &[observation], false);
+        }
+    })
+    .await;
+}

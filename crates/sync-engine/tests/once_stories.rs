@@ -1,0 +1,399 @@
+//! Engine stories driven through `run_once` (the daemon's `--once`): each pass is scan, upload,
+//! reconcile against the fake Immich server, with a real folder and a real state file.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{Harness, exists, in_trash, photo};
+use fake_immich::Profile;
+use sync_engine::{EngineOptions, run_once};
+
+async fn once(h: &Harness) -> sync_engine::OnceReport {
+    run_once(h.config(), EngineOptions::default())
+        .await
+        .expect("pass runs")
+}
+
+async fn once_with(h: &Harness, folder_extra: &str) -> sync_engine::OnceReport {
+    run_once(h.config_with(folder_extra), EngineOptions::default())
+        .await
+        .expect("pass runs")
+}
+
+async fn initial_import_uploads_each_file_once(profile: Profile) {
+    let h = Harness::new(profile).await;
+    for n in 0..12 {
+        h.write(&format!("2024/IMG_{n:04}.jpg"), &photo(n));
+    }
+    h.write("clip.mp4", &photo(100));
+    let report = once(&h).await;
+    assert!(report.is_clean(), "{report:?}");
+    assert_eq!(report.uploaded, 13);
+    assert_eq!(
+        h.server.created_uploads(),
+        13,
+        "each file is uploaded exactly once"
+    );
+    let names: std::collections::BTreeSet<String> = h
+        .live_assets()
+        .into_iter()
+        .map(|a| a.original_file_name)
+        .collect();
+    assert!(
+        names.contains("IMG_0000.jpg") && names.contains("clip.mp4"),
+        "{names:?}"
+    );
+
+    // A restart finds nothing to do and sends no upload.
+    h.server.clear_requests();
+    let again = once(&h).await;
+    assert!(again.is_clean(), "{again:?}");
+    assert_eq!(again.uploaded, 0);
+    assert_eq!(
+        h.server.created_uploads(),
+        13,
+        "restart uploads nothing again"
+    );
+    let posts = h
+        .server
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "POST" && r.path == "/api/assets")
+        .count();
+    assert_eq!(posts, 0, "no upload request at all after a restart");
+}
+
+#[tokio::test]
+async fn initial_import_uploads_each_file_once_v3() {
+    initial_import_uploads_each_file_once(Profile::V3).await;
+}
+
+#[tokio::test]
+async fn initial_import_uploads_each_file_once_v2() {
+    initial_import_uploads_each_file_once(Profile::V2).await;
+}
+
+#[tokio::test]
+async fn identical_content_in_two_files_is_uploaded_once() {
+    let h = Harness::new(Profile::V3).await;
+    h.write("a/beach.jpg", &photo(1));
+    h.write("b/beach copy.jpg", &photo(1));
+    let report = once(&h).await;
+    assert!(report.is_clean(), "{report:?}");
+    assert_eq!(h.server.created_uploads(), 1, "one content, one upload");
+    assert_eq!(
+        report.uploaded + report.linked,
+        2,
+        "both files are linked: {report:?}"
+    );
+}
+
+#[tokio::test]
+async fn content_already_on_the_server_is_linked_not_uploaded() {
+    let h = Harness::new(Profile::V3).await;
+    h.server
+        .insert_asset(&h.user_id, "from-phone.jpg", &photo(7));
+    h.write("IMG_7.jpg", &photo(7));
+    let report = once(&h).await;
+    assert_eq!(report.linked, 1, "{report:?}");
+    assert_eq!(h.server.created_uploads(), 0);
+    assert_eq!(h.live_assets().len(), 1);
+}
+
+#[tokio::test]
+async fn a_changed_file_becomes_a_new_asset() {
+    let h = Harness::new(Profile::V3).await;
+    let path = h.write("edit.jpg", &photo(1));
+    once(&h).await;
+    std::fs::write(&path, photo(2)).unwrap();
+    let report = once(&h).await;
+    assert_eq!(report.uploaded, 1, "{report:?}");
+    assert_eq!(h.server.created_uploads(), 2);
+    assert_eq!(
+        h.live_assets().len(),
+        2,
+        "the old version stays in Immich: it is never deleted outside the policy"
+    );
+}
+
+#[tokio::test]
+async fn a_local_delete_within_the_threshold_goes_to_the_immich_trash() {
+    let h = Harness::new(Profile::V3).await;
+    let path = h.write("oops.jpg", &photo(1));
+    once(&h).await;
+    std::fs::remove_file(&path).unwrap();
+    let report = once(&h).await;
+    assert_eq!(report.trashed_in_immich, 1, "{report:?}");
+    let assets = h.server.assets(&h.user_id);
+    assert_eq!(assets.len(), 1, "trashed, not purged");
+    assert!(
+        assets[0].is_trashed,
+        "the asset is in the Immich trash, recoverable"
+    );
+    let deletes: Vec<_> = h
+        .server
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "DELETE")
+        .collect();
+    assert_eq!(deletes.len(), 1);
+    match &deletes[0].body {
+        fake_immich::RecordedBody::Json(body) => {
+            assert_eq!(body["force"], false, "never a forced delete")
+        }
+        other => panic!("unexpected body {other:?}"),
+    }
+    assert_eq!(h.events_of("deleted_in_immich").len(), 1);
+}
+
+#[tokio::test]
+async fn a_local_delete_beyond_the_threshold_is_kept_in_immich() {
+    let h = Harness::new(Profile::V3).await;
+    // 0.00001 days is under a second: by the time the file is deleted it is older than that.
+    let policy = "delete_threshold = 0.00001\ndelete_max_age = 365";
+    let path = h.write("old.jpg", &photo(1));
+    once_with(&h, policy).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    std::fs::remove_file(&path).unwrap();
+    let report = once_with(&h, policy).await;
+    assert_eq!(report.trashed_in_immich, 0, "{report:?}");
+    assert_eq!(h.live_assets().len(), 1, "the photo stays in Immich");
+    let kept = h.events_of("kept_in_immich");
+    assert_eq!(kept.len(), 1);
+    assert!(
+        kept[0]["detail"].as_str().unwrap().contains("threshold"),
+        "{kept:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_local_delete_with_an_implausible_age_is_never_sent() {
+    let h = Harness::new(Profile::V3).await;
+    // Ages above delete_max_age (here under two seconds) are implausible.
+    let policy = "delete_threshold = 0.00001\ndelete_max_age = 0.00002";
+    let path = h.write("weird.jpg", &photo(1));
+    once_with(&h, policy).await;
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    std::fs::remove_file(&path).unwrap();
+    let report = once_with(&h, policy).await;
+    assert_eq!(report.trashed_in_immich, 0);
+    assert_eq!(h.live_assets().len(), 1);
+    let kept = h.events_of("kept_in_immich");
+    assert!(
+        kept[0]["detail"].as_str().unwrap().contains("implausible"),
+        "{kept:?}"
+    );
+}
+
+#[tokio::test]
+async fn upload_only_folders_never_delete_in_immich() {
+    let h = Harness::new(Profile::V3).await;
+    let path = h.write("keep.jpg", &photo(1));
+    once_with(&h, "delete_mode = \"upload-only\"").await;
+    std::fs::remove_file(&path).unwrap();
+    once_with(&h, "delete_mode = \"upload-only\"").await;
+    assert_eq!(h.live_assets().len(), 1);
+    assert!(
+        h.server.requests().iter().all(|r| r.method != "DELETE"),
+        "no delete request at all"
+    );
+}
+
+async fn remote_delete_moves_the_file_to_the_os_trash(purge: bool, name: &str) {
+    let h = Harness::new(Profile::V3).await;
+    let content = photo(41);
+    let path = h.write(name, &content);
+    once(&h).await;
+    let asset = h.live_assets().pop().expect("uploaded");
+    if purge {
+        h.server.purge_asset(&asset.id);
+    } else {
+        h.server.trash_asset(&asset.id);
+    }
+    let report = once(&h).await;
+    assert_eq!(report.moved_to_trash, 1, "{report:?}");
+    assert!(!exists(&path), "the file left the folder");
+    let trashed = in_trash(name).expect("the file is in the OS trash, recoverable");
+    assert_eq!(
+        std::fs::read(trashed).unwrap(),
+        content,
+        "the content is intact"
+    );
+    assert_eq!(h.events_of("moved_to_trash").len(), 1);
+}
+
+#[tokio::test]
+async fn a_remote_trash_moves_the_file_to_the_os_trash() {
+    remote_delete_moves_the_file_to_the_os_trash(false, "remote-trashed-1.jpg").await;
+}
+
+#[tokio::test]
+async fn a_remote_purge_moves_the_file_to_the_os_trash() {
+    remote_delete_moves_the_file_to_the_os_trash(true, "remote-purged-1.jpg").await;
+}
+
+#[tokio::test]
+async fn a_remote_delete_never_touches_a_file_changed_since_upload() {
+    let h = Harness::new(Profile::V3).await;
+    let path = h.write("changed-after-upload.jpg", &photo(1));
+    once(&h).await;
+    let asset = h.live_assets().pop().unwrap();
+    h.server.trash_asset(&asset.id);
+    std::fs::write(&path, photo(2)).unwrap();
+    once(&h).await;
+    assert!(exists(&path), "the edited file stays");
+    assert_eq!(std::fs::read(&path).unwrap(), photo(2));
+    assert!(in_trash("changed-after-upload.jpg").is_none());
+}
+
+#[tokio::test]
+async fn keep_local_folders_keep_files_deleted_in_immich() {
+    let h = Harness::new(Profile::V3).await;
+    let path = h.write("keep-local.jpg", &photo(5));
+    once_with(&h, "delete_mode = \"keep-local\"").await;
+    let asset = h.live_assets().pop().unwrap();
+    h.server.purge_asset(&asset.id);
+    once_with(&h, "delete_mode = \"keep-local\"").await;
+    assert!(exists(&path));
+    assert_eq!(h.events_of("kept_local").len(), 1);
+    // And it is not uploaded again: the user deleted it in Immich on purpose.
+    let report = once_with(&h, "delete_mode = \"keep-local\"").await;
+    assert_eq!(report.uploaded, 0);
+    assert_eq!(h.server.created_uploads(), 1);
+}
+
+#[tokio::test]
+async fn unsupported_and_junk_files_are_skipped_with_a_reason_once() {
+    let h = Harness::new(Profile::V3).await;
+    h.write("notes.txt", b"not a photo");
+    h.write("IMG_1.jpg.xmp", b"<xmp/>");
+    h.write(".hidden.jpg", &photo(1));
+    h.write("@eaDir/IMG_1.jpg/SYNOPHOTO_THUMB.jpg", &photo(2));
+    h.write(".stversions/old.jpg", &photo(3));
+    h.write("download.jpg.part", &photo(4));
+    h.write("empty.jpg", b"");
+    h.write("Thumbs.db", b"junk");
+    h.write("good.jpg", &photo(5));
+    let report = once(&h).await;
+    assert!(report.is_clean(), "{report:?}");
+    assert_eq!(h.server.created_uploads(), 1, "only the photo is uploaded");
+    let skipped = h.events_of("skipped");
+    let paths: Vec<&str> = skipped
+        .iter()
+        .map(|e| e["path"].as_str().unwrap())
+        .collect();
+    for name in [
+        "notes.txt",
+        "IMG_1.jpg.xmp",
+        "download.jpg.part",
+        "empty.jpg",
+        "Thumbs.db",
+        ".hidden.jpg",
+    ] {
+        assert!(
+            paths.iter().any(|p| p.ends_with(name)),
+            "{name} is reported as skipped: {paths:?}"
+        );
+    }
+    assert!(
+        skipped
+            .iter()
+            .all(|e| !e["detail"].as_str().unwrap_or_default().is_empty()),
+        "every skip has a reason"
+    );
+    once(&h).await;
+    assert_eq!(
+        h.events_of("skipped").len(),
+        skipped.len(),
+        "a skip is reported once, not on every pass"
+    );
+}
+
+#[tokio::test]
+async fn a_dry_run_changes_nothing_on_either_side() {
+    let h = Harness::new(Profile::V3).await;
+    let kept = h.write("a.jpg", &photo(1));
+    once(&h).await;
+    let asset = h.live_assets().pop().unwrap();
+    h.server.trash_asset(&asset.id);
+    h.write("new.jpg", &photo(2));
+    let state_before = std::fs::read(h.state_path()).unwrap();
+    let report = run_once(h.config(), EngineOptions { dry_run: true })
+        .await
+        .unwrap();
+    assert_eq!(
+        report.uploaded, 1,
+        "the dry run reports what it would upload"
+    );
+    assert_eq!(h.server.created_uploads(), 1, "but uploads nothing");
+    assert!(exists(&kept), "and moves nothing to the trash");
+    assert_eq!(
+        h.server
+            .assets(&h.user_id)
+            .iter()
+            .filter(|a| a.is_trashed)
+            .count(),
+        1
+    );
+    assert!(
+        h.server
+            .requests()
+            .iter()
+            .all(|r| r.method != "DELETE" && !(r.method == "POST" && r.path == "/api/assets")),
+        "no writing request reached the server"
+    );
+    assert_eq!(
+        std::fs::read(h.state_path()).unwrap(),
+        state_before,
+        "the state file is untouched"
+    );
+    assert!(!h.events_of("would_do").is_empty());
+}
+
+#[tokio::test]
+async fn every_request_the_client_sends_is_valid_against_the_openapi_document() {
+    for profile in [Profile::V3, Profile::V2] {
+        let h = Harness::new(profile).await;
+        let doomed = h.write("delete-me.jpg", &photo(1));
+        h.write("b.jpg", &photo(2));
+        h.write("dup.jpg", &photo(2));
+        once(&h).await;
+        std::fs::remove_file(&doomed).unwrap();
+        let b = h
+            .live_assets()
+            .into_iter()
+            .find(|a| a.original_file_name == "b.jpg")
+            .unwrap();
+        h.server.purge_asset(&b.id);
+        once(&h).await;
+        let spec = fake_immich::openapi::Spec::bundled();
+        let requests = h.server.requests();
+        assert!(requests.len() > 10, "the story exercised the client");
+        let mut seen = std::collections::BTreeSet::new();
+        for request in &requests {
+            seen.insert(format!(
+                "{} {}",
+                request.method,
+                request
+                    .path
+                    .split('/')
+                    .take(3)
+                    .collect::<Vec<_>>()
+                    .join("/")
+            ));
+            if let Err(problems) = spec.validate(request) {
+                panic!(
+                    "{} {} is not valid: {problems:?}",
+                    request.method, request.path
+                );
+            }
+        }
+        for expected in ["POST /api/assets", "DELETE /api/assets", "GET /api/users"] {
+            assert!(
+                seen.iter().any(|s| s.starts_with(expected)),
+                "{expected} was exercised: {seen:?}"
+            );
+        }
+    }
+}
