@@ -26,7 +26,10 @@ fn session_token_sent(headers: &HeaderMap) -> bool {
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .any(|v| v.split(';').any(|c| c.trim().starts_with("immich_access_token=")));
+        .any(|v| {
+            v.split(';')
+                .any(|c| c.trim().starts_with("immich_access_token="))
+        });
     bearer || cookie || headers.contains_key("x-immich-user-token")
 }
 

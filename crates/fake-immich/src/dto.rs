@@ -45,10 +45,20 @@ pub(crate) fn asset(profile: Profile, a: &Asset) -> Value {
             let fallback_device_asset_id = format!("{}-{}", a.original_file_name, a.size);
             obj.insert(
                 "deviceAssetId".into(),
-                json!(a.device_asset_id.clone().unwrap_or(fallback_device_asset_id)),
+                json!(
+                    a.device_asset_id
+                        .clone()
+                        .unwrap_or(fallback_device_asset_id)
+                ),
             );
-            obj.insert("deviceId".into(), json!(a.device_id.as_deref().unwrap_or("WEB")));
-            let duration = a.duration_text.clone().unwrap_or_else(|| "0:00:00.00000".into());
+            obj.insert(
+                "deviceId".into(),
+                json!(a.device_id.as_deref().unwrap_or("WEB")),
+            );
+            let duration = a
+                .duration_text
+                .clone()
+                .unwrap_or_else(|| "0:00:00.00000".into());
             obj.insert("duration".into(), json!(duration));
             obj.insert("resized".into(), json!(true));
             obj.insert("stack".into(), Value::Null);

@@ -89,10 +89,6 @@ impl ApiError {
         }
     }
 
-    pub(crate) fn status(&self) -> StatusCode {
-        self.status
-    }
-
     pub(crate) fn render(self, profile: Profile) -> Response {
         let correlation_id = uuid::Uuid::new_v4().simple().to_string();
         let reason = self.status.canonical_reason().unwrap_or("Error");

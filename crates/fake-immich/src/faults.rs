@@ -30,7 +30,11 @@ struct FailRule {
 impl FailRule {
     fn matches(&self, path: &str) -> bool {
         match &self.prefix {
-            None => path.starts_with("/api/") && !path.starts_with("/api/server/") && path != "/api/server",
+            None => {
+                path.starts_with("/api/")
+                    && !path.starts_with("/api/server/")
+                    && path != "/api/server"
+            }
             Some(prefix) => {
                 path.starts_with(prefix.as_str())
                     || (!prefix.starts_with("/api")
@@ -152,19 +156,33 @@ mod tests {
         faults.fail_next(1, 503);
         assert_eq!(faults.take_failure("/api/server/ping"), None);
         assert_eq!(faults.take_failure("/.well-known/immich"), None);
-        assert_eq!(faults.take_failure("/api/users/me").map(|f| f.status), Some(503));
+        assert_eq!(
+            faults.take_failure("/api/users/me").map(|f| f.status),
+            Some(503)
+        );
         assert_eq!(faults.take_failure("/api/users/me"), None);
 
         faults.fail_next_matching("/assets", 2, 500);
         assert_eq!(faults.take_failure("/api/users/me"), None);
-        assert_eq!(faults.take_failure("/api/assets").map(|f| f.status), Some(500));
-        assert_eq!(faults.take_failure("/api/assets/bulk-upload-check").map(|f| f.status), Some(500));
+        assert_eq!(
+            faults.take_failure("/api/assets").map(|f| f.status),
+            Some(500)
+        );
+        assert_eq!(
+            faults
+                .take_failure("/api/assets/bulk-upload-check")
+                .map(|f| f.status),
+            Some(500)
+        );
         assert_eq!(faults.take_failure("/api/assets"), None);
 
         faults.fail_next_with_retry_after(1, 429, 7);
         assert_eq!(
             faults.take_failure("/api/assets"),
-            Some(Injected { status: 429, retry_after: Some(7) })
+            Some(Injected {
+                status: 429,
+                retry_after: Some(7)
+            })
         );
         faults.reset_next_uploads(1);
         assert!(faults.take_reset());

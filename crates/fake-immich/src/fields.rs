@@ -89,7 +89,13 @@ impl Checker {
         self.profile == Profile::V2
     }
 
-    fn type_issue(&mut self, path: &[Seg], expected: &str, got: Option<&Value>, v2_messages: &[&str]) {
+    fn type_issue(
+        &mut self,
+        path: &[Seg],
+        expected: &str,
+        got: Option<&Value>,
+        v2_messages: &[&str],
+    ) {
         let p = v2_path(path);
         for m in v2_messages {
             self.issues.push_v2(format!("{p} {m}"));
@@ -103,7 +109,8 @@ impl Checker {
     }
 
     fn format_issue(&mut self, path: &[Seg], format: &str, v2_message: &str, v3_message: &str) {
-        self.issues.push_v2(format!("{} {v2_message}", v2_path(path)));
+        self.issues
+            .push_v2(format!("{} {v2_message}", v2_path(path)));
         self.issues.push_v3(json!({
             "origin": "string",
             "code": "invalid_format",
@@ -114,8 +121,15 @@ impl Checker {
     }
 
     /// Records a failure with both generations' wording.
-    pub(crate) fn custom(&mut self, path: &[Seg], v2_message: &str, v3_code: &str, v3_message: &str) {
-        self.issues.push_v2(format!("{} {v2_message}", v2_path(path)));
+    pub(crate) fn custom(
+        &mut self,
+        path: &[Seg],
+        v2_message: &str,
+        v3_code: &str,
+        v3_message: &str,
+    ) {
+        self.issues
+            .push_v2(format!("{} {v2_message}", v2_path(path)));
         self.issues.push_v3(json!({
             "code": v3_code,
             "path": v3_path(path),
@@ -198,7 +212,13 @@ impl Checker {
     }
 
     /// An optional integer within `min..=max`.
-    pub(crate) fn integer(&mut self, path: &[Seg], value: Option<&Value>, min: i64, max: i64) -> Option<i64> {
+    pub(crate) fn integer(
+        &mut self,
+        path: &[Seg],
+        value: Option<&Value>,
+        min: i64,
+        max: i64,
+    ) -> Option<i64> {
         let v = self.present(value)?;
         let lenient_text = self.source == Source::Form || self.v2();
         let parsed = match v {
@@ -215,7 +235,10 @@ impl Checker {
                 path,
                 "int",
                 Some(v),
-                &["must be an integer number", &format!("must not be less than {min}")],
+                &[
+                    "must be an integer number",
+                    &format!("must not be less than {min}"),
+                ],
             );
             return None;
         };
@@ -249,7 +272,12 @@ impl Checker {
     }
 
     /// A date: v3 strict ISO with zone, v2 anything JavaScript's `Date` would take.
-    pub(crate) fn date(&mut self, path: &[Seg], value: Option<&Value>, required: bool) -> Option<OffsetDateTime> {
+    pub(crate) fn date(
+        &mut self,
+        path: &[Seg],
+        value: Option<&Value>,
+        required: bool,
+    ) -> Option<OffsetDateTime> {
         let Some(v) = self.present(value) else {
             if required {
                 if self.v2() {
@@ -263,23 +291,35 @@ impl Checker {
         };
         let parsed = match v {
             Value::String(s) => parse_date(s, !self.v2()),
-            Value::Number(n) if self.v2() && self.source == Source::Json => n
-                .as_i64()
-                .and_then(|ms| OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).ok()),
+            Value::Number(n) if self.v2() && self.source == Source::Json => {
+                n.as_i64().and_then(|ms| {
+                    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).ok()
+                })
+            }
             _ => None,
         };
         if parsed.is_none() {
             if !self.v2() && !v.is_string() {
                 self.type_issue(path, "string", Some(v), &[]);
             } else {
-                self.format_issue(path, "datetime", "must be a Date instance", "Invalid ISO datetime");
+                self.format_issue(
+                    path,
+                    "datetime",
+                    "must be a Date instance",
+                    "Invalid ISO datetime",
+                );
             }
         }
         parsed
     }
 
     /// A UUID in v4 format.
-    pub(crate) fn uuid(&mut self, path: &[Seg], value: Option<&Value>, required: bool) -> Option<String> {
+    pub(crate) fn uuid(
+        &mut self,
+        path: &[Seg],
+        value: Option<&Value>,
+        required: bool,
+    ) -> Option<String> {
         let Some(v) = self.present(value) else {
             if required {
                 self.type_issue(path, "string", value, &["must be a UUID"]);
@@ -305,7 +345,11 @@ impl Checker {
     }
 
     /// A required array of UUIDs (`ids` of the bulk endpoints).
-    pub(crate) fn uuid_array(&mut self, path: &[Seg], value: Option<&Value>) -> Option<Vec<String>> {
+    pub(crate) fn uuid_array(
+        &mut self,
+        path: &[Seg],
+        value: Option<&Value>,
+    ) -> Option<Vec<String>> {
         let items = self.array(path, value, true)?;
         let mut ids = Vec::with_capacity(items.len());
         let mut ok = true;
@@ -332,7 +376,12 @@ impl Checker {
     }
 
     /// An array (the items are checked by the caller).
-    pub(crate) fn array<'v>(&mut self, path: &[Seg], value: Option<&'v Value>, required: bool) -> Option<&'v Vec<Value>> {
+    pub(crate) fn array<'v>(
+        &mut self,
+        path: &[Seg],
+        value: Option<&'v Value>,
+        required: bool,
+    ) -> Option<&'v Vec<Value>> {
         match self.present(value) {
             None => {
                 if required {
@@ -349,7 +398,12 @@ impl Checker {
     }
 
     /// An optional value out of a fixed list.
-    pub(crate) fn one_of(&mut self, path: &[Seg], value: Option<&Value>, allowed: &[&str]) -> Option<String> {
+    pub(crate) fn one_of(
+        &mut self,
+        path: &[Seg],
+        value: Option<&Value>,
+        allowed: &[&str],
+    ) -> Option<String> {
         let v = self.present(value)?;
         match v.as_str() {
             Some(s) if allowed.contains(&s) => Some(s.to_string()),

@@ -11,7 +11,12 @@ use axum::http::HeaderMap;
 /// Stands in for a credential in recorded headers and queries.
 pub const REDACTED: &str = "<redacted>";
 
-const SECRET_HEADERS: [&str; 4] = ["x-api-key", "authorization", "cookie", "x-immich-user-token"];
+const SECRET_HEADERS: [&str; 4] = [
+    "x-api-key",
+    "authorization",
+    "cookie",
+    "x-immich-user-token",
+];
 
 /// One request as the server saw it.
 #[derive(Debug, Clone, PartialEq)]

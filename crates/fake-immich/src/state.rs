@@ -66,7 +66,9 @@ pub(crate) struct ApiKey {
 
 impl ApiKey {
     pub(crate) fn allows(&self, permission: &str) -> bool {
-        self.permissions.iter().any(|p| p == "all" || p == permission)
+        self.permissions
+            .iter()
+            .any(|p| p == "all" || p == permission)
     }
 }
 
@@ -177,7 +179,11 @@ const VIDEOS: &[&str] = &[
 impl MediaTypes {
     /// v3.1's lists; v2.7.5 lacked `.mpo`, `.mxf` and `.ts`.
     pub(crate) fn defaults(profile: Profile) -> Self {
-        let mut image: Vec<String> = RAW_IMAGES.iter().chain(OTHER_IMAGES).map(|e| e.to_string()).collect();
+        let mut image: Vec<String> = RAW_IMAGES
+            .iter()
+            .chain(OTHER_IMAGES)
+            .map(|e| e.to_string())
+            .collect();
         let mut video: Vec<String> = VIDEOS.iter().map(|e| e.to_string()).collect();
         if profile == Profile::V3 {
             image.push(".mpo".into());
@@ -220,7 +226,11 @@ pub(crate) fn extension(file_name: &str) -> Option<String> {
 /// Normalises a configured extension to `.ext` in lower case.
 pub(crate) fn normalise_extension(ext: &str) -> String {
     let ext = ext.trim().to_ascii_lowercase();
-    if ext.starts_with('.') { ext } else { format!(".{ext}") }
+    if ext.starts_with('.') {
+        ext
+    } else {
+        format!(".{ext}")
+    }
 }
 
 pub(crate) struct State {
@@ -231,6 +241,8 @@ pub(crate) struct State {
     by_checksum: HashMap<(String, [u8; 20]), String>,
     pub media: MediaTypes,
     requests: Vec<(u64, RecordedRequest)>,
+    /// Whether requests are logged at all.
+    pub record_requests: bool,
     pub created_uploads: usize,
     seq: u64,
 }
@@ -244,6 +256,7 @@ impl State {
             by_checksum: HashMap::new(),
             media: MediaTypes::defaults(profile),
             requests: Vec::new(),
+            record_requests: true,
             created_uploads: 0,
             seq: 0,
         }
@@ -279,7 +292,8 @@ impl State {
     /// Removes the row and its files, as emptying the trash does.
     pub(crate) fn purge(&mut self, id: &str) -> Option<Asset> {
         let asset = self.assets.remove(id)?;
-        self.by_checksum.remove(&(asset.owner_id.clone(), asset.checksum));
+        self.by_checksum
+            .remove(&(asset.owner_id.clone(), asset.checksum));
         let _ = std::fs::remove_file(&asset.stored_path);
         if let Some(sidecar) = &asset.sidecar_path {
             let _ = std::fs::remove_file(sidecar);
@@ -294,7 +308,9 @@ impl State {
 
     pub(crate) fn log_start(&mut self, request: RecordedRequest) -> u64 {
         let seq = self.next_seq();
-        self.requests.push((seq, request));
+        if self.record_requests {
+            self.requests.push((seq, request));
+        }
         seq
     }
 

@@ -20,8 +20,8 @@ pub(crate) fn parse_date(text: &str, strict: bool) -> Option<OffsetDateTime> {
     expect(b, &mut i, b'-')?;
     let day = digits(b, &mut i, 2)?;
     let month = Month::try_from(u8::try_from(month).ok()?).ok()?;
-    let date = Date::from_calendar_date(i32::try_from(year).ok()?, month, u8::try_from(day).ok()?)
-        .ok()?;
+    let date =
+        Date::from_calendar_date(i32::try_from(year).ok()?, month, u8::try_from(day).ok()?).ok()?;
     if i == b.len() {
         return if strict {
             None
@@ -147,13 +147,17 @@ fn is_uuid(text: &str) -> bool {
 /// UUID v4 format (the `pattern` in Immich's OpenAPI document; v2 checked the same with
 /// class-validator's `IsUUID('4')`).
 pub(crate) fn is_uuid_v4(text: &str) -> bool {
-    is_uuid(text) && text.as_bytes()[14] == b'4' && matches!(text.as_bytes()[19], b'8' | b'9' | b'a' | b'b' | b'A' | b'B')
+    is_uuid(text)
+        && text.as_bytes()[14] == b'4'
+        && matches!(text.as_bytes()[19], b'8' | b'9' | b'a' | b'b' | b'A' | b'B')
 }
 
 /// A SHA-1 checksum sent as 28 base64 characters or (any other length) hex digits.
 pub(crate) fn decode_checksum(text: &str) -> Option<[u8; 20]> {
     let bytes = if text.len() == 28 {
-        base64::engine::general_purpose::STANDARD.decode(text).ok()?
+        base64::engine::general_purpose::STANDARD
+            .decode(text)
+            .ok()?
     } else {
         hex::decode(text).ok()?
     };

@@ -118,7 +118,7 @@ pub struct FolderConfig {
 pub enum DeleteMode {
     /// Deletions propagate both ways, within the policy's ages.
     Mirror,
-    /// Never delete in Immich; assets deleted in Immich still go to the local trash.
+    /// Only upload: deletions propagate neither way.
     UploadOnly,
     /// Never delete local files; local deletes still propagate to Immich.
     KeepLocal,

@@ -278,7 +278,7 @@ fn unknown_keys_load_with_a_warning() {
     assert_eq!(
         content_warnings(&config),
         [
-            "unknown key `exclude_extension` in the top level (ignored)",
+            "unknown key `exclude_extension` at the top level (ignored)",
             "unknown key `delete_treshold` in [immich] (ignored)",
         ]
     );

@@ -120,17 +120,23 @@ async fn a_changed_file_becomes_a_new_asset() {
 #[tokio::test]
 async fn a_local_delete_within_the_threshold_goes_to_the_immich_trash() {
     let h = Harness::new(Profile::V3).await;
+    h.write("keeper.jpg", &photo(99));
     let path = h.write("oops.jpg", &photo(1));
     once(&h).await;
     std::fs::remove_file(&path).unwrap();
     let report = once(&h).await;
     assert_eq!(report.trashed_in_immich, 1, "{report:?}");
     let assets = h.server.assets(&h.user_id);
-    assert_eq!(assets.len(), 1, "trashed, not purged");
+    let oops: Vec<_> = assets
+        .iter()
+        .filter(|a| a.original_file_name == "oops.jpg")
+        .collect();
+    assert_eq!(oops.len(), 1, "trashed, not purged");
     assert!(
-        assets[0].is_trashed,
+        oops[0].is_trashed,
         "the asset is in the Immich trash, recoverable"
     );
+    assert_eq!(h.live_assets().len(), 1, "the other photo is untouched");
     let deletes: Vec<_> = h
         .server
         .requests()
@@ -152,13 +158,14 @@ async fn a_local_delete_beyond_the_threshold_is_kept_in_immich() {
     let h = Harness::new(Profile::V3).await;
     // 0.00001 days is under a second: by the time the file is deleted it is older than that.
     let policy = "delete_threshold = 0.00001\ndelete_max_age = 365";
+    h.write("keeper.jpg", &photo(99));
     let path = h.write("old.jpg", &photo(1));
     once_with(&h, policy).await;
     tokio::time::sleep(Duration::from_millis(1500)).await;
     std::fs::remove_file(&path).unwrap();
     let report = once_with(&h, policy).await;
     assert_eq!(report.trashed_in_immich, 0, "{report:?}");
-    assert_eq!(h.live_assets().len(), 1, "the photo stays in Immich");
+    assert_eq!(h.live_assets().len(), 2, "the photo stays in Immich");
     let kept = h.events_of("kept_in_immich");
     assert_eq!(kept.len(), 1);
     assert!(
@@ -172,13 +179,14 @@ async fn a_local_delete_with_an_implausible_age_is_never_sent() {
     let h = Harness::new(Profile::V3).await;
     // Ages above delete_max_age (here under two seconds) are implausible.
     let policy = "delete_threshold = 0.00001\ndelete_max_age = 0.00002";
+    h.write("keeper.jpg", &photo(99));
     let path = h.write("weird.jpg", &photo(1));
     once_with(&h, policy).await;
     tokio::time::sleep(Duration::from_millis(2500)).await;
     std::fs::remove_file(&path).unwrap();
     let report = once_with(&h, policy).await;
     assert_eq!(report.trashed_in_immich, 0);
-    assert_eq!(h.live_assets().len(), 1);
+    assert_eq!(h.live_assets().len(), 2);
     let kept = h.events_of("kept_in_immich");
     assert!(
         kept[0]["detail"].as_str().unwrap().contains("implausible"),
@@ -189,11 +197,12 @@ async fn a_local_delete_with_an_implausible_age_is_never_sent() {
 #[tokio::test]
 async fn upload_only_folders_never_delete_in_immich() {
     let h = Harness::new(Profile::V3).await;
+    h.write("keeper.jpg", &photo(99));
     let path = h.write("keep.jpg", &photo(1));
     once_with(&h, "delete_mode = \"upload-only\"").await;
     std::fs::remove_file(&path).unwrap();
     once_with(&h, "delete_mode = \"upload-only\"").await;
-    assert_eq!(h.live_assets().len(), 1);
+    assert_eq!(h.live_assets().len(), 2);
     assert!(
         h.server.requests().iter().all(|r| r.method != "DELETE"),
         "no delete request at all"
@@ -319,6 +328,7 @@ async fn a_dry_run_changes_nothing_on_either_side() {
     h.server.trash_asset(&asset.id);
     h.write("new.jpg", &photo(2));
     let state_before = std::fs::read(h.state_path()).unwrap();
+    h.server.clear_requests();
     let report = run_once(h.config(), EngineOptions { dry_run: true })
         .await
         .unwrap();

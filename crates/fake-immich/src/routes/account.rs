@@ -12,32 +12,41 @@ use crate::dto;
 use crate::errors::{ApiError, reply};
 
 pub(crate) async fn me(State(app): State<App>, headers: HeaderMap, uri: Uri) -> Response {
-    reply(app.profile, (|| {
-        let caller = authenticate(&app, &headers, uri.query(), Some("user.read"))?;
-        let state = app.lock();
-        let user = state
-            .users
-            .get(&caller.user_id)
-            .ok_or_else(|| ApiError::unauthorized("Invalid API key"))?;
-        Ok(ok_json(dto::user(user, state.usage(&caller.user_id))))
-    })())
+    reply(
+        app.profile,
+        (|| {
+            let caller = authenticate(&app, &headers, uri.query(), Some("user.read"))?;
+            let state = app.lock();
+            let user = state
+                .users
+                .get(&caller.user_id)
+                .ok_or_else(|| ApiError::unauthorized("Invalid API key"))?;
+            Ok(ok_json(dto::user(user, state.usage(&caller.user_id))))
+        })(),
+    )
 }
 
 pub(crate) async fn api_key_me(State(app): State<App>, headers: HeaderMap, uri: Uri) -> Response {
-    reply(app.profile, (|| {
-        let caller = authenticate(&app, &headers, uri.query(), None)?;
-        let state = app.lock();
-        let key = state
-            .keys
-            .get(&caller.key_secret)
-            .ok_or_else(|| ApiError::unauthorized("Invalid API key"))?;
-        Ok(ok_json(dto::api_key(key)))
-    })())
+    reply(
+        app.profile,
+        (|| {
+            let caller = authenticate(&app, &headers, uri.query(), None)?;
+            let state = app.lock();
+            let key = state
+                .keys
+                .get(&caller.key_secret)
+                .ok_or_else(|| ApiError::unauthorized("Invalid API key"))?;
+            Ok(ok_json(dto::api_key(key)))
+        })(),
+    )
 }
 
 pub(crate) async fn albums(State(app): State<App>, headers: HeaderMap, uri: Uri) -> Response {
-    reply(app.profile, (|| {
-        authenticate(&app, &headers, uri.query(), Some("album.read"))?;
-        Ok(ok_json(json!([])))
-    })())
+    reply(
+        app.profile,
+        (|| {
+            authenticate(&app, &headers, uri.query(), Some("album.read"))?;
+            Ok(ok_json(json!([])))
+        })(),
+    )
 }

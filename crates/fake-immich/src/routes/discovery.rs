@@ -76,14 +76,17 @@ pub(crate) async fn config() -> Response {
 }
 
 pub(crate) async fn about(State(app): State<App>, headers: HeaderMap, uri: Uri) -> Response {
-    reply(app.profile, (|| {
-        authenticate(&app, &headers, uri.query(), Some("server.about"))?;
-        let (major, minor, patch) = app.profile.version();
-        let version = format!("v{major}.{minor}.{patch}");
-        Ok(ok_json(json!({
-            "version": version,
-            "versionUrl": format!("https://github.com/immich-app/immich/releases/tag/{version}"),
-            "licensed": false,
-        })))
-    })())
+    reply(
+        app.profile,
+        (|| {
+            authenticate(&app, &headers, uri.query(), Some("server.about"))?;
+            let (major, minor, patch) = app.profile.version();
+            let version = format!("v{major}.{minor}.{patch}");
+            Ok(ok_json(json!({
+                "version": version,
+                "versionUrl": format!("https://github.com/immich-app/immich/releases/tag/{version}"),
+                "licensed": false,
+            })))
+        })(),
+    )
 }

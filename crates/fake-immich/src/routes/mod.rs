@@ -34,7 +34,11 @@ pub(crate) fn router(app: App) -> Router {
         .route("/api/api-keys/me", get(account::api_key_me))
         .route("/api/albums", get(account::albums))
         .route("/api/assets", post(upload::upload).delete(assets::delete))
-        .route("/api/assets/bulk-upload-check", post(assets::bulk_upload_check))
+        .route(
+            "/api/assets/bulk-upload-check",
+            post(assets::bulk_upload_check),
+        )
+        .route("/api/assets/statistics", get(assets::statistics))
         .route("/api/assets/{id}", get(assets::get_one))
         .route("/api/search/metadata", post(search::metadata))
         .route("/api/trash/restore/assets", post(assets::restore_assets))
@@ -47,7 +51,11 @@ pub(crate) fn router(app: App) -> Router {
 }
 
 /// NestJS's answer for a route it does not have: 404 `Cannot <METHOD> <path>`.
-async fn not_found(axum::extract::State(app): axum::extract::State<App>, method: Method, uri: Uri) -> Response {
+async fn not_found(
+    axum::extract::State(app): axum::extract::State<App>,
+    method: Method,
+    uri: Uri,
+) -> Response {
     ApiError::new(
         StatusCode::NOT_FOUND,
         format!("Cannot {} {}", method, uri.path()),
@@ -75,7 +83,13 @@ pub(crate) fn is_json(headers: &HeaderMap) -> bool {
     headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        })
         .is_some_and(|essence| essence == "application/json" || essence.ends_with("+json"))
 }
 

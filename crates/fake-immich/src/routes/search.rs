@@ -49,7 +49,12 @@ fn parse(profile: Profile, body: &Value) -> Result<Filter, crate::errors::ApiErr
     let mut f = Filter {
         checksum: c.string(&key("checksum"), body.get("checksum"), false, false),
         id: c.uuid(&key("id"), body.get("id"), false),
-        original_file_name: c.string(&key("originalFileName"), body.get("originalFileName"), false, false),
+        original_file_name: c.string(
+            &key("originalFileName"),
+            body.get("originalFileName"),
+            false,
+            false,
+        ),
         original_path: c.string(&key("originalPath"), body.get("originalPath"), false, false),
         kind: c.one_of(&key("type"), body.get("type"), TYPES),
         visibility: c.one_of(&key("visibility"), body.get("visibility"), VISIBILITIES),
@@ -60,14 +65,29 @@ fn parse(profile: Profile, body: &Value) -> Result<Filter, crate::errors::ApiErr
     };
     if profile == Profile::V2 {
         f.device_id = c.string(&key("deviceId"), body.get("deviceId"), false, false);
-        f.device_asset_id = c.string(&key("deviceAssetId"), body.get("deviceAssetId"), false, false);
+        f.device_asset_id = c.string(
+            &key("deviceAssetId"),
+            body.get("deviceAssetId"),
+            false,
+            false,
+        );
     }
-    for flag in ["withExif", "withStacked", "withPeople", "isEncoded", "isNotInAlbum"] {
+    for flag in [
+        "withExif",
+        "withStacked",
+        "withPeople",
+        "isEncoded",
+        "isNotInAlbum",
+    ] {
         c.boolean(&key(flag), body.get(flag));
     }
-    f.with_deleted = c.boolean(&key("withDeleted"), body.get("withDeleted")).unwrap_or(false);
+    f.with_deleted = c
+        .boolean(&key("withDeleted"), body.get("withDeleted"))
+        .unwrap_or(false);
     if body.get("albumIds").is_some_and(|v| !v.is_null()) {
-        f.album_ids = c.uuid_array(&key("albumIds"), body.get("albumIds")).unwrap_or_default();
+        f.album_ids = c
+            .uuid_array(&key("albumIds"), body.get("albumIds"))
+            .unwrap_or_default();
     }
     for (field, after, before) in [
         ("createdAt", "createdAfter", "createdBefore"),
@@ -87,9 +107,16 @@ fn parse(profile: Profile, body: &Value) -> Result<Filter, crate::errors::ApiErr
     if f.is_offline.is_some() {
         f.with_deleted = true;
     }
-    f.ascending = c.one_of(&key("order"), body.get("order"), &["asc", "desc"]).as_deref() == Some("asc");
-    f.page = c.integer(&key("page"), body.get("page"), 1, 9_007_199_254_740_991).unwrap_or(1);
-    f.size = c.integer(&key("size"), body.get("size"), 1, 1000).unwrap_or(250);
+    f.ascending = c
+        .one_of(&key("order"), body.get("order"), &["asc", "desc"])
+        .as_deref()
+        == Some("asc");
+    f.page = c
+        .integer(&key("page"), body.get("page"), 1, 9_007_199_254_740_991)
+        .unwrap_or(1);
+    f.size = c
+        .integer(&key("size"), body.get("size"), 1, 1000)
+        .unwrap_or(250);
     c.finish()?;
     Ok(f)
 }
@@ -130,46 +157,65 @@ fn matches(profile: Profile, f: &Filter, a: &Asset) -> bool {
         && f.id.as_ref().is_none_or(|id| &a.id == id)
         && f.kind.as_ref().is_none_or(|k| a.kind.as_str() == k)
         && f.is_favorite.is_none_or(|fav| a.is_favorite == fav)
-        && f.device_id.as_ref().is_none_or(|d| a.device_id.as_ref() == Some(d))
-        && f.device_asset_id.as_ref().is_none_or(|d| a.device_asset_id.as_ref() == Some(d))
+        && f.device_id
+            .as_ref()
+            .is_none_or(|d| a.device_id.as_ref() == Some(d))
+        && f.device_asset_id
+            .as_ref()
+            .is_none_or(|d| a.device_asset_id.as_ref() == Some(d))
         && contains(&a.original_file_name, &f.original_file_name)
         && contains(&a.stored_path.to_string_lossy(), &f.original_path)
 }
 
-pub(crate) async fn metadata(State(app): State<App>, headers: HeaderMap, uri: Uri, body: Bytes) -> Response {
-    reply(app.profile, (|| {
-        let caller = authenticate(&app, &headers, uri.query(), Some("asset.read"))?;
-        let body = json_body(&headers, &body)?;
-        let filter = parse(app.profile, &body)?;
-        let state = app.lock();
-        let mut found: Vec<&Asset> = state
-            .assets
-            .values()
-            .filter(|a| a.owner_id == caller.user_id && matches(app.profile, &filter, a))
-            .collect();
-        found.sort_by(|x, y| {
-            let order = x.file_created_at.cmp(&y.file_created_at).then_with(|| x.id.cmp(&y.id));
-            if filter.ascending { order } else { order.reverse() }
-        });
-        let size = filter.size as usize;
-        let skip = (filter.page as usize - 1).saturating_mul(size);
-        let items: Vec<Value> = found
-            .iter()
-            .skip(skip)
-            .take(size)
-            .map(|a| dto::asset(app.profile, a))
-            .collect();
-        let has_next = found.len() > skip.saturating_add(size);
-        let count = items.len();
-        Ok(ok_json(json!({
-            "assets": {
-                "items": items,
-                "count": count,
-                "total": count,
-                "nextPage": if has_next { json!((filter.page + 1).to_string()) } else { Value::Null },
-                "facets": [],
-            },
-            "albums": { "items": [], "count": 0, "total": 0, "facets": [] },
-        })))
-    })())
+pub(crate) async fn metadata(
+    State(app): State<App>,
+    headers: HeaderMap,
+    uri: Uri,
+    body: Bytes,
+) -> Response {
+    reply(
+        app.profile,
+        (|| {
+            let caller = authenticate(&app, &headers, uri.query(), Some("asset.read"))?;
+            let body = json_body(&headers, &body)?;
+            let filter = parse(app.profile, &body)?;
+            let state = app.lock();
+            let mut found: Vec<&Asset> = state
+                .assets
+                .values()
+                .filter(|a| a.owner_id == caller.user_id && matches(app.profile, &filter, a))
+                .collect();
+            found.sort_by(|x, y| {
+                let order = x
+                    .file_created_at
+                    .cmp(&y.file_created_at)
+                    .then_with(|| x.id.cmp(&y.id));
+                if filter.ascending {
+                    order
+                } else {
+                    order.reverse()
+                }
+            });
+            let size = filter.size as usize;
+            let skip = (filter.page as usize - 1).saturating_mul(size);
+            let items: Vec<Value> = found
+                .iter()
+                .skip(skip)
+                .take(size)
+                .map(|a| dto::asset(app.profile, a))
+                .collect();
+            let has_next = found.len() > skip.saturating_add(size);
+            let count = items.len();
+            Ok(ok_json(json!({
+                "assets": {
+                    "items": items,
+                    "count": count,
+                    "total": count,
+                    "nextPage": if has_next { json!((filter.page + 1).to_string()) } else { Value::Null },
+                    "facets": [],
+                },
+                "albums": { "items": [], "count": 0, "total": 0, "facets": [] },
+            })))
+        })(),
+    )
 }

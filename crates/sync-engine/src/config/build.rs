@@ -5,13 +5,14 @@
 //! values (a policy's two ages, overlapping folders, duplicate names) run on the merged result
 //! and name the key that was written.
 
+use std::mem::take;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::error::line_and_column;
 use super::raw::{
-    Blocks, Count, Days, Extensions, Field, Interval, RawAccount, RawFile, RawFolder, RawUser,
-    Section, Unknown,
+    Blocks, Count, Days, Extensions, Field, Interval, RawAccount, RawDefaults, RawFile, RawFolder,
+    RawImmich, RawUser, Section, Unknown,
 };
 use super::values::{PathContext, comparable, days, normalise_server_url};
 use super::{
@@ -130,41 +131,17 @@ impl<'a> Builder<'a> {
     }
 
     fn build(mut self, raw: RawFile, default_db: Option<PathBuf>) -> Result<Config, ConfigError> {
-        self.unknown_keys(&raw.unknown, "the top level");
+        self.unknown_keys(&raw.unknown, "at the top level");
         let database_path = self.database_path(raw.database_path, default_db);
         let event_log = self.path(raw.event_log, "event_log");
         let excludes = self.extensions(raw.exclude_extensions, "exclude_extensions", &[]);
-        let defaults = self.section(raw.defaults, "defaults");
-        let immich = self.section(raw.immich, "immich");
-        self.unknown_keys(&defaults.unknown, "[defaults]");
-        self.unknown_keys(&immich.unknown, "[immich]");
+        let mut defaults: RawDefaults = self.section(raw.defaults, "defaults");
+        let mut immich: RawImmich = self.section(raw.immich, "immich");
+        self.unknown_keys(&defaults.unknown, "in [defaults]");
+        self.unknown_keys(&immich.unknown, "in [immich]");
 
-        let upload_concurrency = self.upload_concurrency(defaults.upload_concurrency);
-        let intervals = Intervals {
-            full_scan: self.interval(
-                (defaults.full_scan_interval, "defaults.full_scan_interval"),
-                (immich.import_poll_interval, "immich.import_poll_interval"),
-                Intervals::default().full_scan,
-            ),
-            reconcile: self.interval(
-                (defaults.reconcile_interval, "defaults.reconcile_interval"),
-                (immich.delete_poll_interval, "immich.delete_poll_interval"),
-                Intervals::default().reconcile,
-            ),
-            upload_poll: self.interval(
-                (
-                    defaults.upload_poll_interval,
-                    "defaults.upload_poll_interval",
-                ),
-                (immich.upload_poll_interval, "immich.upload_poll_interval"),
-                Intervals::default().upload_poll,
-            ),
-            stable_after: self.interval(
-                (defaults.stable_after, "defaults.stable_after"),
-                (Field::Absent, ""),
-                Intervals::default().stable_after,
-            ),
-        };
+        let upload_concurrency = self.upload_concurrency(take(&mut defaults.upload_concurrency));
+        let intervals = self.intervals(&mut defaults, &mut immich);
         let defaults_policy = self.policy_layer(
             "defaults",
             defaults.delete_mode,
@@ -224,10 +201,11 @@ impl<'a> Builder<'a> {
         }
     }
 
-    fn unknown_keys(&mut self, unknown: &Unknown, section: &str) {
+    /// Warns about keys nobody reads; `place` says where, e.g. `in [immich]`.
+    fn unknown_keys(&mut self, unknown: &Unknown, place: &str) {
         for name in unknown.keys() {
             self.warnings
-                .push(format!("unknown key `{name}` in {section} (ignored)"));
+                .push(format!("unknown key `{name}` {place} (ignored)"));
         }
     }
 
@@ -310,6 +288,51 @@ impl<'a> Builder<'a> {
         .unwrap_or(DEFAULT_UPLOAD_CONCURRENCY)
     }
 
+    /// The four intervals: `[defaults]` keys first, then the older service's `[immich]` keys.
+    fn intervals(&mut self, defaults: &mut RawDefaults, immich: &mut RawImmich) -> Intervals {
+        let built_in = Intervals::default();
+        Intervals {
+            full_scan: self.interval(
+                (
+                    take(&mut defaults.full_scan_interval),
+                    "defaults.full_scan_interval",
+                ),
+                (
+                    take(&mut immich.import_poll_interval),
+                    "immich.import_poll_interval",
+                ),
+                built_in.full_scan,
+            ),
+            reconcile: self.interval(
+                (
+                    take(&mut defaults.reconcile_interval),
+                    "defaults.reconcile_interval",
+                ),
+                (
+                    take(&mut immich.delete_poll_interval),
+                    "immich.delete_poll_interval",
+                ),
+                built_in.reconcile,
+            ),
+            upload_poll: self.interval(
+                (
+                    take(&mut defaults.upload_poll_interval),
+                    "defaults.upload_poll_interval",
+                ),
+                (
+                    take(&mut immich.upload_poll_interval),
+                    "immich.upload_poll_interval",
+                ),
+                built_in.upload_poll,
+            ),
+            stable_after: self.interval(
+                (take(&mut defaults.stable_after), "defaults.stable_after"),
+                (Field::Absent, ""),
+                built_in.stable_after,
+            ),
+        }
+    }
+
     /// An interval from its current key, else from the older service's key, else `default`.
     fn interval(
         &mut self,
@@ -366,7 +389,7 @@ impl<'a> Builder<'a> {
         excludes: &[String],
     ) -> Option<AccountConfig> {
         let prefix = format!("user[{index}]");
-        self.unknown_keys(&raw.unknown, &prefix);
+        self.unknown_keys(&raw.unknown, &format!("in {prefix}"));
         let name = self.name(raw.user_id, &key(&prefix, "user_id"));
         let api_key = self.inline_key(raw.user_key, &key(&prefix, "user_key"));
         let path = self.folder_path(raw.path, &key(&prefix, "path"));
@@ -398,7 +421,7 @@ impl<'a> Builder<'a> {
         excludes: &[String],
     ) -> Option<AccountConfig> {
         let prefix = format!("account[{index}]");
-        self.unknown_keys(&raw.unknown, &prefix);
+        self.unknown_keys(&raw.unknown, &format!("in {prefix}"));
         let name = self.name(raw.name, &key(&prefix, "name"));
         let server_key = key(&prefix, "server_url");
         let missing = "missing: the server's address, e.g. \"https://photos.example.com\"";
@@ -488,59 +511,58 @@ impl<'a> Builder<'a> {
         file: Field<String>,
         keyring: Field<bool>,
     ) -> Option<ApiKeySource> {
-        let mut written: Vec<&str> = Vec::new();
-        let mut source = None;
+        // Each key that is written, with its source when the value is usable.
+        let mut written: Vec<(&str, Option<ApiKeySource>)> = Vec::new();
         let inline_key = key(prefix, "api_key");
         if let Some(api_key) = self.read(inline, &inline_key) {
-            written.push("api_key");
-            source = self.non_empty_key(api_key, &inline_key);
+            written.push(("api_key", self.non_empty_key(api_key, &inline_key)));
         }
         let env_key = key(prefix, "api_key_env");
         if let Some(name) = self.read(env, &env_key) {
-            written.push("api_key_env");
-            let name = name.trim().to_owned();
-            source = if name.is_empty() {
-                self.problem(
-                    &env_key,
-                    "is empty: name the environment variable that holds the key",
-                );
-                None
-            } else {
-                Some(ApiKeySource::Env(name))
-            };
+            written.push(("api_key_env", self.env_source(&name, &env_key)));
         }
         let file_key = key(prefix, "api_key_file");
         if let Some(raw) = self.read(file, &file_key) {
-            written.push("api_key_file");
             let context = self.context;
-            source = self
-                .checked(Some(raw), &file_key, |raw| context.resolve(&raw))
-                .map(ApiKeySource::File);
+            let path = self.checked(Some(raw), &file_key, |raw| context.resolve(&raw));
+            written.push(("api_key_file", path.map(ApiKeySource::File)));
         }
         if self.read(keyring, &key(prefix, "api_key_keyring")) == Some(true) {
-            written.push("api_key_keyring");
-            source = Some(ApiKeySource::Keyring);
+            written.push(("api_key_keyring", Some(ApiKeySource::Keyring)));
         }
-        match written.as_slice() {
-            [] => {
+        match written.len() {
+            0 => {
                 self.problem(
                     &inline_key,
                     "missing: set one of api_key, api_key_env, api_key_file or api_key_keyring = true",
                 );
                 None
             }
-            [_] => source,
-            several => {
+            1 => written.pop().and_then(|(_, source)| source),
+            _ => {
+                let names: Vec<&str> = written.iter().map(|(name, _)| *name).collect();
                 self.problem(
                     prefix,
                     format!(
                         "has {}: set only one of api_key, api_key_env, api_key_file, api_key_keyring",
-                        several.join(" and ")
+                        names.join(" and ")
                     ),
                 );
                 None
             }
         }
+    }
+
+    fn env_source(&mut self, name: &str, key: &str) -> Option<ApiKeySource> {
+        let name = name.trim();
+        if name.is_empty() {
+            self.problem(
+                key,
+                "is empty: name the environment variable that holds the key",
+            );
+            return None;
+        }
+        Some(ApiKeySource::Env(name.to_owned()))
     }
 
     // ----- folders -----
@@ -553,7 +575,7 @@ impl<'a> Builder<'a> {
         account: &PolicyLayer,
         excludes: &[String],
     ) -> Option<FolderConfig> {
-        self.unknown_keys(&raw.unknown, prefix);
+        self.unknown_keys(&raw.unknown, &format!("in {prefix}"));
         let path = self.folder_path(raw.path, &key(prefix, "path"));
         let layer = self
             .policy_layer(
@@ -606,22 +628,11 @@ impl<'a> Builder<'a> {
             .map(|Extensions(list)| list)
             .unwrap_or_default();
         for (index, raw) in written.iter().enumerate() {
-            match normalise_extension(raw) {
-                Some(ext) if ext.contains(['/', '\\']) => {
-                    self.problem(
-                        &format!("{key}[{index}]"),
-                        format!("`{raw}` is not a file extension"),
-                    );
+            let entry_key = format!("{key}[{index}]");
+            if let Some(ext) = self.checked(Some(raw), &entry_key, |raw| extension_entry(raw)) {
+                if !merged.contains(&ext) {
+                    merged.push(ext);
                 }
-                Some(ext) => {
-                    if !merged.contains(&ext) {
-                        merged.push(ext);
-                    }
-                }
-                None => self.problem(
-                    &format!("{key}[{index}]"),
-                    format!("`{raw}` is empty: write an extension such as \"tmp\""),
-                ),
             }
         }
         merged
@@ -709,7 +720,7 @@ impl<'a> Builder<'a> {
     // ----- rules across accounts -----
 
     fn check_duplicate_names(&mut self) {
-        let names = std::mem::take(&mut self.names);
+        let names = take(&mut self.names);
         for (index, (key, name)) in names.iter().enumerate() {
             if let Some((first, _)) = names[..index].iter().find(|(_, other)| other == name) {
                 self.problem(
@@ -722,7 +733,7 @@ impl<'a> Builder<'a> {
 
     /// Two entries syncing the same photos would upload and delete them twice over.
     fn check_overlapping_folders(&mut self) {
-        let folders = std::mem::take(&mut self.folders);
+        let folders = take(&mut self.folders);
         for (index, later) in folders.iter().enumerate() {
             for earlier in &folders[..index] {
                 let relation = if later.comparable == earlier.comparable {
@@ -744,6 +755,17 @@ impl<'a> Builder<'a> {
                 );
             }
         }
+    }
+}
+
+/// One `exclude_extensions` entry, normalised (`".MOV"` becomes `mov`).
+fn extension_entry(raw: &str) -> Result<String, String> {
+    match normalise_extension(raw) {
+        Some(ext) if !ext.contains(['/', '\\']) => Ok(ext),
+        _ if raw.trim().is_empty() => Err("is empty: write an extension such as \"tmp\"".into()),
+        _ => Err(format!(
+            "`{raw}` is not a file extension: write one such as \"tmp\""
+        )),
     }
 }
 
@@ -1133,7 +1155,7 @@ api_key_env = "ALSO"
         assert_eq!(
             warnings,
             [
-                "unknown key `colour` in the top level (ignored)",
+                "unknown key `colour` at the top level (ignored)",
                 "unknown key `delete_treshold` in [immich] (ignored)",
                 "unknown key `pathh` in account[0].folder[0] (ignored)",
             ]
@@ -1182,6 +1204,43 @@ api_key_env = "ALSO"
         assert_eq!(
             keys,
             ["database_path", "event_log", "account[0].folder[0].path"]
+        );
+    }
+
+    #[test]
+    fn odd_values_and_shapes_are_problems_not_panics() {
+        let text = format!(
+            "when = 1979-05-27\n[defaults]\ndelete_threshold = [7]\n\
+             upload_concurrency = 2.5\nreconcile_interval = -5\n{ACCOUNT}"
+        );
+        let problems = problems(&text);
+        let expected = [
+            (
+                "defaults.delete_threshold",
+                "expected a number of days, got a list",
+            ),
+            (
+                "defaults.upload_concurrency",
+                "expected a whole number, got a decimal number",
+            ),
+            (
+                "defaults.reconcile_interval",
+                "must not be negative, got -5",
+            ),
+        ];
+        for (key, message) in expected {
+            assert!(
+                problems.contains(&(key.to_owned(), message.to_owned())),
+                "missing {key}: {message} in {problems:#?}"
+            );
+        }
+        assert_eq!(
+            message_for("[account]\nname = \"a\"\n", "account"),
+            "expected [[double-bracket]] blocks, got a table"
+        );
+        assert_eq!(
+            message_for(&format!("defaults = 3\n{ACCOUNT}"), "defaults"),
+            "expected a [table], got a whole number"
         );
     }
 

@@ -831,11 +831,11 @@ mod tests {
         store
             .with(|db| {
                 assert_eq!(
-                    db.apply_observations(folder, &[skip.clone()], 1)?,
+                    db.apply_observations(folder, std::slice::from_ref(&skip), 1)?,
                     vec![ApplyEffect::Skipped]
                 );
                 assert_eq!(
-                    db.apply_observations(folder, &[skip.clone()], 2)?,
+                    db.apply_observations(folder, std::slice::from_ref(&skip), 2)?,
                     vec![ApplyEffect::Unchanged]
                 );
                 assert_eq!(db.folder_counts(folder)?.skipped, 1);

@@ -40,16 +40,27 @@ pub struct ReconcileSummary {
 /// Runs until cancelled: local deletes whenever woken, the remote check on its schedule.
 pub async fn run(account: Arc<Account>) {
     let mut next_remote = tokio::time::Instant::now();
+    let mut failures = 0;
     loop {
         if !account.wait_unpaused().await {
             return;
         }
         local_deletes(&account).await;
         if tokio::time::Instant::now() >= next_remote {
-            if let Err(error) = remote_deletes(&account).await {
-                report_account_problem(&account, &error);
-            }
-            next_remote = tokio::time::Instant::now() + account.intervals.reconcile;
+            let wait = match remote_deletes(&account).await {
+                Ok(_) => {
+                    failures = 0;
+                    account.intervals.reconcile
+                }
+                Err(error) => {
+                    report_account_problem(&account, &error);
+                    failures += 1;
+                    // A failed check is retried soon (with backoff), not at the next schedule.
+                    policy::retry_delay(failures - 1, error.retry_after())
+                        .min(account.intervals.reconcile)
+                }
+            };
+            next_remote = tokio::time::Instant::now() + wait;
         }
         account.refresh_counts().await;
         tokio::select! {

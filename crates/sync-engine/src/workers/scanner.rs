@@ -16,7 +16,7 @@ use crate::account::{Account, Folder, now_ms};
 use crate::events::{EventKind, Worker};
 use crate::local::{self, Found};
 use crate::paths;
-use crate::status::FolderState;
+use crate::status::{AccountState, FolderState};
 use crate::store::{ApplyEffect, FileState, IndexEntry, Observation, Stat};
 
 use super::{hash_candidate, record};
@@ -47,6 +47,15 @@ pub async fn run(account: Arc<Account>) {
         if !account.wait_unpaused().await {
             return;
         }
+        account.status.edit(&account.name, |s| {
+            if matches!(
+                s.state,
+                AccountState::Idle | AccountState::Syncing | AccountState::Starting
+            ) {
+                s.state = AccountState::Scanning;
+                s.message = Some("Scanning folders…".into());
+            }
+        });
         let mut any_unavailable = false;
         for folder in &account.folders {
             if account.cancel.is_cancelled() || account.is_paused() {
@@ -55,6 +64,18 @@ pub async fn run(account: Arc<Account>) {
             scan_folder(&account, folder).await;
             any_unavailable |= folder.state() == FolderState::Unavailable;
         }
+        account.status.edit(&account.name, |s| {
+            if s.state == AccountState::Scanning {
+                if s.queue_depth > 0 {
+                    s.state = AccountState::Syncing;
+                    s.message = Some(format!("{} files waiting for upload", s.queue_depth));
+                } else {
+                    s.state = AccountState::Idle;
+                    s.message = None;
+                }
+            }
+        });
+        account.wake_uploader.notify_one();
         let wait = if any_unavailable {
             account.intervals.full_scan.min(UNAVAILABLE_RECHECK)
         } else {

@@ -76,11 +76,7 @@ pub async fn run(account: Arc<Account>) {
 
 fn set_idle_if_done(account: &Account) {
     account.status.edit(&account.name, |s| {
-        if matches!(
-            s.state,
-            crate::status::AccountState::Syncing | crate::status::AccountState::Scanning
-        ) && s.queue_depth == 0
-        {
+        if s.state == AccountState::Syncing && s.queue_depth == 0 {
             s.state = AccountState::Idle;
             s.message = None;
         }
@@ -145,11 +141,13 @@ pub async fn round(account: &Arc<Account>) -> Result<RoundSummary, AccountProble
     if due.is_empty() {
         return Ok(summary);
     }
-    account.status.set_state(
-        &account.name,
-        AccountState::Syncing,
-        Some(format!("Uploading {} files", due.len())),
-    );
+    let total = due.len();
+    account.status.edit(&account.name, |s| {
+        if s.state != AccountState::Scanning {
+            s.state = AccountState::Syncing;
+            s.message = Some(format!("Uploading {total} files"));
+        }
+    });
 
     // Group by content: one check and at most one upload per checksum.
     let mut groups: BTreeMap<String, Vec<PendingUpload>> = BTreeMap::new();
@@ -172,6 +170,14 @@ pub async fn round(account: &Arc<Account>) -> Result<RoundSummary, AccountProble
         }
     };
 
+    // The server answered: whatever kept the account offline is over.
+    account.status.edit(&account.name, |s| {
+        if matches!(s.state, AccountState::Offline | AccountState::Error) {
+            s.state = AccountState::Syncing;
+            s.message = Some(format!("Uploading {total} files"));
+            s.last_error = None;
+        }
+    });
     let mut to_upload = Vec::new();
     let mut to_restore = Vec::new();
     for ((sha1, files), check) in groups.into_iter().zip(checks) {
