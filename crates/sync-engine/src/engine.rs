@@ -586,33 +586,43 @@ pub async fn run_once(config: Config, options: EngineOptions) -> Result<OnceRepo
             .collect();
         status.add_account(&account_config.name, &account_config.server_url, &folders);
         let (_paused_tx, paused) = watch::channel(false);
-        let account = match connect(
-            account_config,
-            &config,
-            &store,
-            &events,
-            &status,
-            options,
-            paused,
-            CancellationToken::new(),
-        )
-        .await
-        {
-            Ok(account) => account,
-            Err(error) => {
-                report_connect_error(
-                    &events,
-                    &status,
-                    &account_config.name,
-                    &error,
-                    Duration::ZERO,
-                );
-                report
-                    .problems
-                    .push(format!("{}: {error}", account_config.name));
-                continue;
+        let mut attempt = 0;
+        let account = loop {
+            let result = connect(
+                account_config,
+                &config,
+                &store,
+                &events,
+                &status,
+                options,
+                paused.clone(),
+                CancellationToken::new(),
+            )
+            .await;
+            match result {
+                Ok(account) => break Some(account),
+                Err(error) if error.is_transient() && attempt + 1 < ONCE_MAX_ATTEMPTS => {
+                    let wait = policy::retry_delay(attempt, error.retry_after());
+                    report_connect_error(&events, &status, &account_config.name, &error, wait);
+                    attempt += 1;
+                    tokio::time::sleep(wait).await;
+                }
+                Err(error) => {
+                    report_connect_error(
+                        &events,
+                        &status,
+                        &account_config.name,
+                        &error,
+                        Duration::ZERO,
+                    );
+                    report
+                        .problems
+                        .push(format!("{}: {error}", account_config.name));
+                    break None;
+                }
             }
         };
+        let Some(account) = account else { continue };
         for folder in &account.folders {
             let summary = scanner::scan_folder(&account, folder).await;
             report.skipped += summary.skipped;
