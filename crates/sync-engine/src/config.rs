@@ -25,6 +25,7 @@ mod api_key;
 mod build;
 mod error;
 mod raw;
+mod render;
 mod values;
 
 use std::path::{Path, PathBuf};
@@ -34,6 +35,7 @@ use serde::{Deserialize, Serialize};
 
 pub use api_key::ApiKeySource;
 pub use error::{ConfigError, ConfigProblem};
+pub use render::to_toml;
 
 /// Parallel uploads per account when the file does not say.
 pub const DEFAULT_UPLOAD_CONCURRENCY: usize = 4;

@@ -1,0 +1,247 @@
+//! The commands the web UI may call: each checks its arguments and delegates.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use serde::Serialize;
+use sync_engine::config::{DeleteMode, DeletePolicy};
+use sync_engine::events::Event;
+use sync_engine::policy::{self, LocalDeleteDecision, RemoteDeleteDecision};
+use sync_engine::secret::ApiKey;
+use sync_engine::status::Status;
+use tauri::{AppHandle, State, WebviewWindow};
+
+use crate::bridge::{RECENT_EVENTS, UiError};
+use crate::intents::Intent;
+use crate::settings::SettingsDto;
+use crate::{AppState, apply_intent};
+
+/// Longest text accepted for a URL, key, name or path from the UI.
+const MAX_TEXT: usize = 4096;
+
+fn check_text(field: &str, value: &str) -> Result<(), UiError> {
+    if value.len() > MAX_TEXT {
+        return Err(UiError::new("invalid", format!("{field} is too long")));
+    }
+    Ok(())
+}
+
+/// The current status snapshot.
+#[tauri::command]
+pub fn get_status(state: State<'_, AppState>) -> Status {
+    state.engine.status()
+}
+
+/// Recent events, newest first.
+#[tauri::command]
+pub fn recent_events(state: State<'_, AppState>, limit: usize) -> Vec<Event> {
+    state.recent.newest(limit.min(RECENT_EVENTS))
+}
+
+/// The settings as the window edits them.
+#[tauri::command]
+pub fn get_settings(state: State<'_, AppState>) -> SettingsDto {
+    state.settings_dto()
+}
+
+/// Validates, stores keys, writes the file and applies it to the running engine.
+#[tauri::command]
+pub async fn save_settings(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    settings: SettingsDto,
+    keys: HashMap<String, String>,
+) -> Result<SettingsDto, UiError> {
+    for (name, key) in &keys {
+        check_text("an account name", name)?;
+        check_text("an API key", key)?;
+    }
+    state.save(&app, &settings, &keys).await
+}
+
+/// What "Test connection" shows.
+#[derive(Debug, Serialize)]
+pub struct ConnectionDto {
+    /// Server version.
+    pub version: String,
+    /// API dialect.
+    pub profile: sync_engine::immich::ApiProfile,
+    /// Immich user name.
+    pub user_name: String,
+    /// Immich user email.
+    pub user_email: String,
+    /// Permissions the key lacks.
+    pub missing_permissions: Vec<String>,
+}
+
+/// Connects with the given URL and key (or the stored key of `account`).
+#[tauri::command]
+pub async fn test_connection(
+    state: State<'_, AppState>,
+    server_url: String,
+    api_key: String,
+    account: Option<String>,
+) -> Result<ConnectionDto, UiError> {
+    check_text("the server URL", &server_url)?;
+    check_text("the API key", &api_key)?;
+    let key = if api_key.trim().is_empty() {
+        account
+            .as_deref()
+            .and_then(|name| state.secrets.get(name))
+            .ok_or_else(|| UiError::new("unauthorized", "enter the API key to test the connection"))?
+    } else {
+        ApiKey::new(api_key)
+    };
+    let info = sync_engine::test_connection(&server_url, key).await?;
+    Ok(ConnectionDto {
+        version: info.version,
+        profile: info.profile,
+        user_name: info.user_name,
+        user_email: info.user_email,
+        missing_permissions: info.missing_permissions,
+    })
+}
+
+/// The native folder picker.
+#[tauri::command]
+pub async fn pick_folder(app: AppHandle) -> Option<String> {
+    use tauri_plugin_dialog::DialogExt;
+    let picked = tauri::async_runtime::spawn_blocking(move || {
+        app.dialog().file().set_title("Choose a folder to sync").blocking_pick_folder()
+    })
+    .await
+    .ok()
+    .flatten()?;
+    picked.into_path().ok().map(|p| p.to_string_lossy().into_owned())
+}
+
+/// Pauses one account, or all.
+#[tauri::command]
+pub fn pause(app: AppHandle, account: Option<String>) {
+    apply_intent(&app, account.map_or(Intent::PauseAll, Intent::Pause));
+}
+
+/// Resumes one account, or all.
+#[tauri::command]
+pub fn resume(app: AppHandle, account: Option<String>) {
+    apply_intent(&app, account.map_or(Intent::ResumeAll, Intent::Resume));
+}
+
+/// Sync now.
+#[tauri::command]
+pub fn sync_now(app: AppHandle) {
+    apply_intent(&app, Intent::SyncNow);
+}
+
+/// Opens a synced folder in the file manager. Only configured folders can be opened.
+#[tauri::command]
+pub fn open_path(app: AppHandle, state: State<'_, AppState>, path: String) -> Result<(), UiError> {
+    check_text("the path", &path)?;
+    let wanted = PathBuf::from(&path);
+    let index = state
+        .folder_paths()
+        .iter()
+        .position(|p| *p == wanted)
+        .ok_or_else(|| UiError::new("invalid", "only synced folders can be opened"))?;
+    apply_intent(&app, Intent::OpenFolder(index));
+    Ok(())
+}
+
+/// Plain-language examples of a delete policy, computed by the engine's own rules.
+#[tauri::command]
+pub fn delete_example(mode: DeleteMode, threshold: f64, max_age: f64) -> Result<Vec<String>, UiError> {
+    if !threshold.is_finite() || !max_age.is_finite() || threshold < 0.0 || max_age <= 0.0 {
+        return Err(UiError::new("invalid", "enter the number of days"));
+    }
+    Ok(delete_examples(DeletePolicy {
+        mode,
+        threshold_days: threshold,
+        max_age_days: max_age,
+    }))
+}
+
+/// Closes the calling window (it is destroyed, not hidden).
+#[tauri::command]
+pub fn close_window(window: WebviewWindow) {
+    let _ = window.close();
+}
+
+const DAY_MS: i64 = 86_400_000;
+
+/// Two local examples (one young, one older than the threshold) and one remote example.
+pub fn delete_examples(policy: DeletePolicy) -> Vec<String> {
+    let young = (policy.threshold_days / 2.0).max(1.0).min(policy.threshold_days.max(1.0)).round().max(1.0);
+    let old = (policy.threshold_days * 2.0).max(policy.threshold_days + 14.0).round();
+    let mut out = Vec::new();
+    for days in [young, old] {
+        if days > policy.max_age_days {
+            continue;
+        }
+        let outcome = match policy::local_delete(&policy, 0, (days * DAY_MS as f64) as i64) {
+            LocalDeleteDecision::TrashInImmich => "moved to the Immich trash (you can restore it there)",
+            LocalDeleteDecision::Keep(_) => "kept in Immich",
+        };
+        out.push(format!("A photo you added {} and delete here: {outcome}.", ago(days)));
+        if policy.mode == DeleteMode::UploadOnly {
+            break;
+        }
+    }
+    out.push(match policy::remote_delete(&policy) {
+        RemoteDeleteDecision::MoveToTrash => {
+            "A photo you delete in Immich: moved to this computer's trash (only if unchanged here).".to_owned()
+        }
+        RemoteDeleteDecision::Keep(_) => "A photo you delete in Immich: stays on this computer.".to_owned(),
+    });
+    out
+}
+
+fn ago(days: f64) -> String {
+    let d = days.round() as i64;
+    let (n, unit) = match d {
+        0..=1 => (1, "day"),
+        2..=13 => (d, "day"),
+        14..=59 => (d / 7, "week"),
+        60..=729 => (d / 30, "month"),
+        _ => (d / 365, "year"),
+    };
+    if n == 1 {
+        format!("1 {unit} ago")
+    } else {
+        format!("{n} {unit}s ago")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn delete_examples_follow_the_engine_policy() {
+        let mirror = delete_examples(DeletePolicy {
+            mode: DeleteMode::Mirror,
+            threshold_days: 30.0,
+            max_age_days: 3650.0,
+        });
+        assert_eq!(
+            mirror,
+            vec![
+                "A photo you added 2 weeks ago and delete here: moved to the Immich trash (you can restore it there).",
+                "A photo you added 2 months ago and delete here: kept in Immich.",
+                "A photo you delete in Immich: moved to this computer's trash (only if unchanged here).",
+            ]
+        );
+        let upload_only = delete_examples(DeletePolicy {
+            mode: DeleteMode::UploadOnly,
+            threshold_days: 30.0,
+            max_age_days: 3650.0,
+        });
+        assert_eq!(upload_only[0], "A photo you added 2 weeks ago and delete here: kept in Immich.");
+        assert_eq!(upload_only[1], "A photo you delete in Immich: stays on this computer.");
+    }
+
+    #[test]
+    fn bad_numbers_are_refused() {
+        assert!(delete_example(DeleteMode::Mirror, f64::NAN, 10.0).is_err());
+        assert!(delete_example(DeleteMode::Mirror, 1.0, 0.0).is_err());
+    }
+}

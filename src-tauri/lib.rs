@@ -1,0 +1,344 @@
+//! Immich Sync tray app: a thin Tauri shell around the sync engine.
+//!
+//! The engine (`sync-engine`) does all the work and knows nothing of Tauri. This crate only
+//! adapts it: [`commands`] for the web UI, [`bridge`] for engine events and status, [`tray`] for
+//! the icon and menu, [`intents`] for what menu items and buttons ask for, [`windows`] for
+//! creating and freeing windows, [`settings`] and [`secrets`] for the settings file and the
+//! keychain.
+
+pub mod bridge;
+pub mod commands;
+pub mod intents;
+pub mod secrets;
+pub mod settings;
+pub mod tray;
+pub mod windows;
+
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::time::Instant;
+
+use sync_engine::config::Config;
+use sync_engine::events::{Event, EventKind};
+use sync_engine::{Engine, EngineHandle, EngineOptions};
+use tauri::{AppHandle, Manager, RunEvent, Wry};
+use tauri_plugin_autostart::ManagerExt as _;
+use tauri_plugin_notification::NotificationExt as _;
+use tauri_plugin_opener::OpenerExt as _;
+
+use crate::bridge::{RecentEvents, UiError};
+use crate::intents::Intent;
+use crate::secrets::Secrets;
+use crate::settings::{AppPaths, AppPrefs, SettingsDto};
+use crate::tray::{MenuAccount, Tray};
+use crate::windows::AppWindow;
+
+/// How long a server may stay unreachable before the user is notified.
+const OFFLINE_NOTIFY_AFTER: std::time::Duration = std::time::Duration::from_secs(10 * 60);
+
+/// Everything the commands and handlers share.
+pub struct AppState {
+    /// The engine.
+    pub engine: EngineHandle,
+    /// Where settings live.
+    pub paths: AppPaths,
+    /// Where keys live.
+    pub secrets: Secrets,
+    config: Mutex<Config>,
+    prefs: Mutex<AppPrefs>,
+    /// Recent events for newly opened windows.
+    pub recent: RecentEvents,
+    tray: Mutex<Option<Tray<Wry>>>,
+    notified: Mutex<HashSet<String>>,
+    offline_since: Mutex<HashMap<String, Instant>>,
+}
+
+impl AppState {
+    /// The settings as the window edits them.
+    pub fn settings_dto(&self) -> SettingsDto {
+        let config = lock(&self.config).clone();
+        let prefs = lock(&self.prefs).clone();
+        settings::to_dto(&config, &prefs, &self.secrets)
+    }
+
+    /// Folder paths in configuration order (the tray's "Open folder" numbering).
+    pub fn folder_paths(&self) -> Vec<PathBuf> {
+        lock(&self.config)
+            .accounts
+            .iter()
+            .flat_map(|a| a.folders.iter().map(|f| f.path.clone()))
+            .collect()
+    }
+
+    fn menu_accounts(&self) -> Vec<MenuAccount> {
+        lock(&self.config)
+            .accounts
+            .iter()
+            .map(|a| MenuAccount {
+                name: a.name.clone(),
+                folders: a.folders.iter().map(|f| f.path.to_string_lossy().into_owned()).collect(),
+            })
+            .collect()
+    }
+
+    /// Saves settings and applies them to the running engine.
+    pub async fn save(
+        &self,
+        app: &AppHandle,
+        dto: &SettingsDto,
+        keys: &HashMap<String, String>,
+    ) -> Result<SettingsDto, UiError> {
+        let current = lock(&self.config).clone();
+        let saved = settings::validate(dto, keys, &current, &self.paths, &self.secrets)?;
+        for (account, key) in keys {
+            let key = sync_engine::secret::ApiKey::new(key.as_str());
+            if !key.is_empty() {
+                self.secrets.set(account.trim(), &key).map_err(|e| UiError::new("keychain", e))?;
+            }
+        }
+        for old in &current.accounts {
+            if !saved.config.accounts.iter().any(|a| a.name == old.name) {
+                self.secrets.delete(&old.name);
+            }
+        }
+        settings::write_atomically(&self.paths.config_file, &saved.text)
+            .map_err(|e| UiError::new("write", format!("cannot save the settings to {}: {e}", self.paths.config_file.display())))?;
+        let prefs_text = serde_json::to_string_pretty(&saved.prefs).unwrap_or_default();
+        if let Err(e) = settings::write_atomically(&self.paths.prefs_file, &prefs_text) {
+            tracing::warn!("cannot save app preferences: {e}");
+        }
+        apply_autostart(app, saved.prefs.start_at_login);
+        *lock(&self.prefs) = saved.prefs.clone();
+        *lock(&self.config) = saved.config.clone();
+        self.engine
+            .reconfigure(settings::with_resolved_keys(&saved.config, &self.secrets))
+            .await;
+        let accounts = self.menu_accounts();
+        if let Some(tray) = lock(&self.tray).as_mut() {
+            if let Err(e) = tray.rebuild(app, &accounts) {
+                tracing::warn!("cannot rebuild the tray menu: {e}");
+            }
+        }
+        Ok(self.settings_dto())
+    }
+
+    fn notify_once(&self, app: &AppHandle, key: String, title: &str, body: &str) {
+        if !lock(&self.prefs).notifications || !lock(&self.notified).insert(key) {
+            return;
+        }
+        if let Err(e) = app.notification().builder().title(title).body(body).show() {
+            tracing::debug!("notification not shown: {e}");
+        }
+    }
+
+    /// Turns events that need the user into notifications (once per problem).
+    fn on_event(&self, app: &AppHandle, event: &Event) {
+        let account = &event.user_id;
+        let detail = event.detail.clone().unwrap_or_default();
+        match event.event {
+            EventKind::AccountError => {
+                self.notify_once(app, format!("error:{account}:{detail}"), "Immich Sync needs your attention", &detail)
+            }
+            EventKind::FolderUnavailable => self.notify_once(
+                app,
+                format!("folder:{account}:{}", event.path.clone().unwrap_or_default()),
+                "A synced folder is not available",
+                &detail,
+            ),
+            EventKind::Offline => {
+                let since = *lock(&self.offline_since).entry(account.clone()).or_insert_with(Instant::now);
+                if since.elapsed() >= OFFLINE_NOTIFY_AFTER {
+                    self.notify_once(app, format!("offline:{account}"), "Can't reach your Immich server", &detail);
+                }
+            }
+            EventKind::Connected => {
+                lock(&self.offline_since).remove(account);
+                lock(&self.notified).retain(|k| !k.ends_with(&format!(":{account}")) && !k.contains(&format!(":{account}:")));
+            }
+            _ => {}
+        }
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn apply_autostart(app: &AppHandle, enabled: bool) {
+    let autostart = app.autolaunch();
+    let result = if enabled { autostart.enable() } else { autostart.disable() };
+    if let Err(e) = result {
+        tracing::warn!("cannot change start at login: {e}");
+    }
+}
+
+/// Carries out what the user asked for, from the tray menu or a window.
+pub fn apply_intent(app: &AppHandle, intent: Intent) {
+    let state = app.state::<AppState>();
+    match intent {
+        Intent::PauseAll => state.engine.pause(None),
+        Intent::ResumeAll => state.engine.resume(None),
+        Intent::Pause(account) => state.engine.pause(Some(&account)),
+        Intent::Resume(account) => state.engine.resume(Some(&account)),
+        Intent::SyncNow => state.engine.sync_now(),
+        Intent::OpenFolder(index) => {
+            if let Some(path) = state.folder_paths().get(index) {
+                if let Err(e) = app.opener().open_path(path.to_string_lossy(), None::<&str>) {
+                    tracing::warn!("cannot open {}: {e}", path.display());
+                }
+            }
+        }
+        Intent::OpenSettings => windows::open(app, AppWindow::Settings),
+        Intent::OpenActivity => windows::open(app, AppWindow::Activity),
+        Intent::Quit => {
+            let app = app.clone();
+            let engine = state.engine.clone();
+            tauri::async_runtime::spawn(async move {
+                // Uploads in flight finish (or are safely resumable: their intent is stored).
+                engine.shutdown().await;
+                app.exit(0);
+            });
+        }
+    }
+}
+
+fn on_menu(app: &AppHandle, id: &str) {
+    let Some(intent) = Intent::from_menu_id(id) else { return };
+    let state = app.state::<AppState>();
+    let all_paused = lock(&state.tray).as_ref().is_some_and(|t| t.all_paused());
+    let intent = match intent {
+        Intent::PauseAll if all_paused => Intent::ResumeAll,
+        Intent::Pause(name) if is_paused(&state.engine, &name) => Intent::Resume(name),
+        other => other,
+    };
+    apply_intent(app, intent);
+}
+
+fn is_paused(engine: &EngineHandle, account: &str) -> bool {
+    engine
+        .status()
+        .accounts
+        .iter()
+        .any(|a| a.name == account && a.state == sync_engine::status::AccountState::Paused)
+}
+
+/// Starts the app: engine, tray, windows. Returns when the user quits.
+pub fn run() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("immich-sync: cannot start: {e}");
+            std::process::exit(1);
+        }
+    };
+    tauri::async_runtime::set(runtime.handle().clone());
+
+    let paths = AppPaths::detect();
+    let secrets = Secrets::detect(&paths.config_dir);
+    let (config, load_error) = match settings::load_config(&paths) {
+        Ok(config) => (config, None),
+        Err(error) => (settings::empty_config(), Some(error.to_string())),
+    };
+    if let Some(error) = &load_error {
+        tracing::error!("the settings file {} cannot be used: {error}", paths.config_file.display());
+    }
+    let prefs = settings::load_prefs(&paths);
+    let engine = {
+        let _guard = runtime.enter();
+        match Engine::start(settings::with_resolved_keys(&config, &secrets), EngineOptions::default()) {
+            Ok(engine) => engine,
+            Err(error) => {
+                eprintln!("immich-sync: {error}");
+                std::process::exit(1);
+            }
+        }
+    };
+    let first_run = config.accounts.is_empty();
+    let args: Vec<String> = std::env::args().collect();
+    let open_at_start = windows::requested(&args).or((first_run || load_error.is_some()).then_some(AppWindow::Settings));
+    let state = AppState {
+        engine: engine.clone(),
+        paths,
+        secrets,
+        config: Mutex::new(config),
+        prefs: Mutex::new(prefs),
+        recent: RecentEvents::default(),
+        tray: Mutex::new(None),
+        notified: Mutex::new(HashSet::new()),
+        offline_since: Mutex::new(HashMap::new()),
+    };
+
+    let app = tauri::Builder::default()
+        .plugin(tauri_plugin_single_instance::init(|app, args, _cwd| {
+            // A second launch shows the running app instead of starting another engine.
+            windows::open(app, windows::requested(&args).unwrap_or(AppWindow::Settings));
+        }))
+        .plugin(tauri_plugin_autostart::init(
+            tauri_plugin_autostart::MacosLauncher::LaunchAgent,
+            None,
+        ))
+        .plugin(tauri_plugin_dialog::init())
+        .plugin(tauri_plugin_notification::init())
+        .plugin(tauri_plugin_opener::init())
+        .manage(state)
+        .invoke_handler(tauri::generate_handler![
+            commands::get_status,
+            commands::recent_events,
+            commands::get_settings,
+            commands::save_settings,
+            commands::test_connection,
+            commands::pick_folder,
+            commands::pause,
+            commands::resume,
+            commands::sync_now,
+            commands::open_path,
+            commands::delete_example,
+            commands::close_window,
+        ])
+        .setup(move |app| {
+            let handle = app.handle().clone();
+            let state = handle.state::<AppState>();
+            match Tray::create(&handle, &state.menu_accounts(), on_menu) {
+                Ok(tray) => *lock(&state.tray) = Some(tray),
+                Err(e) => tracing::warn!("no tray icon ({e}); use the windows to control the app"),
+            }
+            bridge::start(
+                handle.clone(),
+                engine.clone(),
+                state.recent.clone(),
+                |app, event| app.state::<AppState>().on_event(app, event),
+                |app, status| {
+                    if let Some(tray) = lock(&app.state::<AppState>().tray).as_mut() {
+                        tray.apply(status);
+                    }
+                },
+            );
+            if let Some(window) = open_at_start {
+                windows::open(&handle, window);
+            }
+            Ok(())
+        })
+        .build(tauri::generate_context!());
+    let app = match app {
+        Ok(app) => app,
+        Err(e) => {
+            eprintln!("immich-sync: cannot start the app: {e}");
+            std::process::exit(1);
+        }
+    };
+    app.run(|_app, event| {
+        // Closing the last window keeps the app in the tray; only Quit exits.
+        if let RunEvent::ExitRequested { code: None, api, .. } = event {
+            api.prevent_exit();
+        }
+    });
+    drop(runtime);
+}

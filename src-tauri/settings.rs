@@ -1,0 +1,423 @@
+//! The settings window's view of the configuration, and saving it.
+//!
+//! The UI edits a [`SettingsDto`]. Saving turns it into an engine `Config`, renders it with
+//! `config::to_toml` and parses that text with `config::parse`: the engine's validation is the
+//! only validation, its problems come back keyed by field (`account[0].server_url`), and a file
+//! that saved is a file the headless daemon accepts too. Keys typed in the window go to the
+//! keychain (see `secrets`), never into the file.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use sync_engine::config::{self, AccountConfig, Config, ConfigError, DeleteMode, DeletePolicy, FolderConfig, Intervals};
+use sync_engine::secret::ApiKey;
+
+use crate::bridge::UiError;
+use crate::secrets::Secrets;
+
+/// One synced folder as the window shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FolderDto {
+    /// Absolute folder path.
+    pub path: String,
+    /// Delete mode.
+    pub delete_mode: DeleteMode,
+    /// Days within which a local delete reaches the Immich trash.
+    pub delete_threshold: f64,
+    /// Ages above this are implausible.
+    pub delete_max_age: f64,
+    /// Extensions never uploaded from this folder (besides the global ones).
+    #[serde(default)]
+    pub exclude_extensions: Vec<String>,
+}
+
+/// One account as the window shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AccountDto {
+    /// Unique name.
+    pub name: String,
+    /// Server URL.
+    pub server_url: String,
+    /// The stored key, masked ("••••3f9a"); `None` when no key is stored.
+    #[serde(default)]
+    pub key_masked: Option<String>,
+    /// Paused.
+    #[serde(default)]
+    pub paused: bool,
+    /// Folders.
+    #[serde(default)]
+    pub folders: Vec<FolderDto>,
+}
+
+/// Everything the settings window edits.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SettingsDto {
+    /// No account yet: the window shows the first-run guide.
+    #[serde(default)]
+    pub first_run: bool,
+    /// Accounts.
+    pub accounts: Vec<AccountDto>,
+    /// Extensions never uploaded from any folder.
+    #[serde(default)]
+    pub exclude_extensions: Vec<String>,
+    /// Parallel uploads per account.
+    pub upload_concurrency: usize,
+    /// Hours between full scans.
+    pub full_scan_interval_hours: f64,
+    /// Optional JSONL event log.
+    #[serde(default)]
+    pub event_log: Option<String>,
+    /// Start the app when the user logs in.
+    #[serde(default)]
+    pub start_at_login: bool,
+    /// Show notifications for problems that need the user.
+    #[serde(default = "yes")]
+    pub notifications: bool,
+    /// Shown when keys are not kept in a system keychain.
+    #[serde(default)]
+    pub key_storage_note: Option<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// App preferences that are not engine configuration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AppPrefs {
+    /// Start at login.
+    #[serde(default)]
+    pub start_at_login: bool,
+    /// Notifications on.
+    #[serde(default = "yes")]
+    pub notifications: bool,
+}
+
+impl Default for AppPrefs {
+    fn default() -> Self {
+        AppPrefs {
+            start_at_login: false,
+            notifications: true,
+        }
+    }
+}
+
+/// Where the app keeps its files.
+#[derive(Debug, Clone)]
+pub struct AppPaths {
+    /// Settings (engine config) file.
+    pub config_file: PathBuf,
+    /// App preferences file.
+    pub prefs_file: PathBuf,
+    /// Folder of both.
+    pub config_dir: PathBuf,
+}
+
+impl AppPaths {
+    /// The platform's config folder (XDG_CONFIG_HOME on Linux, Application Support on macOS,
+    /// AppData\Roaming on Windows).
+    pub fn detect() -> AppPaths {
+        let dir = directories::ProjectDirs::from("app", "Immich Sync", "immich-sync")
+            .map(|d| d.config_dir().to_owned())
+            .unwrap_or_else(|| PathBuf::from("."));
+        AppPaths::in_dir(&dir)
+    }
+
+    /// Paths inside `dir`.
+    pub fn in_dir(dir: &Path) -> AppPaths {
+        AppPaths {
+            config_file: dir.join("config.toml"),
+            prefs_file: dir.join("app.json"),
+            config_dir: dir.to_owned(),
+        }
+    }
+}
+
+/// An empty configuration: the engine runs with no accounts until the first one is added.
+pub fn empty_config() -> Config {
+    Config {
+        database_path: config::default_database_path(),
+        event_log: None,
+        upload_concurrency: config::DEFAULT_UPLOAD_CONCURRENCY,
+        intervals: Intervals::default(),
+        accounts: Vec::new(),
+        warnings: Vec::new(),
+    }
+}
+
+/// Loads the settings file; none yet means an empty configuration.
+pub fn load_config(paths: &AppPaths) -> Result<Config, ConfigError> {
+    if !paths.config_file.exists() {
+        return Ok(empty_config());
+    }
+    config::load(&paths.config_file)
+}
+
+/// Loads the app preferences (defaults when absent or unreadable).
+pub fn load_prefs(paths: &AppPaths) -> AppPrefs {
+    std::fs::read_to_string(&paths.prefs_file)
+        .ok()
+        .and_then(|text| serde_json::from_str(&text).ok())
+        .unwrap_or_default()
+}
+
+/// The configuration the engine runs with: keys from the keychain resolved in memory.
+pub fn with_resolved_keys(config: &Config, secrets: &Secrets) -> Config {
+    let mut resolved = config.clone();
+    for account in &mut resolved.accounts {
+        if matches!(account.api_key, config::ApiKeySource::Keyring) {
+            if let Some(key) = secrets.get(&account.name) {
+                account.api_key = config::ApiKeySource::Inline(key);
+            }
+        }
+    }
+    resolved
+}
+
+/// The window's view of `config`.
+pub fn to_dto(config: &Config, prefs: &AppPrefs, secrets: &Secrets) -> SettingsDto {
+    // Extensions excluded in every folder are shown once, as global exclusions.
+    let mut all_folders = config.accounts.iter().flat_map(|a| a.folders.iter());
+    let global: BTreeSet<String> = match all_folders.next() {
+        Some(first) => {
+            let mut common: BTreeSet<String> = first.exclude_extensions.iter().cloned().collect();
+            for folder in all_folders {
+                let here: BTreeSet<String> = folder.exclude_extensions.iter().cloned().collect();
+                common = common.intersection(&here).cloned().collect();
+            }
+            common
+        }
+        None => BTreeSet::new(),
+    };
+    SettingsDto {
+        first_run: config.accounts.is_empty(),
+        accounts: config
+            .accounts
+            .iter()
+            .map(|a| AccountDto {
+                name: a.name.clone(),
+                server_url: a.server_url.clone(),
+                key_masked: key_of(a, secrets).map(|k| k.masked()),
+                paused: a.paused,
+                folders: a
+                    .folders
+                    .iter()
+                    .map(|f| FolderDto {
+                        path: f.path.to_string_lossy().into_owned(),
+                        delete_mode: f.policy.mode,
+                        delete_threshold: f.policy.threshold_days,
+                        delete_max_age: f.policy.max_age_days,
+                        exclude_extensions: f
+                            .exclude_extensions
+                            .iter()
+                            .filter(|e| !global.contains(*e))
+                            .cloned()
+                            .collect(),
+                    })
+                    .collect(),
+            })
+            .collect(),
+        exclude_extensions: global.into_iter().collect(),
+        upload_concurrency: config.upload_concurrency,
+        full_scan_interval_hours: config.intervals.full_scan.as_secs_f64() / 3600.0,
+        event_log: config.event_log.as_ref().map(|p| p.to_string_lossy().into_owned()),
+        start_at_login: prefs.start_at_login,
+        notifications: prefs.notifications,
+        key_storage_note: secrets.note(),
+    }
+}
+
+fn key_of(account: &AccountConfig, secrets: &Secrets) -> Option<ApiKey> {
+    match &account.api_key {
+        config::ApiKeySource::Keyring => secrets.get(&account.name),
+        other => other.resolve(&account.name).ok(),
+    }
+}
+
+/// What saving produced: the validated configuration and the file text to write.
+#[derive(Debug)]
+pub struct Saved {
+    /// Validated configuration (keys as stored, not resolved).
+    pub config: Config,
+    /// The settings file.
+    pub text: String,
+    /// Preferences.
+    pub prefs: AppPrefs,
+}
+
+/// Validates `dto` against the engine's rules. `new_keys` are keys typed in the window; an
+/// account without one must already have a stored key.
+pub fn validate(
+    dto: &SettingsDto,
+    new_keys: &std::collections::HashMap<String, String>,
+    current: &Config,
+    paths: &AppPaths,
+    secrets: &Secrets,
+) -> Result<Saved, UiError> {
+    let mut problems = Vec::new();
+    for (i, account) in dto.accounts.iter().enumerate() {
+        let typed = new_keys.get(&account.name).map(|k| ApiKey::new(k.as_str()));
+        let has_key = typed.as_ref().is_some_and(|k| !k.is_empty()) || secrets.get(&account.name).is_some();
+        if !has_key {
+            problems.push(config::ConfigProblem {
+                key: format!("account[{i}].api_key"),
+                message: "enter the API key for this account".into(),
+            });
+        }
+    }
+    let config = Config {
+        database_path: current.database_path.clone(),
+        event_log: dto
+            .event_log
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(PathBuf::from),
+        upload_concurrency: dto.upload_concurrency,
+        intervals: Intervals {
+            full_scan: hours(dto.full_scan_interval_hours),
+            ..current.intervals
+        },
+        accounts: dto
+            .accounts
+            .iter()
+            .map(|a| AccountConfig {
+                name: a.name.trim().to_owned(),
+                server_url: a.server_url.trim().to_owned(),
+                api_key: secrets.source(a.name.trim()),
+                paused: a.paused,
+                folders: a
+                    .folders
+                    .iter()
+                    .map(|f| FolderConfig {
+                        path: PathBuf::from(f.path.trim()),
+                        policy: DeletePolicy {
+                            mode: f.delete_mode,
+                            threshold_days: f.delete_threshold,
+                            max_age_days: f.delete_max_age,
+                        },
+                        exclude_extensions: merged(&dto.exclude_extensions, &f.exclude_extensions),
+                    })
+                    .collect(),
+            })
+            .collect(),
+        warnings: Vec::new(),
+    };
+    let text = config::to_toml(&config);
+    let parsed = config::parse(&text, &paths.config_dir);
+    match parsed {
+        Ok(validated) if problems.is_empty() => Ok(Saved {
+            config: validated,
+            text,
+            prefs: AppPrefs {
+                start_at_login: dto.start_at_login,
+                notifications: dto.notifications,
+            },
+        }),
+        Ok(_) => Err(UiError::invalid(problems)),
+        Err(ConfigError::Invalid(mut found)) => {
+            found.extend(problems);
+            Err(UiError::invalid(found))
+        }
+        Err(other) => Err(UiError::new("invalid", other.to_string())),
+    }
+}
+
+fn merged(global: &[String], folder: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for ext in global.iter().chain(folder) {
+        let ext = ext.trim().trim_start_matches('.').to_lowercase();
+        if !ext.is_empty() && !out.contains(&ext) {
+            out.push(ext);
+        }
+    }
+    out
+}
+
+fn hours(h: f64) -> Duration {
+    if h.is_finite() && h > 0.0 {
+        Duration::from_secs_f64(h * 3600.0)
+    } else {
+        Duration::ZERO
+    }
+}
+
+/// Writes the settings file atomically (write, sync, rename), so a crash never leaves half a
+/// file behind.
+pub fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    let tmp = path.with_extension("toml.tmp");
+    {
+        let mut file = std::fs::File::create(&tmp)?;
+        std::io::Write::write_all(&mut file, text.as_bytes())?;
+        file.sync_all()?;
+    }
+    std::fs::rename(tmp, path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn dto(dir: &Path) -> SettingsDto {
+        SettingsDto {
+            first_run: false,
+            accounts: vec![AccountDto {
+                name: "family".into(),
+                server_url: "https://photos.example.com".into(),
+                key_masked: None,
+                paused: false,
+                folders: vec![FolderDto {
+                    path: dir.join("Pictures").to_string_lossy().into_owned(),
+                    delete_mode: DeleteMode::Mirror,
+                    delete_threshold: 7.0,
+                    delete_max_age: 365.0,
+                    exclude_extensions: vec!["mov".into()],
+                }],
+            }],
+            exclude_extensions: vec![".TMP".into()],
+            upload_concurrency: 4,
+            full_scan_interval_hours: 24.0,
+            event_log: None,
+            start_at_login: false,
+            notifications: true,
+            key_storage_note: None,
+        }
+    }
+
+    #[test]
+    fn saved_settings_round_trip_and_keep_keys_out_of_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = AppPaths::in_dir(dir.path());
+        let secrets = Secrets::Files(dir.path().join("keys"));
+        let keys = HashMap::from([("family".to_owned(), "secret-abc-1234".to_owned())]);
+        let saved = validate(&dto(dir.path()), &keys, &empty_config(), &paths, &secrets).unwrap();
+        assert!(!saved.text.contains("secret-abc-1234"), "keys never go into the settings file");
+        secrets.set("family", &ApiKey::new("secret-abc-1234")).unwrap();
+        let back = to_dto(&saved.config, &saved.prefs, &secrets);
+        assert_eq!(back.exclude_extensions, vec!["tmp".to_owned()]);
+        assert_eq!(back.accounts[0].folders[0].exclude_extensions, vec!["mov".to_owned()]);
+        assert_eq!(back.accounts[0].key_masked.as_deref(), Some("••••1234"));
+        assert!(!back.first_run);
+    }
+
+    #[test]
+    fn problems_name_the_field_they_belong_to() {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = AppPaths::in_dir(dir.path());
+        let secrets = Secrets::Files(dir.path().join("keys"));
+        let mut bad = dto(dir.path());
+        bad.accounts[0].server_url = "photos.example.com".into();
+        bad.accounts[0].folders[0].delete_threshold = -1.0;
+        let error = validate(&bad, &HashMap::new(), &empty_config(), &paths, &secrets).unwrap_err();
+        let keys: Vec<&str> = error.problems.iter().map(|p| p.key.as_str()).collect();
+        assert!(keys.contains(&"account[0].server_url"), "{keys:?}");
+        assert!(keys.contains(&"account[0].folder[0].delete_threshold"), "{keys:?}");
+        assert!(keys.contains(&"account[0].api_key"), "a missing key is reported too: {keys:?}");
+    }
+}
