@@ -151,10 +151,14 @@ mod tests {
     fn recent_events_are_bounded_and_newest_first() {
         let recent = RecentEvents::default();
         for i in 0..RECENT_EVENTS + 10 {
-            recent.push(Event::new("a", Worker::Uploader, EventKind::Uploaded).detail(i.to_string()));
+            recent
+                .push(Event::new("a", Worker::Uploader, EventKind::Uploaded).detail(i.to_string()));
         }
         let newest = recent.newest(3);
-        assert_eq!(newest[0].detail.as_deref(), Some(&*(RECENT_EVENTS + 9).to_string()));
+        assert_eq!(
+            newest[0].detail.as_deref(),
+            Some(&*(RECENT_EVENTS + 9).to_string())
+        );
         assert_eq!(recent.newest(usize::MAX).len(), RECENT_EVENTS);
     }
 

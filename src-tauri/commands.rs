@@ -88,7 +88,9 @@ pub async fn test_connection(
         account
             .as_deref()
             .and_then(|name| state.secrets.get(name))
-            .ok_or_else(|| UiError::new("unauthorized", "enter the API key to test the connection"))?
+            .ok_or_else(|| {
+                UiError::new("unauthorized", "enter the API key to test the connection")
+            })?
     } else {
         ApiKey::new(api_key)
     };
@@ -102,17 +104,30 @@ pub async fn test_connection(
     })
 }
 
+/// Set by the end-to-end tests: WebDriver cannot reach the native chooser, so the test names
+/// the folder the "user" picks. Everything after the chooser runs as usual.
+const TEST_PICK_FOLDER: &str = "IMMICH_SYNC_TEST_PICK_FOLDER";
+
 /// The native folder picker.
 #[tauri::command]
 pub async fn pick_folder(app: AppHandle) -> Option<String> {
     use tauri_plugin_dialog::DialogExt;
+    if let Ok(path) = std::env::var(TEST_PICK_FOLDER) {
+        return Some(path);
+    }
     let picked = tauri::async_runtime::spawn_blocking(move || {
-        app.dialog().file().set_title("Choose a folder to sync").blocking_pick_folder()
+        app.dialog()
+            .file()
+            .set_title("Choose a folder to sync")
+            .blocking_pick_folder()
     })
     .await
     .ok()
     .flatten()?;
-    picked.into_path().ok().map(|p| p.to_string_lossy().into_owned())
+    picked
+        .into_path()
+        .ok()
+        .map(|p| p.to_string_lossy().into_owned())
 }
 
 /// Pauses one account, or all.
@@ -149,7 +164,11 @@ pub fn open_path(app: AppHandle, state: State<'_, AppState>, path: String) -> Re
 
 /// Plain-language examples of a delete policy, computed by the engine's own rules.
 #[tauri::command]
-pub fn delete_example(mode: DeleteMode, threshold: f64, max_age: f64) -> Result<Vec<String>, UiError> {
+pub fn delete_example(
+    mode: DeleteMode,
+    threshold: f64,
+    max_age: f64,
+) -> Result<Vec<String>, UiError> {
     if !threshold.is_finite() || !max_age.is_finite() || threshold < 0.0 || max_age <= 0.0 {
         return Err(UiError::new("invalid", "enter the number of days"));
     }
@@ -170,27 +189,41 @@ const DAY_MS: i64 = 86_400_000;
 
 /// Two local examples (one young, one older than the threshold) and one remote example.
 pub fn delete_examples(policy: DeletePolicy) -> Vec<String> {
-    let young = (policy.threshold_days / 2.0).max(1.0).min(policy.threshold_days.max(1.0)).round().max(1.0);
-    let old = (policy.threshold_days * 2.0).max(policy.threshold_days + 14.0).round();
+    let young = (policy.threshold_days / 2.0)
+        .max(1.0)
+        .min(policy.threshold_days.max(1.0))
+        .round()
+        .max(1.0);
+    let old = (policy.threshold_days * 2.0)
+        .max(policy.threshold_days + 14.0)
+        .round();
     let mut out = Vec::new();
     for days in [young, old] {
         if days > policy.max_age_days {
             continue;
         }
         let outcome = match policy::local_delete(&policy, 0, (days * DAY_MS as f64) as i64) {
-            LocalDeleteDecision::TrashInImmich => "moved to the Immich trash (you can restore it there)",
+            LocalDeleteDecision::TrashInImmich => {
+                "moved to the Immich trash (you can restore it there)"
+            }
             LocalDeleteDecision::Keep(_) => "kept in Immich",
         };
-        out.push(format!("A photo you added {} and delete here: {outcome}.", ago(days)));
+        out.push(format!(
+            "A photo you added {} and delete here: {outcome}.",
+            ago(days)
+        ));
         if policy.mode == DeleteMode::UploadOnly {
             break;
         }
     }
     out.push(match policy::remote_delete(&policy) {
         RemoteDeleteDecision::MoveToTrash => {
-            "A photo you delete in Immich: moved to this computer's trash (only if unchanged here).".to_owned()
+            "A photo you delete in Immich: moved to this computer's trash (only if unchanged here)."
+                .to_owned()
         }
-        RemoteDeleteDecision::Keep(_) => "A photo you delete in Immich: stays on this computer.".to_owned(),
+        RemoteDeleteDecision::Keep(_) => {
+            "A photo you delete in Immich: stays on this computer.".to_owned()
+        }
     });
     out
 }
@@ -235,8 +268,14 @@ mod tests {
             threshold_days: 30.0,
             max_age_days: 3650.0,
         });
-        assert_eq!(upload_only[0], "A photo you added 2 weeks ago and delete here: kept in Immich.");
-        assert_eq!(upload_only[1], "A photo you delete in Immich: stays on this computer.");
+        assert_eq!(
+            upload_only[0],
+            "A photo you added 2 weeks ago and delete here: kept in Immich."
+        );
+        assert_eq!(
+            upload_only[1],
+            "A photo you delete in Immich: stays on this computer."
+        );
     }
 
     #[test]

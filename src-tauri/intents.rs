@@ -84,9 +84,19 @@ mod tests {
             Intent::from_menu_id("pause-account:family photos"),
             Some(Intent::Pause("family photos".into()))
         );
-        assert_eq!(Intent::from_menu_id("resume-account:a:b"), Some(Intent::Resume("a:b".into())));
-        assert_eq!(Intent::from_menu_id("open-folder:2"), Some(Intent::OpenFolder(2)));
+        assert_eq!(
+            Intent::from_menu_id("resume-account:a:b"),
+            Some(Intent::Resume("a:b".into()))
+        );
+        assert_eq!(
+            Intent::from_menu_id("open-folder:2"),
+            Some(Intent::OpenFolder(2))
+        );
         assert_eq!(Intent::from_menu_id("open-folder:x"), None);
-        assert_eq!(Intent::from_menu_id("status"), None, "the status line does nothing");
+        assert_eq!(
+            Intent::from_menu_id("status"),
+            None,
+            "the status line does nothing"
+        );
     }
 }

@@ -77,7 +77,11 @@ impl AppState {
             .iter()
             .map(|a| MenuAccount {
                 name: a.name.clone(),
-                folders: a.folders.iter().map(|f| f.path.to_string_lossy().into_owned()).collect(),
+                folders: a
+                    .folders
+                    .iter()
+                    .map(|f| f.path.to_string_lossy().into_owned())
+                    .collect(),
             })
             .collect()
     }
@@ -94,7 +98,9 @@ impl AppState {
         for (account, key) in keys {
             let key = sync_engine::secret::ApiKey::new(key.as_str());
             if !key.is_empty() {
-                self.secrets.set(account.trim(), &key).map_err(|e| UiError::new("keychain", e))?;
+                self.secrets
+                    .set(account.trim(), &key)
+                    .map_err(|e| UiError::new("keychain", e))?;
             }
         }
         for old in &current.accounts {
@@ -102,8 +108,15 @@ impl AppState {
                 self.secrets.delete(&old.name);
             }
         }
-        settings::write_atomically(&self.paths.config_file, &saved.text)
-            .map_err(|e| UiError::new("write", format!("cannot save the settings to {}: {e}", self.paths.config_file.display())))?;
+        settings::write_atomically(&self.paths.config_file, &saved.text).map_err(|e| {
+            UiError::new(
+                "write",
+                format!(
+                    "cannot save the settings to {}: {e}",
+                    self.paths.config_file.display()
+                ),
+            )
+        })?;
         let prefs_text = serde_json::to_string_pretty(&saved.prefs).unwrap_or_default();
         if let Err(e) = settings::write_atomically(&self.paths.prefs_file, &prefs_text) {
             tracing::warn!("cannot save app preferences: {e}");
@@ -137,24 +150,39 @@ impl AppState {
         let account = &event.user_id;
         let detail = event.detail.clone().unwrap_or_default();
         match event.event {
-            EventKind::AccountError => {
-                self.notify_once(app, format!("error:{account}:{detail}"), "Immich Sync needs your attention", &detail)
-            }
+            EventKind::AccountError => self.notify_once(
+                app,
+                format!("error:{account}:{detail}"),
+                "Immich Sync needs your attention",
+                &detail,
+            ),
             EventKind::FolderUnavailable => self.notify_once(
                 app,
-                format!("folder:{account}:{}", event.path.clone().unwrap_or_default()),
+                format!(
+                    "folder:{account}:{}",
+                    event.path.clone().unwrap_or_default()
+                ),
                 "A synced folder is not available",
                 &detail,
             ),
             EventKind::Offline => {
-                let since = *lock(&self.offline_since).entry(account.clone()).or_insert_with(Instant::now);
+                let since = *lock(&self.offline_since)
+                    .entry(account.clone())
+                    .or_insert_with(Instant::now);
                 if since.elapsed() >= OFFLINE_NOTIFY_AFTER {
-                    self.notify_once(app, format!("offline:{account}"), "Can't reach your Immich server", &detail);
+                    self.notify_once(
+                        app,
+                        format!("offline:{account}"),
+                        "Can't reach your Immich server",
+                        &detail,
+                    );
                 }
             }
             EventKind::Connected => {
                 lock(&self.offline_since).remove(account);
-                lock(&self.notified).retain(|k| !k.ends_with(&format!(":{account}")) && !k.contains(&format!(":{account}:")));
+                lock(&self.notified).retain(|k| {
+                    !k.ends_with(&format!(":{account}")) && !k.contains(&format!(":{account}:"))
+                });
             }
             _ => {}
         }
@@ -167,7 +195,11 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 fn apply_autostart(app: &AppHandle, enabled: bool) {
     let autostart = app.autolaunch();
-    let result = if enabled { autostart.enable() } else { autostart.disable() };
+    let result = if enabled {
+        autostart.enable()
+    } else {
+        autostart.disable()
+    };
     if let Err(e) = result {
         tracing::warn!("cannot change start at login: {e}");
     }
@@ -204,7 +236,9 @@ pub fn apply_intent(app: &AppHandle, intent: Intent) {
 }
 
 fn on_menu(app: &AppHandle, id: &str) {
-    let Some(intent) = Intent::from_menu_id(id) else { return };
+    let Some(intent) = Intent::from_menu_id(id) else {
+        return;
+    };
     let state = app.state::<AppState>();
     let all_paused = lock(&state.tray).as_ref().is_some_and(|t| t.all_paused());
     let intent = match intent {
@@ -232,7 +266,10 @@ pub fn run() {
         )
         .with_writer(std::io::stderr)
         .init();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("immich-sync: cannot start: {e}");
@@ -248,12 +285,18 @@ pub fn run() {
         Err(error) => (settings::empty_config(), Some(error.to_string())),
     };
     if let Some(error) = &load_error {
-        tracing::error!("the settings file {} cannot be used: {error}", paths.config_file.display());
+        tracing::error!(
+            "the settings file {} cannot be used: {error}",
+            paths.config_file.display()
+        );
     }
     let prefs = settings::load_prefs(&paths);
     let engine = {
         let _guard = runtime.enter();
-        match Engine::start(settings::with_resolved_keys(&config, &secrets), EngineOptions::default()) {
+        match Engine::start(
+            settings::with_resolved_keys(&config, &secrets),
+            EngineOptions::default(),
+        ) {
             Ok(engine) => engine,
             Err(error) => {
                 eprintln!("immich-sync: {error}");
@@ -263,7 +306,8 @@ pub fn run() {
     };
     let first_run = config.accounts.is_empty();
     let args: Vec<String> = std::env::args().collect();
-    let open_at_start = windows::requested(&args).or((first_run || load_error.is_some()).then_some(AppWindow::Settings));
+    let open_at_start = windows::requested(&args)
+        .or((first_run || load_error.is_some()).then_some(AppWindow::Settings));
     let state = AppState {
         engine: engine.clone(),
         paths,
@@ -279,7 +323,10 @@ pub fn run() {
     let app = tauri::Builder::default()
         .plugin(tauri_plugin_single_instance::init(|app, args, _cwd| {
             // A second launch shows the running app instead of starting another engine.
-            windows::open(app, windows::requested(&args).unwrap_or(AppWindow::Settings));
+            windows::open(
+                app,
+                windows::requested(&args).unwrap_or(AppWindow::Settings),
+            );
         }))
         .plugin(tauri_plugin_autostart::init(
             tauri_plugin_autostart::MacosLauncher::LaunchAgent,
@@ -336,7 +383,10 @@ pub fn run() {
     };
     app.run(|_app, event| {
         // Closing the last window keeps the app in the tray; only Quit exits.
-        if let RunEvent::ExitRequested { code: None, api, .. } = event {
+        if let RunEvent::ExitRequested {
+            code: None, api, ..
+        } = event
+        {
             api.prevent_exit();
         }
     });

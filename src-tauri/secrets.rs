@@ -89,7 +89,9 @@ impl Secrets {
             Secrets::Keychain => keyring::Entry::new(SERVICE, account)
                 .and_then(|e| e.delete_credential())
                 .map_err(|e| e.to_string()),
-            Secrets::Files(dir) => std::fs::remove_file(key_file(dir, account)).map_err(|e| e.to_string()),
+            Secrets::Files(dir) => {
+                std::fs::remove_file(key_file(dir, account)).map_err(|e| e.to_string())
+            }
         };
     }
 }
@@ -98,7 +100,13 @@ impl Secrets {
 fn key_file(dir: &Path, account: &str) -> PathBuf {
     let safe: String = account
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     dir.join(format!("{safe}.key"))
 }
@@ -131,7 +139,9 @@ mod tests {
     fn file_keys_are_private_and_round_trip() {
         let dir = tempfile::tempdir().unwrap();
         let secrets = Secrets::Files(dir.path().join("keys"));
-        secrets.set("family photos", &ApiKey::new("abc123")).unwrap();
+        secrets
+            .set("family photos", &ApiKey::new("abc123"))
+            .unwrap();
         assert_eq!(secrets.get("family photos").unwrap().expose(), "abc123");
         let path = key_file(&dir.path().join("keys"), "family photos");
         #[cfg(unix)]

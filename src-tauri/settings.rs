@@ -11,7 +11,9 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use sync_engine::config::{self, AccountConfig, Config, ConfigError, DeleteMode, DeletePolicy, FolderConfig, Intervals};
+use sync_engine::config::{
+    self, AccountConfig, Config, ConfigError, DeleteMode, DeletePolicy, FolderConfig, Intervals,
+};
 use sync_engine::secret::ApiKey;
 
 use crate::bridge::UiError;
@@ -222,7 +224,10 @@ pub fn to_dto(config: &Config, prefs: &AppPrefs, secrets: &Secrets) -> SettingsD
         exclude_extensions: global.into_iter().collect(),
         upload_concurrency: config.upload_concurrency,
         full_scan_interval_hours: config.intervals.full_scan.as_secs_f64() / 3600.0,
-        event_log: config.event_log.as_ref().map(|p| p.to_string_lossy().into_owned()),
+        event_log: config
+            .event_log
+            .as_ref()
+            .map(|p| p.to_string_lossy().into_owned()),
         start_at_login: prefs.start_at_login,
         notifications: prefs.notifications,
         key_storage_note: secrets.note(),
@@ -259,7 +264,8 @@ pub fn validate(
     let mut problems = Vec::new();
     for (i, account) in dto.accounts.iter().enumerate() {
         let typed = new_keys.get(&account.name).map(|k| ApiKey::new(k.as_str()));
-        let has_key = typed.as_ref().is_some_and(|k| !k.is_empty()) || secrets.get(&account.name).is_some();
+        let has_key =
+            typed.as_ref().is_some_and(|k| !k.is_empty()) || secrets.get(&account.name).is_some();
         if !has_key {
             problems.push(config::ConfigProblem {
                 key: format!("account[{i}].api_key"),
@@ -397,11 +403,19 @@ mod tests {
         let secrets = Secrets::Files(dir.path().join("keys"));
         let keys = HashMap::from([("family".to_owned(), "secret-abc-1234".to_owned())]);
         let saved = validate(&dto(dir.path()), &keys, &empty_config(), &paths, &secrets).unwrap();
-        assert!(!saved.text.contains("secret-abc-1234"), "keys never go into the settings file");
-        secrets.set("family", &ApiKey::new("secret-abc-1234")).unwrap();
+        assert!(
+            !saved.text.contains("secret-abc-1234"),
+            "keys never go into the settings file"
+        );
+        secrets
+            .set("family", &ApiKey::new("secret-abc-1234"))
+            .unwrap();
         let back = to_dto(&saved.config, &saved.prefs, &secrets);
         assert_eq!(back.exclude_extensions, vec!["tmp".to_owned()]);
-        assert_eq!(back.accounts[0].folders[0].exclude_extensions, vec!["mov".to_owned()]);
+        assert_eq!(
+            back.accounts[0].folders[0].exclude_extensions,
+            vec!["mov".to_owned()]
+        );
         assert_eq!(back.accounts[0].key_masked.as_deref(), Some("••••1234"));
         assert!(!back.first_run);
     }
@@ -417,7 +431,13 @@ mod tests {
         let error = validate(&bad, &HashMap::new(), &empty_config(), &paths, &secrets).unwrap_err();
         let keys: Vec<&str> = error.problems.iter().map(|p| p.key.as_str()).collect();
         assert!(keys.contains(&"account[0].server_url"), "{keys:?}");
-        assert!(keys.contains(&"account[0].folder[0].delete_threshold"), "{keys:?}");
-        assert!(keys.contains(&"account[0].api_key"), "a missing key is reported too: {keys:?}");
+        assert!(
+            keys.contains(&"account[0].folder[0].delete_threshold"),
+            "{keys:?}"
+        );
+        assert!(
+            keys.contains(&"account[0].api_key"),
+            "a missing key is reported too: {keys:?}"
+        );
     }
 }

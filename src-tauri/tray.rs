@@ -48,7 +48,8 @@ pub struct BatchProgress {
 /// What the tray shows for `status`.
 pub fn summarize(status: &Status, batch: &mut BatchProgress) -> TraySummary {
     let accounts = &status.accounts;
-    let all_paused = !accounts.is_empty() && accounts.iter().all(|a| a.state == AccountState::Paused);
+    let all_paused =
+        !accounts.is_empty() && accounts.iter().all(|a| a.state == AccountState::Paused);
     let waiting: u64 = accounts
         .iter()
         .filter(|a| a.state != AccountState::Paused)
@@ -60,25 +61,47 @@ pub fn summarize(status: &Status, batch: &mut BatchProgress) -> TraySummary {
         batch.total = batch.total.max(waiting);
     }
     let (state, line) = if accounts.is_empty() {
-        (TrayState::Attention, "Not set up: open Settings… to add your Immich server".to_owned())
+        (
+            TrayState::Attention,
+            "Not set up: open Settings… to add your Immich server".to_owned(),
+        )
     } else if let Some(problem) = attention(status) {
         (TrayState::Attention, problem)
     } else if all_paused {
         (TrayState::Paused, "Paused".to_owned())
     } else if let Some(offline) = accounts.iter().find(|a| a.state == AccountState::Offline) {
-        (TrayState::Offline, format!("Can't reach {}", host(&offline.server_url)))
+        (
+            TrayState::Offline,
+            format!("Can't reach {}", host(&offline.server_url)),
+        )
     } else if waiting > 0 {
         let done = batch.total - waiting;
-        (TrayState::Syncing, format!("Uploading {} of {}", thousands(done + 1), thousands(batch.total)))
-    } else if accounts
-        .iter()
-        .any(|a| matches!(a.state, AccountState::Scanning | AccountState::Starting | AccountState::Syncing))
-    {
+        (
+            TrayState::Syncing,
+            format!(
+                "Uploading {} of {}",
+                thousands(done + 1),
+                thousands(batch.total)
+            ),
+        )
+    } else if accounts.iter().any(|a| {
+        matches!(
+            a.state,
+            AccountState::Scanning | AccountState::Starting | AccountState::Syncing
+        )
+    }) {
         (TrayState::Syncing, "Checking for new photos…".to_owned())
     } else {
-        let photos: u64 = accounts.iter().flat_map(|a| &a.folders).map(|f| f.counts.synced).sum();
+        let photos: u64 = accounts
+            .iter()
+            .flat_map(|a| &a.folders)
+            .map(|f| f.counts.synced)
+            .sum();
         let noun = if photos == 1 { "photo" } else { "photos" };
-        (TrayState::Idle, format!("Up to date · {} {noun}", thousands(photos)))
+        (
+            TrayState::Idle,
+            format!("Up to date · {} {noun}", thousands(photos)),
+        )
     };
     TraySummary {
         tooltip: format!("Immich Sync — {line}"),
@@ -91,12 +114,19 @@ pub fn summarize(status: &Status, batch: &mut BatchProgress) -> TraySummary {
 fn attention(status: &Status) -> Option<String> {
     for account in &status.accounts {
         if account.state == AccountState::Error {
-            let why = account.message.as_deref().unwrap_or("the account needs attention");
+            let why = account
+                .message
+                .as_deref()
+                .unwrap_or("the account needs attention");
             return Some(format!("{}: {}", account.name, short(why)));
         }
         for folder in &account.folders {
             if folder.state != FolderState::Active {
-                let name = folder.path.rsplit(['/', '\\']).find(|s| !s.is_empty()).unwrap_or(&folder.path);
+                let name = folder
+                    .path
+                    .rsplit(['/', '\\'])
+                    .find(|s| !s.is_empty())
+                    .unwrap_or(&folder.path);
                 return Some(format!("Folder not available: {name}"));
             }
         }
@@ -114,7 +144,12 @@ fn short(text: &str) -> String {
 }
 
 fn host(url: &str) -> &str {
-    url.split("://").nth(1).unwrap_or(url).split('/').next().unwrap_or(url)
+    url.split("://")
+        .nth(1)
+        .unwrap_or(url)
+        .split('/')
+        .next()
+        .unwrap_or(url)
 }
 
 /// 1204 → "1,204".
@@ -160,9 +195,15 @@ pub fn icon_png(state: TrayState, theme: PanelTheme) -> &'static [u8] {
     macro_rules! set {
         ($name:literal) => {
             match theme {
-                PanelTheme::Light => include_bytes!(concat!("../icons/tray/", $name, "-light@2x.png")).as_slice(),
-                PanelTheme::Dark => include_bytes!(concat!("../icons/tray/", $name, "-dark@2x.png")).as_slice(),
-                PanelTheme::Template => include_bytes!(concat!("../icons/tray/", $name, "-template@2x.png")).as_slice(),
+                PanelTheme::Light => {
+                    include_bytes!(concat!("../icons/tray/", $name, "-light@2x.png")).as_slice()
+                }
+                PanelTheme::Dark => {
+                    include_bytes!(concat!("../icons/tray/", $name, "-dark@2x.png")).as_slice()
+                }
+                PanelTheme::Template => {
+                    include_bytes!(concat!("../icons/tray/", $name, "-template@2x.png")).as_slice()
+                }
             }
         };
     }
@@ -194,10 +235,18 @@ pub struct MenuAccount {
     pub folders: Vec<String>,
 }
 
+/// The menu and the items whose text follows the status.
+struct BuiltMenu<R: Runtime> {
+    menu: Menu<R>,
+    status_line: MenuItem<R>,
+    pause_all: MenuItem<R>,
+    accounts: Vec<(String, MenuItem<R>)>,
+}
+
 fn build_menu<R: Runtime>(
     app: &AppHandle<R>,
     accounts: &[MenuAccount],
-) -> tauri::Result<(Menu<R>, MenuItem<R>, MenuItem<R>, Vec<(String, MenuItem<R>)>)> {
+) -> tauri::Result<BuiltMenu<R>> {
     let status_line = MenuItem::with_id(app, ids::STATUS, "Starting…", false, None::<&str>)?;
     let pause_all = MenuItem::with_id(app, ids::PAUSE_ALL, "Pause all", true, None::<&str>)?;
     let menu = Menu::new(app)?;
@@ -218,27 +267,68 @@ fn build_menu<R: Runtime>(
             account_items.push((account.name.clone(), item));
         }
     }
-    menu.append(&MenuItem::with_id(app, ids::SYNC_NOW, "Sync now", true, None::<&str>)?)?;
+    menu.append(&MenuItem::with_id(
+        app,
+        ids::SYNC_NOW,
+        "Sync now",
+        true,
+        None::<&str>,
+    )?)?;
     let folders: Vec<&String> = accounts.iter().flat_map(|a| &a.folders).collect();
     match folders.as_slice() {
         [] => {}
         [_] => {
-            menu.append(&MenuItem::with_id(app, format!("{}0", ids::OPEN_FOLDER), "Open folder", true, None::<&str>)?)?;
+            menu.append(&MenuItem::with_id(
+                app,
+                format!("{}0", ids::OPEN_FOLDER),
+                "Open folder",
+                true,
+                None::<&str>,
+            )?)?;
         }
         many => {
             let sub = Submenu::new(app, "Open folder", true)?;
             for (i, path) in many.iter().enumerate() {
-                sub.append(&MenuItem::with_id(app, format!("{}{i}", ids::OPEN_FOLDER), path.as_str(), true, None::<&str>)?)?;
+                sub.append(&MenuItem::with_id(
+                    app,
+                    format!("{}{i}", ids::OPEN_FOLDER),
+                    path.as_str(),
+                    true,
+                    None::<&str>,
+                )?)?;
             }
             menu.append(&sub)?;
         }
     }
     menu.append(&PredefinedMenuItem::separator(app)?)?;
-    menu.append(&MenuItem::with_id(app, ids::SETTINGS, "Settings…", true, None::<&str>)?)?;
-    menu.append(&MenuItem::with_id(app, ids::ACTIVITY, "Activity…", true, None::<&str>)?)?;
+    menu.append(&MenuItem::with_id(
+        app,
+        ids::SETTINGS,
+        "Settings…",
+        true,
+        None::<&str>,
+    )?)?;
+    menu.append(&MenuItem::with_id(
+        app,
+        ids::ACTIVITY,
+        "Activity…",
+        true,
+        None::<&str>,
+    )?)?;
     menu.append(&PredefinedMenuItem::separator(app)?)?;
-    menu.append(&MenuItem::with_id(app, ids::QUIT, "Quit Immich Sync", true, None::<&str>)?)?;
-    Ok((menu, status_line, pause_all, account_items))
+    menu.append(&MenuItem::with_id(
+        app,
+        ids::QUIT,
+        "Quit Immich Sync",
+        true,
+        None::<&str>,
+    )?)?;
+    Ok(BuiltMenu {
+        menu,
+        status_line,
+        pause_all,
+        accounts: account_items,
+    })
 }
 
 impl<R: Runtime> Tray<R> {
@@ -249,20 +339,23 @@ impl<R: Runtime> Tray<R> {
         on_menu: impl Fn(&AppHandle<R>, &str) + Send + Sync + 'static,
     ) -> tauri::Result<Tray<R>> {
         let theme = PanelTheme::detect();
-        let (menu, status_line, pause_all, account_items) = build_menu(app, accounts)?;
+        let built = build_menu(app, accounts)?;
         let icon = TrayIconBuilder::with_id("main")
-            .icon(tauri::image::Image::from_bytes(icon_png(TrayState::Syncing, theme))?)
+            .icon(tauri::image::Image::from_bytes(icon_png(
+                TrayState::Syncing,
+                theme,
+            ))?)
             .icon_as_template(theme == PanelTheme::Template)
             .tooltip("Immich Sync")
-            .menu(&menu)
+            .menu(&built.menu)
             .show_menu_on_left_click(true)
             .on_menu_event(move |app, event| on_menu(app, event.id().as_ref()))
             .build(app)?;
         Ok(Tray {
             icon,
-            status_line,
-            pause_all,
-            accounts: account_items,
+            status_line: built.status_line,
+            pause_all: built.pause_all,
+            accounts: built.accounts,
             theme,
             shown: None,
             batch: BatchProgress::default(),
@@ -271,11 +364,11 @@ impl<R: Runtime> Tray<R> {
 
     /// Rebuilds the menu after the accounts or folders changed.
     pub fn rebuild(&mut self, app: &AppHandle<R>, accounts: &[MenuAccount]) -> tauri::Result<()> {
-        let (menu, status_line, pause_all, account_items) = build_menu(app, accounts)?;
-        self.icon.set_menu(Some(menu))?;
-        self.status_line = status_line;
-        self.pause_all = pause_all;
-        self.accounts = account_items;
+        let built = build_menu(app, accounts)?;
+        self.icon.set_menu(Some(built.menu))?;
+        self.status_line = built.status_line;
+        self.pause_all = built.pause_all;
+        self.accounts = built.accounts;
         self.shown = None;
         Ok(())
     }
@@ -292,19 +385,34 @@ impl<R: Runtime> Tray<R> {
             let _ = self.status_line.set_text(&summary.line);
             let _ = self.icon.set_tooltip(Some(&summary.tooltip));
             // One item: the menu handler reads `all_paused` to tell pause from resume.
-            let text = if summary.all_paused { "Resume all" } else { "Pause all" };
+            let text = if summary.all_paused {
+                "Resume all"
+            } else {
+                "Pause all"
+            };
             let _ = self.pause_all.set_text(text);
             if self.shown.as_ref().map(|s| s.state) != Some(summary.state) {
-                if let Ok(image) = tauri::image::Image::from_bytes(icon_png(summary.state, self.theme)) {
+                if let Ok(image) =
+                    tauri::image::Image::from_bytes(icon_png(summary.state, self.theme))
+                {
                     let _ = self.icon.set_icon(Some(image));
-                    let _ = self.icon.set_icon_as_template(self.theme == PanelTheme::Template);
+                    let _ = self
+                        .icon
+                        .set_icon_as_template(self.theme == PanelTheme::Template);
                 }
             }
             self.shown = Some(summary.clone());
         }
         for (name, item) in &self.accounts {
-            let paused = status.accounts.iter().any(|a| &a.name == name && a.state == AccountState::Paused);
-            let _ = item.set_text(if paused { format!("Resume {name}") } else { format!("Pause {name}") });
+            let paused = status
+                .accounts
+                .iter()
+                .any(|a| &a.name == name && a.state == AccountState::Paused);
+            let _ = item.set_text(if paused {
+                format!("Resume {name}")
+            } else {
+                format!("Pause {name}")
+            });
         }
         summary
     }
@@ -329,7 +437,10 @@ mod tests {
             folders: vec![FolderStatus {
                 path: "/home/a/Pictures".into(),
                 state: FolderState::Active,
-                counts: FolderCounts { synced, ..FolderCounts::default() },
+                counts: FolderCounts {
+                    synced,
+                    ..FolderCounts::default()
+                },
                 last_full_scan: None,
                 message: None,
             }],
@@ -344,31 +455,72 @@ mod tests {
     #[test]
     fn the_status_line_speaks_plainly() {
         let mut batch = BatchProgress::default();
-        let s = summarize(&status(vec![account(AccountState::Idle, 0, 1204)]), &mut batch);
-        assert_eq!((s.state, s.line.as_str()), (TrayState::Idle, "Up to date · 1,204 photos"));
-        let s = summarize(&status(vec![account(AccountState::Paused, 3, 10)]), &mut batch);
-        assert_eq!((s.state, s.line.as_str(), s.all_paused), (TrayState::Paused, "Paused", true));
-        let s = summarize(&status(vec![account(AccountState::Offline, 0, 10)]), &mut batch);
-        assert_eq!((s.state, s.line.as_str()), (TrayState::Offline, "Can't reach photos.example.com"));
+        let s = summarize(
+            &status(vec![account(AccountState::Idle, 0, 1204)]),
+            &mut batch,
+        );
+        assert_eq!(
+            (s.state, s.line.as_str()),
+            (TrayState::Idle, "Up to date · 1,204 photos")
+        );
+        let s = summarize(
+            &status(vec![account(AccountState::Paused, 3, 10)]),
+            &mut batch,
+        );
+        assert_eq!(
+            (s.state, s.line.as_str(), s.all_paused),
+            (TrayState::Paused, "Paused", true)
+        );
+        let s = summarize(
+            &status(vec![account(AccountState::Offline, 0, 10)]),
+            &mut batch,
+        );
+        assert_eq!(
+            (s.state, s.line.as_str()),
+            (TrayState::Offline, "Can't reach photos.example.com")
+        );
         let mut bad = account(AccountState::Error, 0, 0);
-        bad.message = Some("the API key was rejected by the server (Invalid API key): create a new key".into());
+        bad.message = Some(
+            "the API key was rejected by the server (Invalid API key): create a new key".into(),
+        );
         let s = summarize(&status(vec![bad]), &mut batch);
         assert_eq!(s.state, TrayState::Attention);
-        assert_eq!(s.line, "family: the API key was rejected by the server (Invalid API key)");
-        assert_eq!(summarize(&status(vec![]), &mut batch).state, TrayState::Attention);
+        assert_eq!(
+            s.line,
+            "family: the API key was rejected by the server (Invalid API key)"
+        );
+        assert_eq!(
+            summarize(&status(vec![]), &mut batch).state,
+            TrayState::Attention
+        );
     }
 
     #[test]
     fn uploads_count_up_through_the_batch() {
         let mut batch = BatchProgress::default();
-        let s = summarize(&status(vec![account(AccountState::Syncing, 40, 0)]), &mut batch);
+        let s = summarize(
+            &status(vec![account(AccountState::Syncing, 40, 0)]),
+            &mut batch,
+        );
         assert_eq!(s.line, "Uploading 1 of 40");
-        let s = summarize(&status(vec![account(AccountState::Syncing, 29, 11)]), &mut batch);
+        let s = summarize(
+            &status(vec![account(AccountState::Syncing, 29, 11)]),
+            &mut batch,
+        );
         assert_eq!(s.line, "Uploading 12 of 40");
-        let s = summarize(&status(vec![account(AccountState::Idle, 0, 40)]), &mut batch);
+        let s = summarize(
+            &status(vec![account(AccountState::Idle, 0, 40)]),
+            &mut batch,
+        );
         assert_eq!(s.line, "Up to date · 40 photos");
-        let s = summarize(&status(vec![account(AccountState::Syncing, 2, 40)]), &mut batch);
-        assert_eq!(s.line, "Uploading 1 of 2", "a new batch starts from its own count");
+        let s = summarize(
+            &status(vec![account(AccountState::Syncing, 2, 40)]),
+            &mut batch,
+        );
+        assert_eq!(
+            s.line, "Uploading 1 of 2",
+            "a new batch starts from its own count"
+        );
     }
 
     #[test]
@@ -376,7 +528,10 @@ mod tests {
         let mut a = account(AccountState::Idle, 0, 5);
         a.folders[0].state = FolderState::Unavailable;
         let s = summarize(&status(vec![a]), &mut BatchProgress::default());
-        assert_eq!((s.state, s.line.as_str()), (TrayState::Attention, "Folder not available: Pictures"));
+        assert_eq!(
+            (s.state, s.line.as_str()),
+            (TrayState::Attention, "Folder not available: Pictures")
+        );
     }
 
     #[test]

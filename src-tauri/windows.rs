@@ -72,7 +72,10 @@ mod tests {
     #[test]
     fn the_open_argument_names_a_window() {
         let args = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        assert_eq!(requested(&args(&["app", "--open", "activity"])), Some(AppWindow::Activity));
+        assert_eq!(
+            requested(&args(&["app", "--open", "activity"])),
+            Some(AppWindow::Activity)
+        );
         assert_eq!(requested(&args(&["app", "--open"])), None);
         assert_eq!(requested(&args(&["app", "--open", "nope"])), None);
     }

@@ -1,7 +1,8 @@
-# Installs what building needs when it is missing (Debian/Ubuntu), and nothing when it is there.
-# Sourced by scripts/run and scripts/test.
+# Installs what building and testing need when it is missing (Debian/Ubuntu), and nothing when
+# it is there. Sourced by scripts/run and scripts/test.
 
 apt_install() {
+    command -v dpkg-query >/dev/null 2>&1 || return 0
     local missing=()
     for pkg in "$@"; do
         dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
@@ -11,13 +12,12 @@ apt_install() {
     local sudo=""
     [ "$(id -u)" -ne 0 ] && sudo="sudo"
     $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}"
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
 }
 
+# The Rust toolchain and the C build basics.
 ensure_build_tools() {
-    if command -v dpkg-query >/dev/null 2>&1; then
-        apt_install build-essential pkg-config curl ca-certificates
-    fi
+    apt_install build-essential pkg-config curl ca-certificates
     if ! command -v cargo >/dev/null 2>&1; then
         if [ -x "$HOME/.cargo/bin/cargo" ]; then
             export PATH="$HOME/.cargo/bin:$PATH"
@@ -32,4 +32,18 @@ ensure_build_tools() {
             rustup component add "$component"
         fi
     done
+}
+
+# Libraries the tray app links against (WebKitGTK, the tray indicator, D-Bus for the keychain).
+ensure_app_libraries() {
+    apt_install libwebkit2gtk-4.1-dev libayatana-appindicator3-dev libdbus-1-dev libxdo-dev librsvg2-dev
+}
+
+# A display, a session bus and the WebDriver pieces for the end-to-end tests.
+ensure_e2e_tools() {
+    apt_install xvfb xauth x11-utils dbus webkit2gtk-driver xdotool
+    export PATH="$HOME/.cargo/bin:$PATH"
+    if ! command -v tauri-driver >/dev/null 2>&1; then
+        cargo install tauri-driver --locked --version '^2'
+    fi
 }

@@ -75,7 +75,9 @@ pub fn to_toml(config: &Config) -> String {
         // Every field above is a plain string, number or list: serialising cannot fail.
         unreachable!("config serialisation failed: {e}")
     });
-    format!("# Immich Sync settings. Written by the app; safe to edit while it is not running.\n\n{body}")
+    format!(
+        "# Immich Sync settings. Written by the app; safe to edit while it is not running.\n\n{body}"
+    )
 }
 
 fn account(a: &AccountConfig) -> Account<'_> {

@@ -97,10 +97,9 @@ pub async fn run(account: Arc<Account>) {
                     }
                 }
             },
+            // Paused accounts still notice and hash new files (local work only), so the user
+            // sees them waiting; the uploader is what waits.
             _ = tick.tick(), if !pending.is_empty() => {
-                if account.is_paused() {
-                    continue;
-                }
                 settle(&account, &mut pending).await;
             }
             _ = rewatch.tick() => {

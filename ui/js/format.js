@@ -1,0 +1,267 @@
+// Everything the windows say in words: relative times, sizes, counts, account states and
+// the sentence for each engine event. One place, so the wording stays consistent.
+
+const MINUTE = 60 * 1000;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+
+/** "1 photo", "12,840 photos". */
+export function plural(n, one, many = `${one}s`) {
+  return `${Number(n).toLocaleString()} ${n === 1 ? one : many}`;
+}
+
+/** "just now", "5 minutes ago", "yesterday", "3 days ago", then a date. */
+export function relativeTime(ms, now = Date.now()) {
+  if (ms == null || !Number.isFinite(ms)) return "never";
+  const diff = now - ms;
+  if (diff < 45 * 1000) return "just now";
+  if (diff < HOUR) return `${plural(Math.max(1, Math.round(diff / MINUTE)), "minute")} ago`;
+  if (diff < DAY) return `${plural(Math.round(diff / HOUR), "hour")} ago`;
+  if (diff < 2 * DAY) return "yesterday";
+  if (diff < 7 * DAY) return `${plural(Math.floor(diff / DAY), "day")} ago`;
+  const date = new Date(ms);
+  const sameYear = date.getFullYear() === new Date(now).getFullYear();
+  return date.toLocaleDateString(undefined, {
+    day: "numeric",
+    month: "short",
+    ...(sameYear ? {} : { year: "numeric" }),
+  });
+}
+
+/** Full local date and time, for tooltips. */
+export function absoluteTime(ms) {
+  return new Date(ms).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+}
+
+/** "0 B", "512 KB", "4.8 MB", "1.25 GB" (decimal units, as file managers show them). */
+export function bytes(n) {
+  if (!Number.isFinite(n) || n < 0) return "";
+  const units = ["B", "KB", "MB", "GB", "TB"];
+  let i = 0;
+  let v = n;
+  while (v >= 1000 && i < units.length - 1) {
+    v /= 1000;
+    i += 1;
+  }
+  const digits = i === 0 || v >= 100 ? 0 : v >= 10 ? 1 : 2;
+  return `${v.toFixed(digits).replace(/\.0+$|(\.\d*[1-9])0+$/, "$1")} ${units[i]}`;
+}
+
+/** "3 days", "3 weeks", "2 months", "5 years": a length of time in days, in words. */
+export function days(n) {
+  if (n < 14) return plural(Math.round(n), "day");
+  if (n < 60) return plural(Math.round(n / 7), "week");
+  if (n < 730) return plural(Math.round(n / 30.4), "month");
+  return plural(Math.round(n / 365), "year");
+}
+
+/** The last part of a path, for / and \ separators alike. */
+export function fileName(path) {
+  if (!path) return "";
+  const trimmed = String(path).replace(/[\\/]+$/, "");
+  const parts = trimmed.split(/[\\/]/);
+  return parts[parts.length - 1] || trimmed;
+}
+
+/** The folder holding a path. */
+export function parentPath(path) {
+  const trimmed = String(path || "").replace(/[\\/]+$/, "");
+  const i = Math.max(trimmed.lastIndexOf("/"), trimmed.lastIndexOf("\\"));
+  return i > 0 ? trimmed.slice(0, i) : "";
+}
+
+/** "photos.example.com" from "https://photos.example.com/api". */
+export function host(url) {
+  try {
+    return new URL(url).host;
+  } catch {
+    return url || "";
+  }
+}
+
+/** Upper-case the first letter. */
+export function sentence(text) {
+  const s = String(text || "").trim();
+  return s ? s[0].toUpperCase() + s.slice(1) : "";
+}
+
+// ---------------------------------------------------------------- accounts
+
+/** Which colour a state is shown in. */
+export function stateTone(state) {
+  return (
+    { idle: "ok", syncing: "active", scanning: "active", starting: "active", paused: "muted" }[
+      state
+    ] || (state === "offline" ? "warn" : "error")
+  );
+}
+
+/** Files synced across an account's folders. */
+export function syncedCount(account) {
+  return (account.folders || []).reduce((sum, f) => sum + (f.counts?.synced || 0), 0);
+}
+
+/**
+ * The one-line state of an account, e.g. "Paused", "Up to date · 2 photos",
+ * "Uploading 1 of 3". `queue_depth` counts every file still waiting, those in flight included.
+ */
+export function accountStateSentence(account) {
+  const uploading = (account.uploads || []).length;
+  switch (account.state) {
+    case "paused":
+      return "Paused";
+    case "idle":
+      return `Up to date · ${plural(syncedCount(account), "photo")}`;
+    case "syncing":
+      if (uploading > 0) {
+        return `Uploading ${uploading} of ${Math.max(account.queue_depth || 0, uploading)}`;
+      }
+      return account.queue_depth > 0
+        ? `Syncing · ${plural(account.queue_depth, "file")} waiting`
+        : "Syncing";
+    case "scanning":
+      return "Checking folders for new photos";
+    case "starting":
+      return "Connecting to the server";
+    case "offline":
+      return "Offline · will keep trying";
+    case "error":
+      return "Needs attention";
+    default:
+      return sentence(account.state);
+  }
+}
+
+/** "12,840 synced · 3 waiting · 14 skipped · 1 failed": zero counts other than synced are left out. */
+export function folderCounts(counts = {}) {
+  const parts = [`${Number(counts.synced || 0).toLocaleString()} synced`];
+  if (counts.queued) parts.push(`${Number(counts.queued).toLocaleString()} waiting`);
+  if (counts.skipped) parts.push(`${Number(counts.skipped).toLocaleString()} skipped`);
+  if (counts.failed) parts.push(`${Number(counts.failed).toLocaleString()} failed`);
+  if (counts.missing) parts.push(`${Number(counts.missing).toLocaleString()} removed here`);
+  return parts.join(" · ");
+}
+
+// ---------------------------------------------------------------- events
+
+/** The activity filters and the events each one shows. */
+export const FILTERS = {
+  all: null,
+  uploads: ["queued", "uploaded", "linked", "restored_in_immich", "upload_failed", "retry_scheduled"],
+  deletes: [
+    "local_file_gone",
+    "deleted_in_immich",
+    "kept_in_immich",
+    "remote_deleted",
+    "moved_to_trash",
+    "kept_local",
+  ],
+  skipped: ["skipped"],
+  problems: ["account_error", "offline", "folder_unavailable", "upload_failed", "retry_scheduled", "error"],
+};
+
+// lead: the words before the file name; tone: colour; icon: a name from icons.js.
+const EVENT_WORDS = {
+  connected: { lead: "Connected to Immich", tone: "ok", icon: "check", noFile: true },
+  account_error: { lead: "Syncing stopped: this account needs attention", tone: "error", icon: "error", noFile: true },
+  offline: { lead: "Can't reach the server · will keep trying", tone: "warn", icon: "offline", noFile: true },
+  paused: { lead: "Syncing paused", tone: "muted", icon: "pause", noFile: true },
+  resumed: { lead: "Syncing resumed", tone: "ok", icon: "play", noFile: true },
+  scan_started: { lead: "Checking for new and changed files in", tone: "info", icon: "search" },
+  scan_finished: { lead: "Finished checking", tone: "ok", icon: "search" },
+  folder_unavailable: { lead: "Folder not available:", tone: "warn", icon: "warn" },
+  queued: { lead: "Waiting to upload", tone: "info", icon: "clock" },
+  uploaded: { lead: "Uploaded", tone: "ok", icon: "upload" },
+  linked: { lead: "Already in Immich: linked", tone: "ok", icon: "link" },
+  restored_in_immich: { lead: "Restored from the Immich trash:", tone: "ok", icon: "restore" },
+  skipped: { lead: "Skipped", tone: "muted", icon: "skip" },
+  upload_failed: { lead: "Could not upload", tone: "error", icon: "error" },
+  retry_scheduled: { lead: "Will try again to upload", tone: "warn", icon: "clock" },
+  local_file_gone: { lead: "Deleted on this computer:", tone: "info", icon: "computer" },
+  deleted_in_immich: { lead: "Deleted in Immich (moved to its trash):", tone: "delete", icon: "trash" },
+  kept_in_immich: { lead: "Kept in Immich:", tone: "keep", icon: "shield" },
+  remote_deleted: { lead: "Deleted in Immich:", tone: "delete", icon: "trash" },
+  moved_to_trash: { lead: "Moved to this computer's trash:", tone: "delete", icon: "trash" },
+  kept_local: { lead: "Kept on this computer:", tone: "keep", icon: "shield" },
+  would_do: { lead: "Test run, nothing changed:", tone: "muted", icon: "eye" },
+  error: { lead: "Problem with", tone: "error", icon: "error" },
+};
+
+// Engine details repeat the event's own words; trim them so each line says something new.
+function cleanDetail(event, detail) {
+  if (!detail) return "";
+  let d = String(detail).trim();
+  if (event === "skipped") d = d.replace(/^skipped:\s*/i, "");
+  if (event === "folder_unavailable") d = d.replace(/^folder not available:\s*/i, "");
+  if (event === "kept_in_immich") d = d.replace(/:\s*kept in Immich\.?$/i, "");
+  if (event === "linked") d = d.replace(/^already in Immich:\s*linked, not uploaded again$/i, "");
+  return sentence(d);
+}
+
+/**
+ * How an event reads in the activity list:
+ * `{lead, file, detail, tone, icon}` — shown as "<lead> <file>" with the detail below.
+ */
+export function describeEvent(ev) {
+  const words = EVENT_WORDS[ev.event] || { lead: sentence(String(ev.event).replace(/_/g, " ")), tone: "info", icon: "info" };
+  const file = words.noFile ? "" : fileName(ev.path);
+  let lead = words.lead;
+  if (ev.event === "error" && !file) lead = "Something went wrong";
+  return { lead, file, detail: cleanDetail(ev.event, ev.detail), tone: words.tone, icon: words.icon };
+}
+
+/** The whole sentence as plain text (for search and screen readers). */
+export function eventText(ev) {
+  const d = describeEvent(ev);
+  return [d.file ? `${d.lead} ${d.file}` : d.lead, d.detail].filter(Boolean).join(". ");
+}
+
+/** Whether an event belongs under a filter and matches a search text. */
+export function eventMatches(ev, filter, query) {
+  const kinds = FILTERS[filter];
+  if (kinds && !kinds.includes(ev.event)) return false;
+  if (!query) return true;
+  const haystack = `${eventText(ev)} ${ev.path || ""} ${ev.user_id || ""}`.toLowerCase();
+  return query
+    .toLowerCase()
+    .split(/\s+/)
+    .filter(Boolean)
+    .every((word) => haystack.includes(word));
+}
+
+/** Milliseconds of an event's RFC 3339 timestamp. */
+export function eventTime(ev) {
+  return Date.parse(ev.timestamp);
+}
+
+// ---------------------------------------------------------------- delete policy
+
+/** The three delete modes in plain words. */
+export const DELETE_MODES = [
+  {
+    value: "mirror",
+    title: "Mirror",
+    summary: "Keep both sides the same",
+    text:
+      "Delete a photo here and it goes to the Immich trash, if you added it recently. " +
+      "Delete it in Immich and it goes to this computer's trash.",
+  },
+  {
+    value: "upload-only",
+    title: "Upload only",
+    summary: "Only add, never delete",
+    text: "Photos are copied to Immich. Deleting on either side never removes the other copy.",
+  },
+  {
+    value: "keep-local",
+    title: "Keep local",
+    summary: "Never remove files from this computer",
+    text:
+      "Delete a photo here and it goes to the Immich trash, if you added it recently. " +
+      "Deleting in Immich leaves the file on this computer.",
+  },
+];
+
+export function modeTitle(value) {
+  return DELETE_MODES.find((m) => m.value === value)?.title || value;
+}
