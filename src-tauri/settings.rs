@@ -144,6 +144,7 @@ pub fn empty_config() -> Config {
         event_log: None,
         upload_concurrency: config::DEFAULT_UPLOAD_CONCURRENCY,
         intervals: Intervals::default(),
+        delete_guard: DeleteGuard::default(),
         accounts: Vec::new(),
         warnings: Vec::new(),
     }
@@ -286,6 +287,7 @@ pub fn validate(
             full_scan: hours(dto.full_scan_interval_hours),
             ..current.intervals
         },
+        delete_guard: current.delete_guard,
         accounts: dto
             .accounts
             .iter()

@@ -121,6 +121,12 @@ fn attention(status: &Status) -> Option<String> {
             return Some(format!("{}: {}", account.name, short(why)));
         }
         for folder in &account.folders {
+            if folder.held_deletes > 0 {
+                return Some(format!(
+                    "{} deletes waiting for your confirmation",
+                    thousands(folder.held_deletes)
+                ));
+            }
             if folder.state != FolderState::Active {
                 let name = folder
                     .path
@@ -442,6 +448,7 @@ mod tests {
                     ..FolderCounts::default()
                 },
                 last_full_scan: None,
+                held_deletes: 0,
                 message: None,
             }],
             last_error: None,
@@ -531,6 +538,20 @@ mod tests {
         assert_eq!(
             (s.state, s.line.as_str()),
             (TrayState::Attention, "Folder not available: Pictures")
+        );
+    }
+
+    #[test]
+    fn held_deletes_need_attention() {
+        let mut a = account(AccountState::Idle, 0, 50);
+        a.folders[0].held_deletes = 12;
+        let s = summarize(&status(vec![a]), &mut BatchProgress::default());
+        assert_eq!(
+            (s.state, s.line.as_str()),
+            (
+                TrayState::Attention,
+                "12 deletes waiting for your confirmation"
+            )
         );
     }
 

@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicU8, Ordering};
 use tokio::sync::{Notify, watch};
 use tokio_util::sync::CancellationToken;
 
-use crate::config::{DeletePolicy, Intervals};
+use crate::config::{DeleteGuard, DeletePolicy, Intervals};
 use crate::events::{Event, EventBus, EventKind, Worker};
 use crate::filter::Filter;
 use crate::immich::{ImmichClient, ServerInfo};
@@ -94,6 +94,8 @@ pub struct Account {
     pub intervals: Intervals,
     /// Parallel uploads.
     pub upload_concurrency: usize,
+    /// When deletes wait for the user.
+    pub delete_guard: DeleteGuard,
     /// Log what would happen; change nothing on either side.
     pub dry_run: bool,
     /// Wakes the uploader when files are queued.

@@ -53,6 +53,8 @@ pub struct Config {
     pub upload_concurrency: usize,
     /// How often the workers wake up.
     pub intervals: Intervals,
+    /// When deletes are held for the user's confirmation.
+    pub delete_guard: DeleteGuard,
     /// The accounts, in file order (`[[user]]` blocks first).
     pub accounts: Vec<AccountConfig>,
     /// Things worth logging that do not stop loading, e.g.
@@ -73,6 +75,29 @@ pub struct Intervals {
     /// How long a file's size and mtime must stay unchanged before it counts as complete
     /// (`stable_after`; default 2 s).
     pub stable_after: Duration,
+}
+
+/// The mass-delete guard: deletes wait `grace`, then are evaluated as a batch; a batch (plus
+/// the deletes of the last hour) over either limit is held until the user confirms it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DeleteGuard {
+    /// How long a local delete waits before it is evaluated (`delete_grace`; default 30 s).
+    pub grace: Duration,
+    /// More files than this in one go are held (`mass_delete_files`; default 10).
+    pub max_files: u64,
+    /// More than this percentage of a folder's synced files are held (`mass_delete_percent`;
+    /// default 25).
+    pub max_percent: u64,
+}
+
+impl Default for DeleteGuard {
+    fn default() -> Self {
+        DeleteGuard {
+            grace: Duration::from_secs(30),
+            max_files: 10,
+            max_percent: 25,
+        }
+    }
 }
 
 impl Default for Intervals {

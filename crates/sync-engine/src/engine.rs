@@ -460,6 +460,7 @@ async fn connect(
         folders,
         intervals: engine.intervals,
         upload_concurrency: engine.upload_concurrency,
+        delete_guard: engine.delete_guard,
         dry_run: options.dry_run,
         wake_uploader: Notify::new(),
         wake_reconciler: Notify::new(),
@@ -557,6 +558,8 @@ pub struct OnceReport {
     pub trashed_in_immich: u64,
     /// Local files moved to the OS trash.
     pub moved_to_trash: u64,
+    /// Deletes held for the user's confirmation.
+    pub held_deletes: u64,
     /// Account-level problems, one line each.
     pub problems: Vec<String>,
 }
@@ -564,7 +567,7 @@ pub struct OnceReport {
 impl OnceReport {
     /// True when everything is in sync.
     pub fn is_clean(&self) -> bool {
-        self.failed == 0 && self.pending == 0 && self.problems.is_empty()
+        self.failed == 0 && self.pending == 0 && self.held_deletes == 0 && self.problems.is_empty()
     }
 }
 
@@ -705,13 +708,17 @@ async fn upload_once(account: &Arc<Account>, report: &mut OnceReport) {
 
 async fn reconcile_once(account: &Arc<Account>, report: &mut OnceReport) {
     match reconciler::remote_deletes(account).await {
-        Ok(summary) => report.moved_to_trash += summary.moved_to_trash,
+        Ok(summary) => {
+            report.moved_to_trash += summary.moved_to_trash;
+            report.held_deletes += summary.held;
+        }
         Err(error) => report
             .problems
             .push(format!("{}: remote check failed: {error}", account.name)),
     }
     let summary = reconciler::local_deletes(account).await;
     report.trashed_in_immich += summary.trashed_in_immich;
+    report.held_deletes += summary.held;
     if summary.errors > 0 {
         report.problems.push(format!(
             "{}: {} delete(s) could not be completed",

@@ -80,6 +80,8 @@ pub enum EventKind {
     MovedToTrash,
     /// The local file was kept although its asset was deleted in Immich (detail: why).
     KeptLocal,
+    /// Too many deletes at once: held until the user approves or rejects them.
+    DeletesHeld,
     /// A dry run would have done this (detail: what).
     WouldDo,
     /// Any other error (detail: what and what to do).

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use crate::config::{DeleteMode, DeletePolicy};
+use crate::config::{DeleteGuard, DeleteMode, DeletePolicy};
 
 const DAY_MS: f64 = 86_400_000.0;
 
@@ -67,6 +67,16 @@ pub fn remote_delete(policy: &DeletePolicy) -> RemoteDeleteDecision {
             "keep-local folder: deletes in Immich never remove local files".into(),
         ),
     }
+}
+
+/// Whether deleting `batch` files now (after `recent` deletes within the guard's window) in a
+/// folder of `tracked` synced files is a mass delete that needs the user's confirmation.
+pub fn is_mass_delete(guard: &DeleteGuard, batch: u64, recent: u64, tracked: u64) -> bool {
+    let total = batch + recent;
+    if total > guard.max_files {
+        return true;
+    }
+    tracked > 0 && total * 100 > guard.max_percent * tracked
 }
 
 /// First retry delay after a transient failure.
@@ -158,6 +168,26 @@ mod tests {
             remote_delete(&policy(DeleteMode::UploadOnly)),
             RemoteDeleteDecision::Keep(_)
         ));
+    }
+
+    #[test]
+    fn large_or_sweeping_deletes_need_confirmation() {
+        let guard = DeleteGuard::default(); // 10 files, 25 %
+        assert!(
+            !is_mass_delete(&guard, 10, 0, 1000),
+            "10 files is the limit, not over it"
+        );
+        assert!(is_mass_delete(&guard, 11, 0, 1000));
+        assert!(
+            is_mass_delete(&guard, 4, 7, 1000),
+            "deletes within the window count too"
+        );
+        assert!(!is_mass_delete(&guard, 1, 0, 4), "25 % of 4 is allowed");
+        assert!(is_mass_delete(&guard, 2, 0, 4), "50 % of a folder is held");
+        assert!(
+            is_mass_delete(&guard, 1, 0, 0) == false,
+            "nothing tracked: no percentage"
+        );
     }
 
     #[test]

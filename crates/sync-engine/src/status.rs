@@ -67,6 +67,8 @@ pub struct FolderStatus {
     pub counts: FolderCounts,
     /// Last completed full scan, unix ms.
     pub last_full_scan: Option<i64>,
+    /// Deletes waiting for the user's confirmation (mass-delete guard).
+    pub held_deletes: u64,
     /// Last problem in plain words.
     pub message: Option<String>,
 }
@@ -174,6 +176,7 @@ impl StatusBoard {
                     state: FolderState::Active,
                     counts: FolderCounts::default(),
                     last_full_scan: None,
+                    held_deletes: 0,
                     message: None,
                 })
                 .collect(),

@@ -9,9 +9,10 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{Parser, Subcommand};
 use sync_engine::config::{self, Config};
 use sync_engine::immich::ApiError;
+use sync_engine::store::{Decision, DeleteDirection, Store};
 use sync_engine::{Engine, EngineOptions, run_once, test_connection};
 use tracing_subscriber::EnvFilter;
 
@@ -36,6 +37,39 @@ struct Cli {
     /// More detail in the log.
     #[arg(short, long)]
     verbose: bool,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Review deletes held by the mass-delete guard.
+    Deletions {
+        #[command(subcommand)]
+        action: DeletionsAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum DeletionsAction {
+    /// List held deletes with their ids.
+    List,
+    /// Let held deletes go ahead (the running daemon carries them out within a minute).
+    Approve {
+        /// Ids from `deletions list`.
+        ids: Vec<i64>,
+        /// Every waiting delete.
+        #[arg(long, conflicts_with = "ids")]
+        all: bool,
+    },
+    /// Cancel held deletes: nothing is deleted on either side.
+    Reject {
+        /// Ids from `deletions list`.
+        ids: Vec<i64>,
+        /// Every waiting delete.
+        #[arg(long, conflicts_with = "ids")]
+        all: bool,
+    },
 }
 
 const EXIT_INCOMPLETE: u8 = 1;
@@ -73,6 +107,9 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    if let Some(Command::Deletions { action }) = &cli.command {
+        return deletions(&config, action);
+    }
     let options = EngineOptions {
         dry_run: cli.dry_run,
     };
@@ -83,6 +120,66 @@ fn main() -> ExitCode {
             daemon(config, options).await
         }
     })
+}
+
+/// `deletions list|approve|reject`: works on the state file directly, also while the daemon
+/// runs (SQLite's WAL lets both use it).
+fn deletions(config: &Config, action: &DeletionsAction) -> ExitCode {
+    let store = match Store::open(&config.database_path) {
+        Ok(store) => store,
+        Err(error) => {
+            eprintln!("immich-syncd: {error}");
+            return ExitCode::from(EXIT_STATE);
+        }
+    };
+    let result = store.with(|db| {
+        let (ids, all, decision) = match action {
+            DeletionsAction::List => {
+                let held = db.held_deletes(None)?;
+                let waiting: Vec<_> = held
+                    .iter()
+                    .filter(|h| h.decision == Decision::Waiting)
+                    .collect();
+                if waiting.is_empty() {
+                    println!("no deletes are waiting for confirmation");
+                }
+                for h in waiting {
+                    let what = match h.direction {
+                        DeleteDirection::ToImmich => {
+                            "deleted here     -> would go to the Immich trash"
+                        }
+                        DeleteDirection::ToLocal => {
+                            "deleted in Immich -> would go to this computer's trash"
+                        }
+                    };
+                    let path = std::path::Path::new(&h.folder).join(&h.path);
+                    println!("{:>6}  {}  {}  ({what})", h.id, h.account, path.display());
+                }
+                return Ok(0);
+            }
+            DeletionsAction::Approve { ids, all } => (ids, *all, Decision::Approved),
+            DeletionsAction::Reject { ids, all } => (ids, *all, Decision::Rejected),
+        };
+        if !all && ids.is_empty() {
+            eprintln!("immich-syncd: name the ids to decide (see `deletions list`) or pass --all");
+            return Ok(EXIT_CONFIG);
+        }
+        let changed = db.decide(if all { None } else { Some(ids) }, decision)?;
+        let verb = if decision == Decision::Approved {
+            "approved"
+        } else {
+            "rejected"
+        };
+        println!("{verb} {changed} held delete(s)");
+        Ok(0)
+    });
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(error) => {
+            eprintln!("immich-syncd: {error}");
+            ExitCode::from(EXIT_STATE)
+        }
+    }
 }
 
 async fn once(config: Config, options: EngineOptions) -> ExitCode {
@@ -102,15 +199,22 @@ async fn once(config: Config, options: EngineOptions) -> ExitCode {
         "uploaded"
     };
     println!(
-        "{verb} {}, linked {}, failed {}, pending {}, skipped {}, moved to Immich trash {}, moved to local trash {}",
+        "{verb} {}, linked {}, failed {}, pending {}, skipped {}, moved to Immich trash {}, moved to local trash {}, deletes held {}",
         report.uploaded,
         report.linked,
         report.failed,
         report.pending,
         report.skipped,
         report.trashed_in_immich,
-        report.moved_to_trash
+        report.moved_to_trash,
+        report.held_deletes
     );
+    if report.held_deletes > 0 {
+        eprintln!(
+            "immich-syncd: {} deletes are waiting for your confirmation: review them with `immich-syncd --config FILE deletions list`",
+            report.held_deletes
+        );
+    }
     for problem in &report.problems {
         eprintln!("immich-syncd: {problem}");
     }

@@ -9,6 +9,7 @@ use std::mem::take;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use super::DeleteGuard;
 use super::error::line_and_column;
 use super::raw::{
     Blocks, Count, Days, Extensions, Field, Interval, RawAccount, RawDefaults, RawFile, RawFolder,
@@ -142,6 +143,7 @@ impl<'a> Builder<'a> {
 
         let upload_concurrency = self.upload_concurrency(take(&mut defaults.upload_concurrency));
         let intervals = self.intervals(&mut defaults, &mut immich);
+        let delete_guard = self.delete_guard(&mut defaults);
         let defaults_policy = self.policy_layer(
             "defaults",
             defaults.delete_mode,
@@ -184,6 +186,7 @@ impl<'a> Builder<'a> {
             event_log,
             upload_concurrency,
             intervals,
+            delete_guard,
             accounts: built,
             warnings: self.warnings,
         })
@@ -330,6 +333,38 @@ impl<'a> Builder<'a> {
                 (Field::Absent, ""),
                 built_in.stable_after,
             ),
+        }
+    }
+
+    /// The mass-delete guard: grace period and limits (`[defaults]` only).
+    fn delete_guard(&mut self, defaults: &mut RawDefaults) -> DeleteGuard {
+        let built_in = DeleteGuard::default();
+        let key = "defaults.delete_grace";
+        let grace = self.read(take(&mut defaults.delete_grace), key);
+        let key = "defaults.mass_delete_files";
+        let files = self
+            .read(take(&mut defaults.mass_delete_files), key)
+            .map(|Count(n)| n);
+        let max_files = self.checked(files, key, |n| {
+            u64::try_from(n)
+                .ok()
+                .filter(|n| *n >= 1)
+                .ok_or_else(|| format!("must be 1 or more, got {n}"))
+        });
+        let key = "defaults.mass_delete_percent";
+        let percent = self
+            .read(take(&mut defaults.mass_delete_percent), key)
+            .map(|Count(n)| n);
+        let max_percent = self.checked(percent, key, |n| {
+            u64::try_from(n)
+                .ok()
+                .filter(|n| (1..=100).contains(n))
+                .ok_or_else(|| format!("must be between 1 and 100, got {n}"))
+        });
+        DeleteGuard {
+            grace: grace.map_or(built_in.grace, |Interval(d)| d),
+            max_files: max_files.unwrap_or(built_in.max_files),
+            max_percent: max_percent.unwrap_or(built_in.max_percent),
         }
     }
 

@@ -48,6 +48,9 @@ pub(super) struct RawDefaults {
     pub reconcile_interval: Field<Interval>,
     pub upload_poll_interval: Field<Interval>,
     pub stable_after: Field<Interval>,
+    pub delete_grace: Field<Interval>,
+    pub mass_delete_files: Field<Count>,
+    pub mass_delete_percent: Field<Count>,
     #[serde(flatten)]
     pub unknown: Unknown,
 }

@@ -27,6 +27,9 @@ struct Defaults {
     reconcile_interval: String,
     upload_poll_interval: String,
     stable_after: String,
+    delete_grace: String,
+    mass_delete_files: u64,
+    mass_delete_percent: u64,
 }
 
 #[derive(Serialize)]
@@ -68,6 +71,9 @@ pub fn to_toml(config: &Config) -> String {
             reconcile_interval: duration(config.intervals.reconcile),
             upload_poll_interval: duration(config.intervals.upload_poll),
             stable_after: duration(config.intervals.stable_after),
+            delete_grace: duration(config.delete_guard.grace),
+            mass_delete_files: config.delete_guard.max_files,
+            mass_delete_percent: config.delete_guard.max_percent,
         },
         account: config.accounts.iter().map(account).collect(),
     };

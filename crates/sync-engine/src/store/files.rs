@@ -599,6 +599,9 @@ fn apply_one(
                     ])?;
                 }
                 ApplyEffect::Restored => {
+                    // Back again: a delete held for it is moot.
+                    tx.prepare_cached("DELETE FROM held_deletes WHERE file_id = ?1")?
+                        .execute([row.id])?;
                     tx.prepare_cached(
                         "UPDATE files SET state = 'synced', missing_since = NULL, size = ?2,
                                 mtime_ns = ?3, file_key = ?4 WHERE id = ?1",

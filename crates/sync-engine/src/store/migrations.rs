@@ -7,8 +7,9 @@ use rusqlite_migration::{M, Migrations};
 
 /// Every schema change, oldest first.
 pub(crate) fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(
-        r#"
+    Migrations::new(vec![
+        M::up(
+            r#"
         CREATE TABLE meta (
             key   TEXT PRIMARY KEY,
             value TEXT NOT NULL
@@ -58,7 +59,31 @@ pub(crate) fn migrations() -> Migrations<'static> {
         CREATE INDEX files_by_sha1 ON files (sha1);
         CREATE INDEX files_by_asset ON files (asset_id);
         "#,
-    )])
+        ),
+        M::up(
+            r#"
+        -- Deletes held by the mass-delete guard until the user decides. `direction` is
+        -- 'to_immich' (a local delete that would trash the asset in Immich) or 'to_local' (a
+        -- remote delete that would move the local file to the OS trash). `decision` is NULL
+        -- while waiting, then 'approved' or 'rejected'.
+        CREATE TABLE held_deletes (
+            id          INTEGER PRIMARY KEY,
+            file_id     INTEGER NOT NULL UNIQUE REFERENCES files(id) ON DELETE CASCADE,
+            direction   TEXT NOT NULL,
+            held_at     INTEGER NOT NULL,
+            decision    TEXT
+        ) STRICT;
+
+        -- Deletes carried out, for the guard's window ("deletes within the last hour").
+        CREATE TABLE delete_history (
+            folder_id   INTEGER NOT NULL REFERENCES folders(id) ON DELETE CASCADE,
+            direction   TEXT NOT NULL,
+            at          INTEGER NOT NULL
+        ) STRICT;
+        CREATE INDEX delete_history_by_folder ON delete_history (folder_id, direction, at);
+        "#,
+        ),
+    ])
 }
 
 #[cfg(test)]

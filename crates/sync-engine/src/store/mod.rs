@@ -6,6 +6,7 @@
 //! one transaction. The connection is owned by a mutex and used from blocking threads through
 //! [`Store::call`], so the async workers never block the runtime on disk I/O.
 
+mod deletes;
 mod files;
 mod folders;
 mod migrations;
@@ -16,6 +17,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
 
+pub use deletes::{Decision, DeleteDirection, HeldDelete};
 pub use files::{
     ApplyEffect, FileState, FolderCounts, IndexEntry, MissingFile, Observation, PendingUpload,
     Stat, SyncedFile,

@@ -8,17 +8,22 @@
 //! bulk-upload-check in batches; an asset reported trashed is a remote delete, an absent one is
 //! confirmed gone with `GET /assets/{id}` before anything happens. The local file then goes to
 //! the **OS trash**, and only if its content still hashes to what was uploaded.
+//!
+//! The mass-delete guard sits in front of both directions: a local delete waits a grace period,
+//! then the deletes of a folder are evaluated as one batch; a batch that, with the deletes of
+//! the last hour, exceeds the limits is *held* — nothing is deleted on either side until the
+//! user approves or rejects it (`immich-syncd deletions …`, or the tray app).
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use crate::account::Account;
+use crate::account::{Account, now_ms};
 use crate::events::{EventKind, Worker};
 use crate::immich::{ApiError, CheckResult};
 use crate::local;
 use crate::policy::{self, LocalDeleteDecision, RemoteDeleteDecision};
 use crate::status::FolderState;
-use crate::store::{MissingFile, SyncedFile};
+use crate::store::{Decision, DeleteDirection, FolderId, HeldDelete, MissingFile, SyncedFile};
 
 use super::uploader::report_account_problem;
 
@@ -33,11 +38,21 @@ pub struct ReconcileSummary {
     pub moved_to_trash: u64,
     /// Local files kept although their asset was deleted.
     pub kept_local: u64,
+    /// Deletes held for the user's confirmation.
+    pub held: u64,
     /// Errors.
     pub errors: u64,
+    /// When the next local delete leaves its grace period (unix ms).
+    pub next_due_ms: Option<i64>,
 }
 
-/// Runs until cancelled: local deletes whenever woken, the remote check on its schedule.
+/// The guard's window: deletes carried out within it count towards the limits.
+const GUARD_WINDOW_MS: i64 = 3_600_000;
+/// How often decisions on held deletes are looked for (they come from another process).
+const DECISION_CHECK: std::time::Duration = std::time::Duration::from_secs(15);
+
+/// Runs until cancelled: local deletes whenever woken and when their grace period ends, the
+/// remote check on its schedule, and a look for decisions while deletes are held.
 pub async fn run(account: Arc<Account>) {
     let mut next_remote = tokio::time::Instant::now();
     let mut failures = 0;
@@ -45,11 +60,13 @@ pub async fn run(account: Arc<Account>) {
         if !account.wait_unpaused().await {
             return;
         }
-        local_deletes(&account).await;
-        if tokio::time::Instant::now() >= next_remote {
+        let local = local_deletes(&account).await;
+        let mut held = local.held;
+        if tokio::time::Instant::now() >= next_remote || has_decisions(&account).await {
             let wait = match remote_deletes(&account).await {
-                Ok(_) => {
+                Ok(summary) => {
                     failures = 0;
+                    held += summary.held;
                     account.intervals.reconcile
                 }
                 Err(error) => {
@@ -62,7 +79,17 @@ pub async fn run(account: Arc<Account>) {
             };
             next_remote = tokio::time::Instant::now() + wait;
         }
+        show_held(&account).await;
         account.refresh_counts().await;
+        let mut next_local = local.next_due_ms.map(|at| {
+            tokio::time::Instant::now()
+                + std::time::Duration::from_millis((at - now_ms()).max(0) as u64)
+        });
+        if held > 0 || pending_holds(&account).await {
+            let check = tokio::time::Instant::now() + DECISION_CHECK;
+            next_local = Some(next_local.map_or(check, |t| t.min(check)));
+        }
+        let next_local = next_local.unwrap_or(next_remote);
         tokio::select! {
             _ = account.cancel.cancelled() => return,
             _ = account.wake_reconciler.notified() => {
@@ -70,7 +97,73 @@ pub async fn run(account: Arc<Account>) {
                 tokio::time::sleep(account.intervals.stable_after).await;
             }
             _ = tokio::time::sleep_until(next_remote) => {}
+            _ = tokio::time::sleep_until(next_local) => {}
         }
+    }
+}
+
+async fn holds(account: &Account, direction: DeleteDirection) -> HashMap<i64, HeldDelete> {
+    let name = account.name.clone();
+    account
+        .store
+        .call(move |db| db.held_deletes(Some(&name)))
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|h| h.direction == direction)
+        .map(|h| (h.file_id, h))
+        .collect()
+}
+
+async fn pending_holds(account: &Account) -> bool {
+    let name = account.name.clone();
+    account
+        .store
+        .call(move |db| db.held_deletes(Some(&name)))
+        .await
+        .is_ok_and(|h| !h.is_empty())
+}
+
+async fn has_decisions(account: &Account) -> bool {
+    let name = account.name.clone();
+    account
+        .store
+        .call(move |db| db.held_deletes(Some(&name)))
+        .await
+        .is_ok_and(|h| {
+            h.iter()
+                .any(|h| h.direction == DeleteDirection::ToLocal && h.decision != Decision::Waiting)
+        })
+}
+
+/// Shows the number of held deletes per folder in the status.
+pub async fn show_held(account: &Account) {
+    let name = account.name.clone();
+    let Ok(held) = account
+        .store
+        .call(move |db| db.held_deletes(Some(&name)))
+        .await
+    else {
+        return;
+    };
+    for folder in &account.folders {
+        let waiting = held
+            .iter()
+            .filter(|h| {
+                h.decision == Decision::Waiting && std::path::Path::new(&h.folder) == folder.root
+            })
+            .count() as u64;
+        account
+            .status
+            .edit_folder(&account.name, &folder.display, |f| {
+                let was = f.held_deletes;
+                f.held_deletes = waiting;
+                if waiting > 0 {
+                    f.message = Some(format!("Deletes waiting for your confirmation ({waiting})"));
+                } else if was > 0 {
+                    f.message = None;
+                }
+            });
     }
 }
 
@@ -86,7 +179,11 @@ pub async fn local_deletes(account: &Arc<Account>) -> ReconcileSummary {
             return summary;
         }
     };
-    let mut to_trash: Vec<MissingFile> = Vec::new();
+    let held = holds(account, DeleteDirection::ToImmich).await;
+    let now = now_ms();
+    let grace_ms = account.delete_guard.grace.as_millis() as i64;
+    let mut candidates: BTreeMap<FolderId, Vec<MissingFile>> = BTreeMap::new();
+    let mut approved: Vec<MissingFile> = Vec::new();
     let mut forget = Vec::new();
     for file in missing {
         let Some(folder) = account.folder(file.folder).cloned() else {
@@ -101,6 +198,29 @@ pub async fn local_deletes(account: &Arc<Account>) -> ReconcileSummary {
         let path = folder.path_of(&file.rel);
         if std::fs::symlink_metadata(&path).is_ok() {
             continue; // back again; the next scan or event restores the row
+        }
+        match held.get(&file.id).map(|h| h.decision) {
+            Some(Decision::Waiting) => continue,
+            Some(Decision::Approved) => {
+                approved.push(file);
+                continue;
+            }
+            Some(Decision::Rejected) => {
+                account.emit(Worker::Reconciler, EventKind::KeptInImmich, |e| {
+                    e.path(&path)
+                        .asset(&file.asset_id)
+                        .detail("you chose to keep it in Immich")
+                });
+                forget.push(file.id);
+                summary.kept_in_immich += 1;
+                continue;
+            }
+            None => {}
+        }
+        let due = file.missing_since + grace_ms;
+        if due > now {
+            summary.next_due_ms = Some(summary.next_due_ms.map_or(due, |d: i64| d.min(due)));
+            continue;
         }
         let asset = file.asset_id.clone();
         let name = account.name.clone();
@@ -120,7 +240,9 @@ pub async fn local_deletes(account: &Arc<Account>) -> ReconcileSummary {
             continue;
         }
         match policy::local_delete(&folder.policy, file.first_seen_at, file.missing_since) {
-            LocalDeleteDecision::TrashInImmich => to_trash.push(file),
+            LocalDeleteDecision::TrashInImmich => {
+                candidates.entry(file.folder).or_default().push(file)
+            }
             LocalDeleteDecision::Keep(reason) => {
                 account.emit(Worker::Reconciler, EventKind::KeptInImmich, |e| {
                     e.path(&path).asset(&file.asset_id).detail(reason)
@@ -131,12 +253,91 @@ pub async fn local_deletes(account: &Arc<Account>) -> ReconcileSummary {
         }
     }
     forget_rows(account, forget).await;
+    let mut to_trash = approved;
+    for (folder, batch) in candidates {
+        if guard_holds(
+            account,
+            folder,
+            DeleteDirection::ToImmich,
+            &batch
+                .iter()
+                .map(|f| (f.id, folder_path(account, f)))
+                .collect::<Vec<_>>(),
+        )
+        .await
+        {
+            summary.held += batch.len() as u64;
+        } else {
+            to_trash.extend(batch);
+        }
+    }
     if to_trash.is_empty() {
         return summary;
     }
+    trash_in_immich(account, to_trash, &mut summary).await;
+    summary
+}
+
+/// Applies the mass-delete guard to one folder's batch; returns true if it was held.
+async fn guard_holds(
+    account: &Account,
+    folder: FolderId,
+    direction: DeleteDirection,
+    batch: &[(i64, std::path::PathBuf)],
+) -> bool {
+    let since = now_ms() - GUARD_WINDOW_MS;
+    let counts = account
+        .store
+        .call(move |db| {
+            Ok((
+                db.recent_deletes(folder, direction, since)?,
+                db.tracked_files(folder)?,
+            ))
+        })
+        .await;
+    let Ok((recent, tracked)) = counts else {
+        return true;
+    };
+    if !policy::is_mass_delete(&account.delete_guard, batch.len() as u64, recent, tracked) {
+        return false;
+    }
+    let ids: Vec<i64> = batch.iter().map(|(id, _)| *id).collect();
+    if let Err(e) = account
+        .store
+        .call(move |db| db.hold(&ids, direction, now_ms()))
+        .await
+    {
+        tracing::error!("cannot record held deletes: {e}");
+        return true;
+    }
+    let (what, how) = match direction {
+        DeleteDirection::ToImmich => ("files deleted here", "nothing was deleted in Immich"),
+        DeleteDirection::ToLocal => ("photos deleted in Immich", "no local file was touched"),
+    };
+    let folder_root = account
+        .folder(folder)
+        .map(|f| f.root.clone())
+        .unwrap_or_default();
+    account.emit(Worker::Reconciler, EventKind::DeletesHeld, |e| {
+        e.path(&folder_root).detail(format!(
+            "{} {what} at once ({} in this folder's last hour, {} synced): {how}. Review them with `immich-syncd deletions list`, then approve or reject",
+            batch.len(),
+            recent,
+            tracked
+        ))
+    });
+    true
+}
+
+/// Moves the assets of `files` to the Immich trash, in batches; records what was done.
+async fn trash_in_immich(
+    account: &Arc<Account>,
+    files: Vec<MissingFile>,
+    summary: &mut ReconcileSummary,
+) {
     // Several missing rows may share an asset (identical copies all deleted).
     let mut by_asset: BTreeMap<String, Vec<MissingFile>> = BTreeMap::new();
-    for file in to_trash {
+    for file in files {
         by_asset
             .entry(file.asset_id.clone())
             .or_default()
@@ -154,7 +355,7 @@ pub async fn local_deletes(account: &Arc<Account>) -> ReconcileSummary {
                 });
             }
         }
-        return summary;
+        return;
     }
     let trashed = match account.client.trash_assets(&ids).await {
         Ok(()) => ids,
@@ -166,10 +367,11 @@ pub async fn local_deletes(account: &Arc<Account>) -> ReconcileSummary {
                     "cannot move deleted photos to the Immich trash yet: {error}"
                 ))
             });
-            return summary;
+            return;
         }
     };
     let mut done = Vec::new();
+    let mut per_folder: BTreeMap<FolderId, usize> = BTreeMap::new();
     for asset in &trashed {
         for f in by_asset.get(asset).into_iter().flatten() {
             let path = folder_path(account, f);
@@ -179,11 +381,21 @@ pub async fn local_deletes(account: &Arc<Account>) -> ReconcileSummary {
                 )
             });
             done.push(f.id);
+            *per_folder.entry(f.folder).or_default() += 1;
             summary.trashed_in_immich += 1;
         }
     }
+    let now = now_ms();
+    let _ = account
+        .store
+        .call(move |db| {
+            for (folder, n) in per_folder {
+                db.record_deletes(folder, DeleteDirection::ToImmich, n, now)?;
+            }
+            Ok(())
+        })
+        .await;
     forget_rows(account, done).await;
-    summary
 }
 
 /// After Immich rejected a batch (all-or-nothing 400), find the ids that still exist and
@@ -255,6 +467,8 @@ pub async fn remote_deletes(account: &Arc<Account>) -> Result<ReconcileSummary, 
     }
     let items: Vec<(String, String)> = by_sha.keys().map(|s| (s.clone(), s.clone())).collect();
     let checks = account.client.bulk_upload_check(&items).await?;
+    let held = holds(account, DeleteDirection::ToLocal).await;
+    let mut candidates: BTreeMap<FolderId, Vec<(SyncedFile, std::path::PathBuf)>> = BTreeMap::new();
     let mut confirmed: HashMap<String, bool> = HashMap::new();
     for ((_, files), check) in by_sha.into_iter().zip(checks) {
         for file in files {
@@ -286,24 +500,80 @@ pub async fn remote_deletes(account: &Arc<Account>) -> Result<ReconcileSummary, 
                     }
                 }
             };
-            apply_fate(account, file, fate, &mut summary).await;
+            let decision = held.get(&file.id).map(|h| h.decision);
+            let deleted = matches!(fate, RemoteFate::Trashed | RemoteFate::Gone);
+            match (decision, deleted) {
+                // Restored in Immich meanwhile: nothing to decide any more.
+                (Some(_), false) => release(account, file.id).await,
+                (Some(Decision::Waiting), true) => continue,
+                (Some(Decision::Approved), true) => {
+                    let path = folder_path_of(account, &file);
+                    move_to_trash(account, file, &path, &mut summary).await;
+                    continue;
+                }
+                (Some(Decision::Rejected), true) => {
+                    let path = folder_path_of(account, &file);
+                    let id = file.id;
+                    keep_local(
+                        account,
+                        &file,
+                        &path,
+                        "you chose to keep it on this computer".into(),
+                        &mut summary,
+                    )
+                    .await;
+                    release(account, id).await;
+                    continue;
+                }
+                (None, _) => {}
+            }
+            if let Some((file, path)) = apply_fate(account, file, fate, &mut summary).await {
+                candidates
+                    .entry(file.folder)
+                    .or_default()
+                    .push((file, path));
+            }
+        }
+    }
+    for (folder, batch) in candidates {
+        let ids: Vec<(i64, std::path::PathBuf)> =
+            batch.iter().map(|(f, p)| (f.id, p.clone())).collect();
+        if guard_holds(account, folder, DeleteDirection::ToLocal, &ids).await {
+            summary.held += batch.len() as u64;
+            continue;
+        }
+        for (file, path) in batch {
+            move_to_trash(account, file, &path, &mut summary).await;
         }
     }
     Ok(summary)
 }
 
+fn folder_path_of(account: &Account, file: &SyncedFile) -> std::path::PathBuf {
+    account
+        .folder(file.folder)
+        .map(|f| f.path_of(&file.rel))
+        .unwrap_or_else(|| file.root.join(&file.rel))
+}
+
+async fn release(account: &Account, file_id: i64) {
+    if let Err(e) = account.store.call(move |db| db.release_hold(file_id)).await {
+        tracing::warn!("cannot release a held delete: {e}");
+    }
+}
+
+/// Carries out what needs no confirmation; returns the file when it should move to the OS
+/// trash (the guard decides when).
 async fn apply_fate(
     account: &Arc<Account>,
     file: SyncedFile,
     fate: RemoteFate,
     summary: &mut ReconcileSummary,
-) {
-    let Some(folder) = account.folder(file.folder).cloned() else {
-        return;
-    };
+) -> Option<(SyncedFile, std::path::PathBuf)> {
+    let folder = account.folder(file.folder).cloned()?;
     let path = folder.path_of(&file.rel);
     match fate {
-        RemoteFate::Alive => {}
+        RemoteFate::Alive => None,
         RemoteFate::Moved(new_id) => {
             let id = file.id;
             let new = new_id.clone();
@@ -313,6 +583,7 @@ async fn apply_fate(
                     .asset(&new_id)
                     .detail("the content now belongs to another asset: relinked")
             });
+            None
         }
         RemoteFate::Trashed | RemoteFate::Gone => {
             let what = if fate == RemoteFate::Trashed {
@@ -326,15 +597,14 @@ async fn apply_fate(
                     .detail(format!("the asset was {what}"))
             });
             if folder.state() != FolderState::Active {
-                return;
+                return None;
             }
             match policy::remote_delete(&folder.policy) {
                 RemoteDeleteDecision::Keep(reason) => {
                     keep_local(account, &file, &path, reason, summary).await;
+                    None
                 }
-                RemoteDeleteDecision::MoveToTrash => {
-                    move_to_trash(account, file, &path, summary).await;
-                }
+                RemoteDeleteDecision::MoveToTrash => Some((file, path)),
             }
         }
     }
@@ -409,7 +679,15 @@ async fn move_to_trash(
     match result {
         Ok(()) => {
             let id = file.id;
-            let _ = account.store.call(move |db| db.forget(&[id])).await;
+            let folder = file.folder;
+            let now = now_ms();
+            let _ = account
+                .store
+                .call(move |db| {
+                    db.record_deletes(folder, DeleteDirection::ToLocal, 1, now)?;
+                    db.forget(&[id])
+                })
+                .await;
             account.emit(Worker::Reconciler, EventKind::MovedToTrash, |e| {
                 e.path(path).asset(&file.asset_id).detail(format!(
                     "deleted in Immich: moved to the {} (recoverable there)",

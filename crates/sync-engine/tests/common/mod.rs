@@ -48,7 +48,20 @@ impl Harness {
     }
 
     /// A configuration for this harness with `folder_extra` TOML lines added to the folder.
+    /// Deletes are evaluated at once and the percentage limit of the mass-delete guard is off,
+    /// so stories about one photo in a small folder stay small; the guard's own tests use
+    /// [`Harness::config_guarded`].
     pub fn config_with(&self, folder_extra: &str) -> Config {
+        self.config_full("delete_grace = \"0s\"\nmass_delete_percent = 100", folder_extra)
+    }
+
+    /// The mass-delete guard with its default limits (10 files, 25 %) and no grace period.
+    pub fn config_guarded(&self) -> Config {
+        self.config_full("delete_grace = \"0s\"", "")
+    }
+
+    /// A configuration with extra `[defaults]` and folder lines.
+    pub fn config_full(&self, defaults_extra: &str, folder_extra: &str) -> Config {
         let text = format!(
             r#"
 database_path = "{state}"
@@ -58,6 +71,7 @@ stable_after = "300ms"
 upload_poll_interval = "1h"
 reconcile_interval = "1h"
 full_scan_interval = "1h"
+{defaults_extra}
 [[account]]
 name = "alice"
 server_url = "{url}"

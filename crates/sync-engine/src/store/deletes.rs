@@ -1,0 +1,268 @@
+//! Held deletes and delete history: the store side of the mass-delete guard.
+
+use rusqlite::params;
+
+use super::{Db, FolderId, StoreError};
+use crate::paths;
+
+/// Which way a delete would go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeleteDirection {
+    /// A file deleted here would move its asset to the Immich trash.
+    ToImmich,
+    /// An asset deleted in Immich would move the local file to the OS trash.
+    ToLocal,
+}
+
+impl DeleteDirection {
+    fn as_str(self) -> &'static str {
+        match self {
+            DeleteDirection::ToImmich => "to_immich",
+            DeleteDirection::ToLocal => "to_local",
+        }
+    }
+
+    fn parse(s: &str) -> DeleteDirection {
+        if s == "to_local" {
+            DeleteDirection::ToLocal
+        } else {
+            DeleteDirection::ToImmich
+        }
+    }
+}
+
+/// What the user decided about a held delete.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Decision {
+    /// Not decided yet: nothing happens.
+    Waiting,
+    /// Go ahead.
+    Approved,
+    /// Do not delete.
+    Rejected,
+}
+
+/// One held delete.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct HeldDelete {
+    /// Id the user approves or rejects by.
+    pub id: i64,
+    /// The file row.
+    pub file_id: i64,
+    /// Account.
+    pub account: String,
+    /// Folder root (lossy, for display).
+    pub folder: String,
+    /// Path relative to the folder root (lossy, for display).
+    pub path: String,
+    /// Linked asset.
+    pub asset_id: Option<String>,
+    /// Direction.
+    pub direction: DeleteDirection,
+    /// When it was held (unix ms).
+    pub held_at: i64,
+    /// Decision so far.
+    pub decision: Decision,
+}
+
+impl Db<'_> {
+    /// Holds deletes of `file_ids` until the user decides.
+    pub fn hold(
+        &mut self,
+        file_ids: &[i64],
+        direction: DeleteDirection,
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
+        let tx = self.conn.transaction()?;
+        {
+            let mut stmt = tx.prepare_cached(
+                "INSERT INTO held_deletes (file_id, direction, held_at) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (file_id) DO NOTHING",
+            )?;
+            for id in file_ids {
+                stmt.execute(params![id, direction.as_str(), now_ms])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Held deletes of `account` (every account with `None`), oldest first.
+    pub fn held_deletes(&mut self, account: Option<&str>) -> Result<Vec<HeldDelete>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT h.id, h.file_id, d.account, d.root, f.rel_path, f.asset_id, h.direction,
+                    h.held_at, h.decision
+             FROM held_deletes h JOIN files f ON f.id = h.file_id JOIN folders d ON d.id = f.folder_id
+             WHERE ?1 IS NULL OR d.account = ?1
+             ORDER BY h.id",
+        )?;
+        let rows = stmt.query_map([account], |r| {
+            Ok(HeldDelete {
+                id: r.get(0)?,
+                file_id: r.get(1)?,
+                account: r.get(2)?,
+                folder: paths::from_bytes(&r.get::<_, Vec<u8>>(3)?)
+                    .to_string_lossy()
+                    .into_owned(),
+                path: paths::from_bytes(&r.get::<_, Vec<u8>>(4)?)
+                    .to_string_lossy()
+                    .into_owned(),
+                asset_id: r.get(5)?,
+                direction: DeleteDirection::parse(&r.get::<_, String>(6)?),
+                held_at: r.get(7)?,
+                decision: match r.get::<_, Option<String>>(8)?.as_deref() {
+                    Some("approved") => Decision::Approved,
+                    Some("rejected") => Decision::Rejected,
+                    _ => Decision::Waiting,
+                },
+            })
+        })?;
+        rows.collect::<Result<_, _>>().map_err(Into::into)
+    }
+
+    /// Records the user's decision for the held deletes `ids` (all waiting ones with `None`).
+    /// Returns how many changed.
+    pub fn decide(&mut self, ids: Option<&[i64]>, decision: Decision) -> Result<usize, StoreError> {
+        let value = match decision {
+            Decision::Approved => Some("approved"),
+            Decision::Rejected => Some("rejected"),
+            Decision::Waiting => None,
+        };
+        match ids {
+            None => Ok(self.conn.execute(
+                "UPDATE held_deletes SET decision = ?1 WHERE decision IS NULL",
+                params![value],
+            )?),
+            Some(ids) => {
+                let tx = self.conn.transaction()?;
+                let mut changed = 0;
+                {
+                    let mut stmt =
+                        tx.prepare_cached("UPDATE held_deletes SET decision = ?2 WHERE id = ?1")?;
+                    for id in ids {
+                        changed += stmt.execute(params![id, value])?;
+                    }
+                }
+                tx.commit()?;
+                Ok(changed)
+            }
+        }
+    }
+
+    /// Forgets the hold on `file_id` (carried out, or no longer needed).
+    pub fn release_hold(&mut self, file_id: i64) -> Result<(), StoreError> {
+        self.conn
+            .execute("DELETE FROM held_deletes WHERE file_id = ?1", [file_id])?;
+        Ok(())
+    }
+
+    /// Records `count` deletes carried out in `folder`.
+    pub fn record_deletes(
+        &mut self,
+        folder: FolderId,
+        direction: DeleteDirection,
+        count: usize,
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
+        let tx = self.conn.transaction()?;
+        {
+            let mut stmt = tx.prepare_cached(
+                "INSERT INTO delete_history (folder_id, direction, at) VALUES (?1, ?2, ?3)",
+            )?;
+            for _ in 0..count {
+                stmt.execute(params![folder.0, direction.as_str(), now_ms])?;
+            }
+        }
+        tx.execute(
+            "DELETE FROM delete_history WHERE at < ?1",
+            [now_ms - 7 * 86_400_000],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Deletes carried out in `folder` since `since_ms`.
+    pub fn recent_deletes(
+        &mut self,
+        folder: FolderId,
+        direction: DeleteDirection,
+        since_ms: i64,
+    ) -> Result<u64, StoreError> {
+        let n: i64 = self.conn.query_row(
+            "SELECT COUNT(*) FROM delete_history WHERE folder_id = ?1 AND direction = ?2 AND at >= ?3",
+            params![folder.0, direction.as_str(), since_ms],
+            |r| r.get(0),
+        )?;
+        Ok(n.max(0) as u64)
+    }
+
+    /// Files of `folder` that are (or were until just now) in Immich: the base of the
+    /// guard's percentage.
+    pub fn tracked_files(&mut self, folder: FolderId) -> Result<u64, StoreError> {
+        let n: i64 = self.conn.query_row(
+            "SELECT COUNT(*) FROM files WHERE folder_id = ?1
+               AND state IN ('synced', 'missing', 'remote_deleted', 'uploading')",
+            [folder.0],
+            |r| r.get(0),
+        )?;
+        Ok(n.max(0) as u64)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{Observation, Stat, Store};
+    use std::path::Path;
+
+    #[test]
+    fn holds_wait_for_a_decision_and_vanish_with_their_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("s.db")).unwrap();
+        store
+            .with(|db| {
+                let folder = db.ensure_folder("alice", Path::new("/p"))?;
+                let stat = Stat {
+                    size: 1,
+                    mtime_ns: 1,
+                    file_key: None,
+                };
+                let obs: Vec<Observation> = (0..3)
+                    .map(|i| Observation::Hashed {
+                        rel: format!("{i}.jpg").into(),
+                        stat,
+                        sha1: format!("{i}"),
+                    })
+                    .collect();
+                db.apply_observations(folder, &obs, 1)?;
+                let ids: Vec<i64> = db
+                    .due_uploads("alice", 1, 10)?
+                    .iter()
+                    .map(|f| f.id)
+                    .collect();
+                db.hold(&ids, DeleteDirection::ToImmich, 5)?;
+                let held = db.held_deletes(Some("alice"))?;
+                assert_eq!(held.len(), 3);
+                assert!(held.iter().all(|h| h.decision == Decision::Waiting));
+                assert_eq!(db.decide(Some(&[held[0].id]), Decision::Approved)?, 1);
+                assert_eq!(
+                    db.decide(None, Decision::Rejected)?,
+                    2,
+                    "--all decides the waiting ones"
+                );
+                db.forget(&[ids[0]])?;
+                assert_eq!(
+                    db.held_deletes(None)?.len(),
+                    2,
+                    "a forgotten file takes its hold along"
+                );
+                db.record_deletes(folder, DeleteDirection::ToImmich, 4, 100)?;
+                assert_eq!(db.recent_deletes(folder, DeleteDirection::ToImmich, 50)?, 4);
+                assert_eq!(db.recent_deletes(folder, DeleteDirection::ToLocal, 50)?, 0);
+                Ok(())
+            })
+            .unwrap();
+    }
+}
