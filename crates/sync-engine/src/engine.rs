@@ -181,6 +181,38 @@ impl EngineHandle {
     /// Applies a new configuration: accounts are restarted with it, the store is kept.
     pub async fn reconfigure(&self, config: Config) {
         self.stop_accounts().await;
+        // Folders no longer configured are forgotten, so adding one again starts over cleanly.
+        let old = self.config();
+        let removed: Vec<(String, std::path::PathBuf)> = old
+            .accounts
+            .iter()
+            .flat_map(|a| {
+                a.folders
+                    .iter()
+                    .map(move |f| (a.name.clone(), f.path.clone()))
+            })
+            .filter(|(name, path)| {
+                !config
+                    .accounts
+                    .iter()
+                    .any(|a| &a.name == name && a.folders.iter().any(|f| &f.path == path))
+            })
+            .collect();
+        if !removed.is_empty() {
+            let result = self
+                .inner
+                .store
+                .call(move |db| {
+                    for (account, root) in &removed {
+                        db.forget_folder(account, root)?;
+                    }
+                    Ok(())
+                })
+                .await;
+            if let Err(e) = result {
+                tracing::warn!("cannot forget removed folders: {e}");
+            }
+        }
         *self.inner.config.lock().unwrap_or_else(|p| p.into_inner()) = Arc::new(config);
         self.start_accounts();
     }

@@ -36,6 +36,7 @@ pub mod policy;
 pub mod secret;
 pub mod status;
 pub mod store;
+pub mod volume;
 pub mod workers;
 
 pub use engine::{Engine, EngineHandle, EngineOptions, OnceReport, run_once, test_connection};

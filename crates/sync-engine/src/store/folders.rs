@@ -71,6 +71,44 @@ impl Db<'_> {
         Ok(())
     }
 
+    /// The volume id recorded for the folder's root, recording `current` on first sight.
+    pub fn root_volume(
+        &mut self,
+        folder: FolderId,
+        current: Option<u64>,
+    ) -> Result<Option<u64>, StoreError> {
+        let recorded: Option<i64> = self
+            .conn
+            .query_row(
+                "SELECT root_device FROM folders WHERE id = ?1",
+                [folder.0],
+                |r| r.get(0),
+            )
+            .optional()?
+            .flatten();
+        if recorded.is_none() {
+            if let Some(id) = current {
+                self.conn.execute(
+                    "UPDATE folders SET root_device = ?2 WHERE id = ?1",
+                    params![folder.0, id as i64],
+                )?;
+            }
+            return Ok(current);
+        }
+        Ok(recorded.map(|id| id as u64))
+    }
+
+    /// Forgets a folder and everything recorded about its files (it was removed from the
+    /// configuration; adding it again starts over with a scan and bulk-upload-check, which
+    /// links what Immich already has instead of uploading it again).
+    pub fn forget_folder(&mut self, account: &str, root: &Path) -> Result<(), StoreError> {
+        self.conn.execute(
+            "DELETE FROM folders WHERE account = ?1 AND root = ?2",
+            params![account, paths::to_bytes(root)],
+        )?;
+        Ok(())
+    }
+
     /// When the last complete walk of `folder` finished (unix ms).
     pub fn last_full_scan(&mut self, folder: FolderId) -> Result<Option<i64>, StoreError> {
         Ok(self

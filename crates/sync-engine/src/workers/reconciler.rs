@@ -192,6 +192,11 @@ pub async fn local_deletes(account: &Arc<Account>) -> ReconcileSummary {
         // A folder that is not there is not "everything deleted".
         if folder.state() != FolderState::Active
             || super::scanner::check_root(&folder.root).is_err()
+            || crate::volume::check(
+                recorded_volume(account, &folder).await,
+                crate::volume::volume_id(&folder.root),
+            )
+            .is_err()
         {
             continue;
         }
@@ -276,6 +281,16 @@ pub async fn local_deletes(account: &Arc<Account>) -> ReconcileSummary {
     }
     trash_in_immich(account, to_trash, &mut summary).await;
     summary
+}
+
+async fn recorded_volume(account: &Account, folder: &crate::account::Folder) -> Option<u64> {
+    let id = folder.id;
+    account
+        .store
+        .call(move |db| db.root_volume(id, None))
+        .await
+        .ok()
+        .flatten()
 }
 
 /// Applies the mass-delete guard to one folder's batch; returns true if it was held.

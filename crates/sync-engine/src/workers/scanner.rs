@@ -116,6 +116,12 @@ fn scan_blocking(account: &Account, folder: &Folder) -> ScanSummary {
         mark_unavailable(account, folder, &reason);
         return ScanSummary::default();
     }
+    let current = crate::volume::volume_id(&folder.root);
+    let recorded = account.store.with(|db| db.root_volume(folder.id, current));
+    if let Err(reason) = crate::volume::check(recorded.ok().flatten(), current) {
+        mark_unavailable(account, folder, &reason);
+        return ScanSummary::default();
+    }
     let index = match account.store.with(|db| db.folder_index(folder.id)) {
         Ok(index) => index,
         Err(e) => {
