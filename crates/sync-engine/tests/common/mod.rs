@@ -52,7 +52,10 @@ impl Harness {
     /// so stories about one photo in a small folder stay small; the guard's own tests use
     /// [`Harness::config_guarded`].
     pub fn config_with(&self, folder_extra: &str) -> Config {
-        self.config_full("delete_grace = \"0s\"\nmass_delete_percent = 100", folder_extra)
+        self.config_full(
+            "delete_grace = \"0s\"\nmass_delete_percent = 100",
+            folder_extra,
+        )
     }
 
     /// The mass-delete guard with its default limits (10 files, 25 %) and no grace period.
