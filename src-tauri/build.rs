@@ -14,6 +14,8 @@ const COMMANDS: &[&str] = &[
     "sync_now",
     "open_path",
     "delete_example",
+    "held_deletes",
+    "decide_deletes",
     "close_window",
 ];
 

@@ -9,6 +9,7 @@ use sync_engine::events::Event;
 use sync_engine::policy::{self, LocalDeleteDecision, RemoteDeleteDecision};
 use sync_engine::secret::ApiKey;
 use sync_engine::status::Status;
+use sync_engine::store::HeldDelete;
 use tauri::{AppHandle, State, WebviewWindow};
 
 use crate::bridge::{RECENT_EVENTS, UiError};
@@ -177,6 +178,33 @@ pub fn delete_example(
         threshold_days: threshold,
         max_age_days: max_age,
     }))
+}
+
+/// Deletes the mass-delete guard is holding, for review.
+#[tauri::command]
+pub async fn held_deletes(state: State<'_, AppState>) -> Result<Vec<HeldDelete>, UiError> {
+    state
+        .engine
+        .held_deletes()
+        .await
+        .map_err(|e| UiError::new("store", e.to_string()))
+}
+
+/// Approves or rejects held deletes (`ids` absent: every waiting one).
+#[tauri::command]
+pub async fn decide_deletes(
+    state: State<'_, AppState>,
+    ids: Option<Vec<i64>>,
+    approve: bool,
+) -> Result<usize, UiError> {
+    if ids.as_ref().is_some_and(|ids| ids.len() > 1_000_000) {
+        return Err(UiError::new("invalid", "too many ids"));
+    }
+    state
+        .engine
+        .decide_deletes(ids, approve)
+        .await
+        .map_err(|e| UiError::new("store", e.to_string()))
 }
 
 /// Closes the calling window (it is destroyed, not hidden).

@@ -348,6 +348,8 @@ pub fn run() {
             commands::sync_now,
             commands::open_path,
             commands::delete_example,
+            commands::held_deletes,
+            commands::decide_deletes,
             commands::close_window,
         ])
         .setup(move |app| {

@@ -12,7 +12,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use sync_engine::config::{
-    self, AccountConfig, Config, ConfigError, DeleteMode, DeletePolicy, FolderConfig, Intervals,
+    self, AccountConfig, Config, ConfigError, DeleteGuard, DeleteMode, DeletePolicy, FolderConfig,
+    Intervals,
 };
 use sync_engine::secret::ApiKey;
 
@@ -95,6 +96,10 @@ pub struct AppPrefs {
     /// Notifications on.
     #[serde(default = "yes")]
     pub notifications: bool,
+    /// Extensions the user excluded for every folder. The settings file stores each folder's
+    /// full list; this remembers which part of it was typed as global.
+    #[serde(default)]
+    pub exclude_extensions: Vec<String>,
 }
 
 impl Default for AppPrefs {
@@ -102,6 +107,7 @@ impl Default for AppPrefs {
         AppPrefs {
             start_at_login: false,
             notifications: true,
+            exclude_extensions: Vec::new(),
         }
     }
 }
@@ -181,19 +187,19 @@ pub fn with_resolved_keys(config: &Config, secrets: &Secrets) -> Config {
 
 /// The window's view of `config`.
 pub fn to_dto(config: &Config, prefs: &AppPrefs, secrets: &Secrets) -> SettingsDto {
-    // Extensions excluded in every folder are shown once, as global exclusions.
-    let mut all_folders = config.accounts.iter().flat_map(|a| a.folders.iter());
-    let global: BTreeSet<String> = match all_folders.next() {
-        Some(first) => {
-            let mut common: BTreeSet<String> = first.exclude_extensions.iter().cloned().collect();
-            for folder in all_folders {
-                let here: BTreeSet<String> = folder.exclude_extensions.iter().cloned().collect();
-                common = common.intersection(&here).cloned().collect();
-            }
-            common
-        }
-        None => BTreeSet::new(),
-    };
+    // Global exclusions are the remembered ones that every folder still has.
+    let global: BTreeSet<String> = prefs
+        .exclude_extensions
+        .iter()
+        .filter(|ext| {
+            config
+                .accounts
+                .iter()
+                .flat_map(|a| &a.folders)
+                .all(|f| f.exclude_extensions.contains(ext))
+        })
+        .cloned()
+        .collect();
     SettingsDto {
         first_run: config.accounts.is_empty(),
         accounts: config
@@ -322,6 +328,7 @@ pub fn validate(
             prefs: AppPrefs {
                 start_at_login: dto.start_at_login,
                 notifications: dto.notifications,
+                exclude_extensions: merged(&dto.exclude_extensions, &[]),
             },
         }),
         Ok(_) => Err(UiError::invalid(problems)),

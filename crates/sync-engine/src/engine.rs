@@ -24,7 +24,7 @@ use crate::immich::{ApiError, ImmichClient, ServerInfo};
 use crate::policy;
 use crate::secret::ApiKey;
 use crate::status::{AccountState, FolderState, Status, StatusBoard};
-use crate::store::{FolderBinding, Store, StoreError};
+use crate::store::{Decision, FolderBinding, HeldDelete, Store, StoreError};
 use crate::workers::{reconciler, scanner, uploader, watcher};
 
 /// How long shutdown waits for workers to finish what they are doing.
@@ -88,15 +88,29 @@ impl std::fmt::Debug for EngineHandle {
     }
 }
 
-/// Opens the store the configuration names (a private copy for dry runs).
+/// Opens the store the configuration names (a private copy for dry runs). A real run holds
+/// the engine lock on it, so a second engine on the same file stops with a clear message.
 pub fn open_store(config: &Config, options: EngineOptions) -> Result<Store, StoreError> {
     let store = if options.dry_run {
         Store::snapshot_of(&config.database_path)?
     } else {
-        Store::open(&config.database_path)?
+        Store::open_for_engine(&config.database_path)?
     };
     store.with(|db| db.requeue_interrupted())?;
     Ok(store)
+}
+
+/// Tells every account (event log, log, activity list) that the state file was damaged and
+/// is being rebuilt.
+fn announce_recovery(store: &Store, events: &EventBus, config: &Config) {
+    let Some(recovery) = store.recovery() else {
+        return;
+    };
+    for account in &config.accounts {
+        events.emit(
+            Event::new(&account.name, Worker::Engine, EventKind::Error).detail(recovery.message()),
+        );
+    }
 }
 
 fn open_events(config: &Config) -> Result<EventBus, EngineError> {
@@ -115,6 +129,7 @@ impl Engine {
     pub fn start(config: Config, options: EngineOptions) -> Result<EngineHandle, EngineError> {
         let store = open_store(&config, options)?;
         let events = open_events(&config)?;
+        announce_recovery(&store, &events, &config);
         let handle = EngineHandle {
             inner: Arc::new(Inner {
                 status: StatusBoard::default(),
@@ -178,6 +193,36 @@ impl EngineHandle {
         }
     }
 
+    /// Deletes held by the mass-delete guard, waiting or decided but not yet carried out.
+    pub async fn held_deletes(&self) -> Result<Vec<HeldDelete>, StoreError> {
+        self.inner.store.call(|db| db.held_deletes(None)).await
+    }
+
+    /// Approves (or rejects) held deletes — `None` means every waiting one — and lets the
+    /// reconcilers act on the decision now. Returns how many were decided.
+    pub async fn decide_deletes(
+        &self,
+        ids: Option<Vec<i64>>,
+        approve: bool,
+    ) -> Result<usize, StoreError> {
+        let decision = if approve {
+            Decision::Approved
+        } else {
+            Decision::Rejected
+        };
+        let changed = self
+            .inner
+            .store
+            .call(move |db| db.decide(ids.as_deref(), decision))
+            .await?;
+        for slot in self.lock_accounts().values() {
+            if let Some(account) = slot.live.lock().unwrap_or_else(|p| p.into_inner()).as_ref() {
+                account.wake_reconciler.notify_one();
+            }
+        }
+        Ok(changed)
+    }
+
     /// Applies a new configuration: accounts are restarted with it, the store is kept.
     pub async fn reconfigure(&self, config: Config) {
         self.stop_accounts().await;
@@ -228,6 +273,9 @@ impl EngineHandle {
             tracing::warn!(
                 "some workers did not stop within {SHUTDOWN_DEADLINE:?}; their work resumes at the next start"
             );
+        } else {
+            // Everything stopped: another engine may use the state file now.
+            self.inner.store.release_engine_lock();
         }
     }
 
@@ -611,6 +659,7 @@ const ONCE_MAX_ATTEMPTS: u32 = 5;
 pub async fn run_once(config: Config, options: EngineOptions) -> Result<OnceReport, EngineError> {
     let store = open_store(&config, options)?;
     let events = open_events(&config)?;
+    announce_recovery(&store, &events, &config);
     let status = StatusBoard::default();
     let mut report = OnceReport::default();
     for account_config in config.accounts.iter().filter(|a| !a.paused) {
@@ -661,6 +710,19 @@ pub async fn run_once(config: Config, options: EngineOptions) -> Result<OnceRepo
         for folder in &account.folders {
             let summary = scanner::scan_folder(&account, folder).await;
             report.skipped += summary.skipped;
+            // Files still being written are not uploaded in this pass: they are pending.
+            report.pending += summary.unstable;
+            if summary.unreadable > 0 {
+                report.problems.push(format!(
+                    "{}: {}: {} could not be read (the event log names them)",
+                    account.name,
+                    folder.display,
+                    match summary.unreadable {
+                        1 => "1 file or folder".to_owned(),
+                        n => format!("{n} files or folders"),
+                    }
+                ));
+            }
             if folder.state() != FolderState::Active {
                 let message = status
                     .snapshot()
