@@ -1,9 +1,12 @@
 // The activity window: how each account and folder is doing, what is uploading, and what
 // happened lately. It asks for a status snapshot and the recent events once, then follows
 // `sync://status` (a full snapshot each time) and `sync://event` (one event each time).
+// When the mass-delete guard holds deletes, a card at the top lists them for review; the list
+// is asked for again whenever the held count in the status changes.
 
 import { backend } from "./backend.js";
 import {
+  HELD_DIRECTIONS,
   absoluteTime,
   accountStateSentence,
   bytes,
@@ -12,6 +15,10 @@ import {
   eventTime,
   fileName,
   folderCounts,
+  heldDecidedSentence,
+  heldDeleteQuestion,
+  heldSelection,
+  heldTitle,
   host,
   parentPath,
   relativeTime,
@@ -26,6 +33,15 @@ const state = {
   events: [], // newest first, at most MAX_EVENTS
   filter: "all",
   query: "",
+  held: {
+    count: 0, // waiting deletes, summed over the status's folders
+    items: null, // the waiting ones from held_deletes, oldest first; null until loaded
+    selected: new Set(), // ids
+    error: null, // why the list could not be loaded
+    busy: false, // a decision is on its way
+    confirm: null, // the items "Delete selected" asks about, while the question shows
+    notice: null, // { text, tone } after a decision
+  },
 };
 
 const $ = (id) => document.getElementById(id);
@@ -223,6 +239,266 @@ function addEvents(newestFirst) {
   state.events = [...fresh, ...state.events].slice(0, MAX_EVENTS);
 }
 
+// ---------------------------------------------------------------- held deletes
+
+const heldById = (id) => state.held.items?.find((h) => String(h.id) === String(id));
+const selectedHeld = () => (state.held.items || []).filter((h) => state.held.selected.has(String(h.id)));
+
+/** Asks for the list again when the status shows a different number of waiting deletes. */
+function followHeldCount(status) {
+  const count = status.accounts.reduce(
+    (n, a) => n + (a.folders || []).reduce((m, f) => m + (f.held_deletes || 0), 0),
+    0,
+  );
+  if (count === state.held.count) return;
+  state.held.count = count;
+  loadHeld();
+}
+
+let heldRequest = 0;
+async function loadHeld() {
+  const request = ++heldRequest;
+  try {
+    const all = await backend.heldDeletes();
+    if (request !== heldRequest) return;
+    const held = state.held;
+    held.items = all.filter((h) => h.decision === "waiting");
+    held.error = null;
+    const ids = new Set(held.items.map((h) => String(h.id)));
+    held.selected = new Set([...held.selected].filter((id) => ids.has(id)));
+    if (held.confirm) {
+      held.confirm = held.confirm.filter((h) => ids.has(String(h.id)));
+      if (!held.confirm.length) held.confirm = null;
+    }
+  } catch (error) {
+    if (request !== heldRequest) return;
+    state.held.error = error.message;
+  }
+  renderHeld();
+}
+
+/** "/home/alice/Pictures" + "2026/Holiday/IMG_1.jpg", with the root's own separator. */
+function joinPath(root, relative) {
+  const sep = root.includes("\\") && !root.includes("/") ? "\\" : "/";
+  return relative ? `${root.replace(/[\\/]+$/, "")}${sep}${relative}` : root;
+}
+
+function heldRow(item, showAccount) {
+  const id = String(item.id);
+  const li = el("li");
+  li.dataset.id = id;
+  const box = el("input");
+  box.type = "checkbox";
+  box.id = `held-${id}`;
+  box.dataset.focusKey = `held-${id}`;
+  box.checked = state.held.selected.has(id);
+  box.addEventListener("change", () => {
+    if (box.checked) state.held.selected.add(id);
+    else state.held.selected.delete(id);
+    selectionChanged();
+  });
+
+  const full = joinPath(item.folder, item.path);
+  const label = el("label", "held-file");
+  label.htmlFor = box.id;
+  label.title = full;
+  const where = parentPath(full);
+  label.append(
+    el("span", "held-name", fileName(item.path)),
+    el("span", "held-path", showAccount ? `${where} · ${item.account}` : where),
+  );
+
+  const time = el("time", "held-time", relativeTime(item.held_at));
+  time.dateTime = new Date(item.held_at).toISOString();
+  time.title = `Held since ${absoluteTime(item.held_at)}`;
+  time.dataset.ms = String(item.held_at);
+
+  li.append(box, label, time);
+  return li;
+}
+
+function heldGroup(direction, items, showAccount) {
+  const group = el("section", "held-group");
+  group.dataset.direction = direction.value;
+  const head = el("div", "held-group-head");
+  const all = el("input");
+  all.type = "checkbox";
+  all.id = `held-all-${direction.value}`;
+  all.dataset.focusKey = all.id;
+  all.dataset.group = direction.value;
+  all.addEventListener("change", () => {
+    for (const h of items) {
+      if (all.checked) state.held.selected.add(String(h.id));
+      else state.held.selected.delete(String(h.id));
+    }
+    selectionChanged();
+  });
+  const title = el("h3", "held-group-title");
+  const label = el("label");
+  label.htmlFor = all.id;
+  label.append(el("span", "visually-hidden", "Select all: "), direction.heading);
+  title.append(label);
+  head.append(all, title, el("span", "held-group-count", items.length.toLocaleString()));
+
+  const list = el("ul", "held-rows");
+  list.setAttribute("aria-label", direction.heading);
+  list.append(...items.map((h) => heldRow(h, showAccount)));
+  group.append(head, list);
+  return group;
+}
+
+/** Draws the whole card: after loading the list, after a decision. */
+function renderHeld() {
+  const held = state.held;
+  const card = $("held-deletes");
+  const items = held.items || [];
+  const waiting = held.items ? items.length : held.count;
+  const done = !(waiting > 0 || (held.error && held.count > 0));
+  card.hidden = done && !held.notice;
+  card.classList.toggle("done", done);
+  card.setAttribute("aria-busy", String(held.busy));
+  if (card.hidden) return;
+
+  $("held-title").textContent = heldTitle(waiting || held.count);
+
+  const focusKey = document.activeElement?.dataset?.focusKey;
+  const list = $("held-list");
+  if (held.error) {
+    const problem = el("div", "held-problem");
+    const retry = el("button", "btn small", "Try again");
+    retry.type = "button";
+    retry.dataset.focusKey = "held-retry";
+    retry.addEventListener("click", loadHeld);
+    problem.append(icon("error"), el("span", "", `Could not load the list: ${held.error}`), retry);
+    list.replaceChildren(problem);
+  } else if (!held.items) {
+    list.replaceChildren(el("p", "held-loading", "Loading…"));
+  } else {
+    const several = new Set(items.map((h) => h.account)).size > 1;
+    list.replaceChildren(
+      ...HELD_DIRECTIONS.map((d) => [d, items.filter((h) => h.direction === d.value)])
+        .filter(([, group]) => group.length)
+        .map(([d, group]) => heldGroup(d, group, several)),
+    );
+  }
+  if (focusKey) {
+    [...list.querySelectorAll("[data-focus-key]")].find((b) => b.dataset.focusKey === focusKey)?.focus();
+  }
+
+  renderHeldNotice();
+  updateSelection();
+}
+
+function renderHeldNotice() {
+  const { notice } = state.held;
+  const line = $("held-notice");
+  line.hidden = !notice;
+  line.className = `held-notice ${notice?.tone || ""}`;
+  line.replaceChildren();
+  if (notice) line.append(icon(notice.tone === "error" ? "error" : "check"), el("span", "", notice.text));
+}
+
+/** Checkboxes, the selection line, the buttons and the question: whatever the selection moves. */
+function updateSelection() {
+  const held = state.held;
+  const items = held.items || [];
+  const chosen = selectedHeld();
+  for (const li of $("held-list").querySelectorAll("li[data-id]")) {
+    const on = held.selected.has(li.dataset.id);
+    li.classList.toggle("selected", on);
+    li.querySelector("input").checked = on;
+  }
+  for (const all of $("held-list").querySelectorAll("input[data-group]")) {
+    const ids = items.filter((h) => h.direction === all.dataset.group).map((h) => String(h.id));
+    const n = ids.filter((id) => held.selected.has(id)).length;
+    all.checked = n > 0 && n === ids.length;
+    all.indeterminate = n > 0 && n < ids.length;
+  }
+  $("held-selection").textContent = items.length ? heldSelection(chosen.length, items.length) : "";
+
+  const locked = held.busy || !held.items;
+  $("held-keep-all").disabled = held.busy;
+  $("held-keep-selected").disabled = locked || !chosen.length;
+  $("held-delete-selected").disabled = locked || !chosen.length || !!held.confirm;
+  for (const box of $("held-list").querySelectorAll("input")) box.disabled = held.busy;
+
+  $("held-confirm-box").hidden = !held.confirm;
+  if (held.confirm) $("held-question").textContent = heldDeleteQuestion(held.confirm);
+  $("held-confirm").disabled = held.busy;
+  $("held-cancel").disabled = held.busy;
+}
+
+function updateHeldTimes() {
+  for (const time of $("held-list").querySelectorAll("time[data-ms]")) {
+    time.textContent = relativeTime(Number(time.dataset.ms));
+  }
+}
+
+let noticeTimer;
+function heldNotice(text, tone = "ok") {
+  state.held.notice = text ? { text, tone } : null;
+  clearTimeout(noticeTimer);
+  if (text) {
+    noticeTimer = setTimeout(() => {
+      state.held.notice = null;
+      renderHeld();
+    }, 10 * 1000);
+  }
+}
+
+function selectionChanged() {
+  state.held.confirm = null; // a question about another selection would mislead
+  if (state.held.notice && state.held.notice.tone !== "error") {
+    heldNotice(null);
+    renderHeldNotice();
+  }
+  updateSelection();
+}
+
+/** Sends a decision (`items` null: every waiting delete), then shows the list as it is now. */
+async function decide(items, approve) {
+  const held = state.held;
+  held.busy = true;
+  held.confirm = null;
+  renderHeld();
+  try {
+    const ids = items ? items.map((h) => h.id) : null;
+    const decided = await backend.decideDeletes(ids, approve);
+    held.selected.clear();
+    heldNotice(heldDecidedSentence(items || held.items || [], approve, decided));
+  } catch (error) {
+    heldNotice(error.message, "error");
+  }
+  held.busy = false;
+  await loadHeld();
+  // The button pressed may be gone or disabled now: keep the focus in the card.
+  if (!document.activeElement || document.activeElement === document.body || document.activeElement.disabled) {
+    const next = $("held-list").querySelector("input:not([disabled])");
+    (next && !$("held-deletes").classList.contains("done") ? next : $("held-deletes")).focus();
+  }
+}
+
+$("held-keep-all").addEventListener("click", () => decide(null, false));
+$("held-keep-selected").addEventListener("click", () => decide(selectedHeld(), false));
+$("held-delete-selected").addEventListener("click", () => {
+  const chosen = selectedHeld();
+  if (!chosen.length) return;
+  state.held.confirm = chosen;
+  heldNotice(null);
+  renderHeldNotice();
+  updateSelection();
+  $("held-cancel").focus();
+});
+$("held-cancel").addEventListener("click", () => {
+  state.held.confirm = null;
+  updateSelection();
+  $("held-delete-selected").focus();
+});
+$("held-confirm").addEventListener("click", () => {
+  const chosen = (state.held.confirm || []).filter((h) => heldById(h.id));
+  if (chosen.length) decide(chosen, true);
+});
+
 // ---------------------------------------------------------------- drawing at most once a frame
 
 let pending = null;
@@ -256,6 +532,7 @@ function showError(error) {
 async function refresh() {
   try {
     state.status = await backend.getStatus();
+    followHeldCount(state.status);
     schedule("status");
   } catch (error) {
     showError(error);
@@ -310,10 +587,12 @@ async function start() {
         addEvents([ev]);
         schedule("events");
       }
+      if (ev.event === "deletes_held") loadHeld();
     }),
     backend.onStatus((status) => {
       pushedStatus = true;
       state.status = status;
+      followHeldCount(status);
       schedule("status");
     }),
   ]).catch(showError);
@@ -326,14 +605,22 @@ async function start() {
     showError(error);
     state.status = state.status || { accounts: [] };
   }
+  followHeldCount(state.status);
   loaded = true;
   addEvents(early);
   state.events.sort((a, b) => eventTime(b) - eventTime(a));
   schedule("status");
 
   // Relative times ("5 minutes ago") age; a window shown again asks for a fresh snapshot.
-  setInterval(() => schedule("status"), 30 * 1000);
-  document.addEventListener("visibilitychange", () => document.hidden || refresh());
+  setInterval(() => {
+    schedule("status");
+    updateHeldTimes();
+  }, 30 * 1000);
+  document.addEventListener("visibilitychange", () => {
+    if (document.hidden) return;
+    refresh();
+    if (state.held.count > 0 || state.held.items?.length) loadHeld();
+  });
 }
 
 start();

@@ -49,6 +49,8 @@ function tauriBackend(tauri) {
     openPath: (path) => call("open_path", { path }),
     deleteExample: (mode, threshold, maxAge) =>
       call("delete_example", { mode, threshold, maxAge }),
+    heldDeletes: () => call("held_deletes"),
+    decideDeletes: (ids, approve) => call("decide_deletes", { ids, approve }),
     closeWindow: () => call("close_window"),
     onStatus: listen("sync://status"),
     onEvent: listen("sync://event"),

@@ -149,6 +149,7 @@ export const FILTERS = {
   all: null,
   uploads: ["queued", "uploaded", "linked", "restored_in_immich", "upload_failed", "retry_scheduled"],
   deletes: [
+    "deletes_held",
     "local_file_gone",
     "deleted_in_immich",
     "kept_in_immich",
@@ -183,6 +184,7 @@ const EVENT_WORDS = {
   remote_deleted: { lead: "Deleted in Immich:", tone: "delete", icon: "trash" },
   moved_to_trash: { lead: "Moved to this computer's trash:", tone: "delete", icon: "trash" },
   kept_local: { lead: "Kept on this computer:", tone: "keep", icon: "shield" },
+  deletes_held: { lead: "Deletes held for your confirmation in", tone: "warn", icon: "warn" },
   would_do: { lead: "Test run, nothing changed:", tone: "muted", icon: "eye" },
   error: { lead: "Problem with", tone: "error", icon: "error" },
 };
@@ -195,6 +197,8 @@ function cleanDetail(event, detail) {
   if (event === "folder_unavailable") d = d.replace(/^folder not available:\s*/i, "");
   if (event === "kept_in_immich") d = d.replace(/:\s*kept in Immich\.?$/i, "");
   if (event === "linked") d = d.replace(/^already in Immich:\s*linked, not uploaded again$/i, "");
+  // The engine points to the command line; in the window the review panel is right above.
+  if (event === "deletes_held") d = d.replace(/[.:;]?\s*review them with\b.*$/is, "");
   return sentence(d);
 }
 
@@ -264,4 +268,85 @@ export const DELETE_MODES = [
 
 export function modeTitle(value) {
   return DELETE_MODES.find((m) => m.value === value)?.title || value;
+}
+
+// ---------------------------------------------------------------- held deletes
+
+/** The two ways a held delete can go, in the order the review panel lists them. */
+export const HELD_DIRECTIONS = [
+  {
+    value: "to_immich",
+    heading: "Deleted on this computer — would go to the Immich trash",
+    trash: "the Immich trash",
+    kept: "in Immich",
+  },
+  {
+    value: "to_local",
+    heading: "Deleted in Immich — would go to this computer's trash",
+    trash: "this computer's trash",
+    kept: "on this computer",
+  },
+];
+
+const heldDirection = (value) => HELD_DIRECTIONS.find((d) => d.value === value) || HELD_DIRECTIONS[0];
+
+/** "12 deletes are waiting for your confirmation". */
+export function heldTitle(n) {
+  return `${plural(n, "delete")} ${n === 1 ? "is" : "are"} waiting for your confirmation`;
+}
+
+/** How many of each direction: [[direction, count]], only those with some. */
+function byDirection(items) {
+  return HELD_DIRECTIONS.map((d) => [d, items.filter((h) => heldDirection(h.direction) === d).length]).filter(
+    ([, n]) => n > 0,
+  );
+}
+
+/** "8 go to the Immich trash, 4 to this computer's trash": `verb` after the first count only. */
+function splitBy(parts, verb, where, joiner = ", ") {
+  return parts
+    .map(([d, n], i) => `${n.toLocaleString()}${i === 0 ? ` ${verb(n)}` : ""} ${where(d)}`)
+    .join(joiner);
+}
+const go = (n) => (n === 1 ? "goes" : "go");
+const stay = (n) => (n === 1 ? "stays" : "stay");
+
+/** "None selected", "3 of 12 selected". */
+export function heldSelection(selected, total) {
+  return selected ? `${selected.toLocaleString()} of ${total.toLocaleString()} selected` : "None selected";
+}
+
+/**
+ * The question before deleting, e.g. "Delete 12 photos? They go to the Immich trash, where
+ * they can be restored." or, both ways, "Delete 12 photos? 8 go to the Immich trash and 4 to
+ * this computer's trash, where they can be restored."
+ */
+export function heldDeleteQuestion(items) {
+  const n = items.length;
+  const parts = byDirection(items);
+  const where =
+    parts.length === 1
+      ? `${n === 1 ? "It goes" : "They go"} to ${parts[0][0].trash}`
+      : splitBy(parts, go, (d) => `to ${d.trash}`, " and ");
+  return `Delete ${plural(n, "photo")}? ${where}, where ${n === 1 ? "it" : "they"} can be restored.`;
+}
+
+/**
+ * The line after a decision: "Deleting 3 photos: they go to the Immich trash.", "Kept 4
+ * photos on this computer.", "Kept 12 photos: 8 stay in Immich, 4 on this computer."
+ * `decided` is what the engine counted; when it differs from `items` only the number is said.
+ */
+export function heldDecidedSentence(items, approve, decided = items.length) {
+  if (decided === 0) return "Nothing changed: these were decided already.";
+  const parts = decided === items.length ? byDirection(items) : [];
+  const n = plural(decided, "photo");
+  const they = decided === 1 ? "it goes" : "they go";
+  if (approve) {
+    if (parts.length === 1) return `Deleting ${n}: ${they} to ${parts[0][0].trash}.`;
+    if (parts.length > 1) return `Deleting ${n}: ${splitBy(parts, go, (d) => `to ${d.trash}`)}.`;
+    return `Deleting ${n}: ${they} to the trash, where ${decided === 1 ? "it" : "they"} can be restored.`;
+  }
+  if (parts.length === 1) return `Kept ${n} ${parts[0][0].kept}.`;
+  if (parts.length > 1) return `Kept ${n}: ${splitBy(parts, stay, (d) => d.kept)}.`;
+  return `Kept ${n}: nothing was deleted.`;
 }

@@ -6,6 +6,8 @@
 //   API key containing "limited"    -> the key lacks asset.delete
 //   server address with "offline"   -> the server cannot be reached
 //   server address with ".invalid"  -> saving reports a problem next to the address
+// The first folder holds 12 deletes for confirmation (the mass-delete guard); approving or
+// rejecting them is carried out a moment later, like the engine does.
 
 import { days } from "./format.js";
 
@@ -88,13 +90,15 @@ let status = {
               state: "active",
               counts: { synced: 12840, queued: 3, failed: 1, skipped: 14, missing: 0 },
               last_full_scan: now - 3 * HOUR,
-              message: null,
+              held_deletes: 12,
+              message: "Deletes waiting for your confirmation (12)",
             },
             {
               path: "/home/alice/Phone Backup",
               state: "active",
               counts: { synced: 2311, queued: 0, failed: 0, skipped: 2, missing: 0 },
               last_full_scan: now - 26 * HOUR,
+              held_deletes: 0,
               message: null,
             },
             {
@@ -102,6 +106,7 @@ let status = {
               state: "unavailable",
               counts: { synced: 905, queued: 0, failed: 0, skipped: 0, missing: 0 },
               last_full_scan: now - 5 * DAY,
+              held_deletes: 0,
               message:
                 "Folder not available: the drive is not connected. Syncing and deletes are paused for it until it is back.",
             },
@@ -123,6 +128,7 @@ let status = {
               state: "active",
               counts: { synced: 2, queued: 0, failed: 0, skipped: 0, missing: 0 },
               last_full_scan: now - 40 * MIN,
+              held_deletes: 0,
               message: null,
             },
           ],
@@ -194,6 +200,55 @@ let events = empty
       }),
     ];
 
+// Held by the mass-delete guard: 8 files deleted here, 4 photos deleted in Immich.
+const HELD_ROOT = "/home/alice/Pictures";
+let held = empty
+  ? []
+  : [
+      ...[
+        "2026/Holiday/IMG_1981.jpg",
+        "2026/Holiday/IMG_1982.jpg",
+        "2026/Holiday/IMG_1983.jpg",
+        "2026/Holiday/IMG_1984.heic",
+        "2026/Holiday/VID_1985.mp4",
+        "2026/Holiday/IMG_1986.jpg",
+        "2026/Birthday/IMG_1702.jpg",
+        "2026/Birthday/IMG_1703.jpg",
+      ].map((path, i) => ({ path, direction: "to_immich", held_at: now - 7 * MIN + i * 1000 })),
+      ...[
+        "2025/Christmas/PXL_20251224_1830.jpg",
+        "2025/Christmas/PXL_20251224_1831.jpg",
+        "2025/Christmas/PXL_20251225_0912.jpg",
+        "2025/Christmas/PXL_20251225_0913.mp4",
+      ].map((path, i) => ({ path, direction: "to_local", held_at: now - 52 * MIN + i * 1000 })),
+    ]
+      .sort((a, b) => a.held_at - b.held_at)
+      .map((h, i) => ({
+        id: 101 + i,
+        file_id: 5001 + i,
+        account: "Family",
+        folder: HELD_ROOT,
+        asset_id: `c0ffee00-0000-4000-8000-${String(i).padStart(12, "0")}`,
+        decision: "waiting",
+        ...h,
+      }));
+
+if (held.length) {
+  for (const [direction, what, how, ago] of [
+    ["to_immich", "files deleted here", "nothing was deleted in Immich", 7 * MIN],
+    ["to_local", "photos deleted in Immich", "no local file was touched", 52 * MIN],
+  ]) {
+    const n = held.filter((h) => h.direction === direction).length;
+    events.push(
+      ev(ago, "reconciler", "deletes_held", "Family", {
+        path: HELD_ROOT,
+        detail: `${n} ${what} at once (${n} in this folder's last hour, 12840 synced): ${how}. Review them with \`immich-syncd deletions list\`, then approve or reject`,
+      }),
+    );
+  }
+  events.sort((a, b) => Date.parse(b.timestamp) - Date.parse(a.timestamp));
+}
+
 // ---------------------------------------------------------------- live updates
 
 const statusListeners = new Set();
@@ -263,6 +318,50 @@ function setPaused(name, paused) {
     });
   }
   emitStatus();
+}
+
+// Like the engine's show_held: the count of waiting deletes per folder, in the status.
+function showHeld() {
+  for (const a of status.accounts) {
+    for (const f of a.folders) {
+      const waiting = held.filter(
+        (h) => h.account === a.name && h.folder === f.path && h.decision === "waiting",
+      ).length;
+      const was = f.held_deletes;
+      f.held_deletes = waiting;
+      if (waiting > 0) f.message = `Deletes waiting for your confirmation (${waiting})`;
+      else if (was > 0) f.message = null;
+    }
+  }
+  emitStatus();
+}
+
+// The reconciler carries out what was decided and forgets those holds.
+function carryOut() {
+  const done = held.filter((h) => h.decision !== "waiting");
+  held = held.filter((h) => h.decision === "waiting");
+  const words = {
+    to_immich: {
+      approved: ["deleted_in_immich", "deleted here within the delete threshold: moved to the Immich trash (recoverable there)"],
+      rejected: ["kept_in_immich", "you chose to keep it in Immich"],
+    },
+    to_local: {
+      approved: ["moved_to_trash", "deleted in Immich: moved to the trash (recoverable there)"],
+      rejected: ["kept_local", "you chose to keep it on this computer"],
+    },
+  };
+  for (const h of done) {
+    const [event, detail] = words[h.direction][h.decision];
+    emitEvent({
+      timestamp: iso(Date.now()),
+      worker: "reconciler",
+      event,
+      user_id: h.account,
+      path: `${h.folder}/${h.path}`,
+      asset_id: h.asset_id,
+      detail,
+    });
+  }
 }
 
 // ---------------------------------------------------------------- checks like the Rust side's
@@ -423,6 +522,26 @@ export const mockBackend = {
   async deleteExample(mode, threshold, maxAge) {
     await wait(40);
     return deleteSentences(mode, threshold, maxAge);
+  },
+  async heldDeletes() {
+    await wait(80);
+    return clone(held);
+  },
+  async decideDeletes(ids, approve) {
+    await wait(250);
+    const decision = approve ? "approved" : "rejected";
+    let changed = 0;
+    for (const h of held) {
+      if (ids == null ? h.decision === "waiting" : ids.includes(h.id)) {
+        h.decision = decision;
+        changed += 1;
+      }
+    }
+    if (changed) {
+      setTimeout(showHeld, 300);
+      setTimeout(carryOut, 1500);
+    }
+    return changed;
   },
   async closeWindow() {
     console.info("[mock] the window closes now");
