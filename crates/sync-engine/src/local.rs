@@ -101,10 +101,20 @@ pub enum Found {
 }
 
 /// Applies the filter to a file found at `rel` with metadata `meta` (from `symlink_metadata`).
+/// Only regular files are ever candidates: links, pipes, sockets and devices are skipped
+/// without being opened.
 pub fn classify(filter: &Filter, rel: &Path, meta: &Metadata) -> Found {
     let stat = stat_of(meta);
-    let reason = if meta.file_type().is_symlink() {
-        Some("symbolic link: not followed (sync the folder it points to instead)".to_owned())
+    let kind = meta.file_type();
+    let reason = if kind.is_symlink() {
+        Some(
+            "skipped: a symbolic link is not followed (sync the folder it points to instead)"
+                .to_owned(),
+        )
+    } else if !kind.is_file() {
+        // Opening a named pipe for reading blocks until someone writes to it; a device can be
+        // endless. Neither is a photo.
+        Some("skipped: not a regular file (a named pipe, socket or device)".to_owned())
     } else {
         filter
             .check_file(rel, meta.len())

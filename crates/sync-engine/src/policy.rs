@@ -185,7 +185,7 @@ mod tests {
         assert!(!is_mass_delete(&guard, 1, 0, 4), "25 % of 4 is allowed");
         assert!(is_mass_delete(&guard, 2, 0, 4), "50 % of a folder is held");
         assert!(
-            is_mass_delete(&guard, 1, 0, 0) == false,
+            !is_mass_delete(&guard, 1, 0, 0),
             "nothing tracked: no percentage"
         );
     }

@@ -41,9 +41,10 @@ pub enum ApiError {
         message: String,
     },
     /// The API key lacks a permission (403 `Missing required permission: …`).
-    #[error("the API key lacks the `{permission}` permission: edit the key in Immich and allow it")]
+    #[error("{}", missing_permission_message(permission))]
     MissingPermission {
-        /// The permission Immich named.
+        /// The permission Immich named; several are joined by `` `, ` `` (as in
+        /// ``asset.upload`, `asset.delete``).
         permission: String,
     },
     /// Forbidden for another reason (403).
@@ -97,9 +98,39 @@ pub enum ApiError {
         /// The OS error.
         message: String,
     },
+    /// The file changed or vanished while it was read for the upload. The upload was cut off
+    /// before its end, so the server kept nothing of it.
+    #[error(
+        "{path} {} while it was being uploaded; the upload was stopped and Immich kept nothing of it",
+        if *gone { "was deleted" } else { "changed" }
+    )]
+    FileChanged {
+        /// The file.
+        path: String,
+        /// True when it is gone rather than changed.
+        gone: bool,
+    },
     /// The server answered something this client cannot understand.
     #[error("unexpected answer from the server: {0}")]
     Protocol(String),
+}
+
+fn missing_permission_message(permission: &str) -> String {
+    let names: Vec<&str> = permission
+        .split("`, `")
+        .map(|p| p.trim().trim_matches('`'))
+        .filter(|p| !p.is_empty())
+        .collect();
+    match names.as_slice() {
+        [] | [_] => format!(
+            "the API key lacks the `{}` permission: edit the key in Immich (Account Settings → API Keys) and allow it",
+            permission.trim().trim_matches('`')
+        ),
+        [init @ .., last] => format!(
+            "the API key lacks the `{}` and `{last}` permissions: edit the key in Immich (Account Settings → API Keys) and allow them",
+            init.join("`, `")
+        ),
+    }
 }
 
 fn transient_message(status: Option<u16>, message: &str) -> String {
@@ -153,13 +184,14 @@ impl ApiError {
             ApiError::Transient { .. } => "transient",
             ApiError::Tls { .. } => "tls",
             ApiError::LocalFile { .. } => "local_file",
+            ApiError::FileChanged { .. } => "file_changed",
             ApiError::Protocol(_) => "protocol",
         }
     }
 
     /// Classifies a non-success HTTP answer from its status, `Retry-After` and body.
     pub fn from_response(status: u16, retry_after: Option<Duration>, body: &str) -> ApiError {
-        let message = error_message(body).unwrap_or_else(|| short(body));
+        let message = error_message(body).unwrap_or_else(|| describe_body(body));
         match status {
             401 => ApiError::Unauthorized { message },
             403 => match message.strip_prefix("Missing required permission: ") {
@@ -223,6 +255,45 @@ fn error_message(body: &str) -> Option<String> {
     Some(text)
 }
 
+/// A body as a message can show it: a web page by its title (never its markup), anything else
+/// shortened.
+pub(crate) fn describe_body(body: &str) -> String {
+    if !looks_like_html(body) {
+        return short(body);
+    }
+    match html_title(body) {
+        Some(title) => format!("a web page titled \"{title}\""),
+        None => "a web page".to_owned(),
+    }
+}
+
+/// True for HTML documents: what web servers, proxies and login pages answer.
+pub(crate) fn looks_like_html(body: &str) -> bool {
+    let start: String = body
+        .trim_start()
+        .chars()
+        .take(512)
+        .collect::<String>()
+        .to_ascii_lowercase();
+    start.starts_with('<')
+        && ["<!doctype html", "<html", "<head", "<body", "<title"]
+            .iter()
+            .any(|tag| start.contains(tag))
+}
+
+fn html_title(body: &str) -> Option<String> {
+    let lower = body.to_ascii_lowercase();
+    let open = lower.find("<title")?;
+    let start = open + lower[open..].find('>')? + 1;
+    let end = start + lower[start..].find("</title")?;
+    let title = body
+        .get(start..end)?
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    (!title.is_empty()).then(|| short(&title))
+}
+
 fn short(body: &str) -> String {
     let trimmed = body.trim();
     if trimmed.is_empty() {
@@ -273,6 +344,37 @@ mod tests {
         assert!(
             matches!(e, ApiError::Rejected { status: 413, .. }),
             "413 from a proxy is final"
+        );
+    }
+
+    #[test]
+    fn web_pages_are_named_by_their_title_never_pasted() {
+        let page = "<!DOCTYPE html>\n<html><head><title>\n 502 Bad   Gateway </title></head><body><h1>nginx</h1></body></html>";
+        assert_eq!(describe_body(page), "a web page titled \"502 Bad Gateway\"");
+        assert_eq!(describe_body("<html><body>hi</body></html>"), "a web page");
+        assert_eq!(describe_body("  plain words "), "plain words");
+        let e = ApiError::from_response(413, None, page);
+        assert_eq!(
+            e.to_string(),
+            "the server rejected the request (413): a web page titled \"502 Bad Gateway\""
+        );
+    }
+
+    #[test]
+    fn missing_permissions_are_listed_in_one_sentence() {
+        let one = ApiError::MissingPermission {
+            permission: "asset.delete".into(),
+        };
+        assert_eq!(
+            one.to_string(),
+            "the API key lacks the `asset.delete` permission: edit the key in Immich (Account Settings → API Keys) and allow it"
+        );
+        let two = ApiError::MissingPermission {
+            permission: "asset.upload`, `asset.delete".into(),
+        };
+        assert_eq!(
+            two.to_string(),
+            "the API key lacks the `asset.upload` and `asset.delete` permissions: edit the key in Immich (Account Settings → API Keys) and allow them"
         );
     }
 

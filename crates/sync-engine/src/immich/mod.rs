@@ -4,8 +4,16 @@
 //! missing API-key permission, uploads that stream the file from disk with the checksum header,
 //! bulk-upload-check in batches, deletes that only ever move assets to the Immich trash, and
 //! remote-delete confirmation by asset id. Every method makes single attempts and returns a
-//! classified [`ApiError`]; retrying is the caller's decision (see `crate::retry`), because only
+//! classified [`ApiError`]; retrying is the caller's decision (see `crate::policy::retry_delay`), because only
 //! the caller knows whether a re-check must come first.
+//!
+//! Bad input is answered in words that point at the fix: a refused connection, a name that
+//! does not resolve, a port that does not speak HTTPS, an untrusted certificate, a web page
+//! where Immich should be (named by its title, never pasted). The API key is confined to the
+//! configured server: redirects are followed only within its origin, a `.well-known` endpoint
+//! on another host is ignored, and server text that echoes the key is masked before it can
+//! reach a message. An upload streams the file as it was hashed or not at all: the file is
+//! checked between chunks, and a change cuts the body off so the server keeps nothing.
 
 mod dto;
 mod error;
@@ -26,7 +34,9 @@ use tokio_util::io::ReaderStream;
 
 pub use error::ApiError;
 
+use crate::local;
 use crate::secret::ApiKey;
+use crate::store::Stat;
 
 /// bulk-upload-check items per request: the official CLI sends 5000; the JSON limit is 10 MB.
 pub const BULK_CHECK_BATCH: usize = 5000;
@@ -117,6 +127,12 @@ pub struct UploadRequest {
     pub created_at: OffsetDateTime,
     /// Modification time.
     pub modified_at: OffsetDateTime,
+    /// The file's identity (size, mtime, file id) when it was hashed. It is checked again after
+    /// every chunk read for the upload; if the file changed or vanished, the body is cut off
+    /// before its end (the server keeps nothing of an incomplete upload) and the error is
+    /// [`ApiError::FileChanged`]. A photo is never uploaded with content other than what
+    /// was hashed.
+    pub expected: Option<Stat>,
 }
 
 /// Result of a successful upload.
@@ -173,6 +189,7 @@ impl ImmichClient {
         let http = reqwest::Client::builder()
             .connect_timeout(CONNECT_TIMEOUT)
             .read_timeout(READ_TIMEOUT)
+            .redirect(same_origin_redirects())
             .user_agent(concat!("immich-sync/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| ApiError::Protocol(format!("cannot build HTTP client: {e}")))?;
@@ -205,7 +222,9 @@ impl ImmichClient {
             let endpoint = known.api.endpoint.trim_end_matches('/');
             if endpoint.starts_with('/') {
                 self.api_base = format!("{}{}", self.server_url, endpoint);
-            } else if endpoint.starts_with("http") {
+            } else if same_origin(endpoint, &self.server_url) {
+                // An endpoint on another host is ignored: the API key goes to the configured
+                // server only.
                 self.api_base = endpoint.to_owned();
             }
         }
@@ -314,21 +333,63 @@ impl ImmichClient {
         request: &UploadRequest,
         progress: Option<Arc<AtomicU64>>,
     ) -> Result<UploadOutcome, ApiError> {
-        let local_err = |e: std::io::Error| ApiError::LocalFile {
-            path: request.path.display().to_string(),
-            message: e.to_string(),
+        let shown = request.path.display().to_string();
+        let changed = |gone: bool| ApiError::FileChanged {
+            path: shown.clone(),
+            gone,
+        };
+        let local_err = |e: std::io::Error| match e.kind() {
+            std::io::ErrorKind::NotFound => changed(true),
+            _ => ApiError::LocalFile {
+                path: shown.clone(),
+                message: e.to_string(),
+            },
         };
         let file = tokio::fs::File::open(&request.path)
             .await
             .map_err(local_err)?;
+        if let Some(expected) = request.expected {
+            let opened = file.metadata().await.map_err(local_err)?;
+            if local::stat_of(&opened) != expected {
+                return Err(changed(false));
+            }
+        }
         let limited = tokio::io::AsyncReadExt::take(file, request.size);
         let counter = progress.unwrap_or_default();
+        // Set by the stream when reading the file failed or the file changed: the request then
+        // fails because of the file, not the network.
+        let local_problem: Arc<std::sync::Mutex<Option<ApiError>>> = Arc::default();
+        let problem = local_problem.clone();
+        let (path, expected) = (request.path.clone(), request.expected);
         let stream = ReaderStream::with_capacity(limited, UPLOAD_CHUNK).map(move |chunk| {
-            if let Ok(bytes) = &chunk {
-                counter.fetch_add(bytes.len() as u64, Ordering::Relaxed);
+            let checked = match (chunk, expected) {
+                (Ok(bytes), Some(expected)) => match still_the_same(&path, expected) {
+                    Ok(()) => Ok(bytes),
+                    Err(error) => Err(error),
+                },
+                (chunk, _) => chunk.map_err(|e| ApiError::LocalFile {
+                    path: path.display().to_string(),
+                    message: e.to_string(),
+                }),
+            };
+            match checked {
+                Ok(bytes) => {
+                    counter.fetch_add(bytes.len() as u64, Ordering::Relaxed);
+                    Ok(bytes)
+                }
+                Err(error) => {
+                    let text = error.to_string();
+                    *problem.lock().unwrap_or_else(|p| p.into_inner()) = Some(error);
+                    Err(std::io::Error::other(text))
+                }
             }
-            chunk
         });
+        let local_failure = move || {
+            local_problem
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .take()
+        };
         let body = reqwest::Body::wrap_stream(stream);
         let part = reqwest::multipart::Part::stream_with_length(body, request.size)
             .file_name(ascii_file_name(&request.file_name))
@@ -346,8 +407,12 @@ impl ImmichClient {
             .header("x-immich-checksum", &request.sha1_hex)
             .multipart(form)
             .send()
-            .await
-            .map_err(|e| self.network_error(e))?;
+            .await;
+        // A file problem wins over whatever the server said about a body it did not get whole.
+        if let Some(problem) = local_failure() {
+            return Err(problem);
+        }
+        let response = response.map_err(|e| self.network_error(e))?;
         let status = response.status();
         let parsed: dto::UploadResponse = self.read_json(response).await?;
         match (status, parsed.status.as_str()) {
@@ -505,81 +570,168 @@ impl ImmichClient {
             .send()
             .await
             .map_err(|e| self.network_error(e))?;
-        check_status(response).await.map(|_| ())
+        self.check_status(response).await.map(|_| ())
     }
 
     async fn read_json<T: DeserializeOwned>(
         &self,
         response: reqwest::Response,
     ) -> Result<T, ApiError> {
-        let response = check_status(response).await?;
+        let response = self.check_status(response).await?;
         let bytes = response.bytes().await.map_err(|e| self.network_error(e))?;
         serde_json::from_slice(&bytes).map_err(|e| {
-            ApiError::Protocol(format!(
-                "{e} in `{}`",
-                String::from_utf8_lossy(&bytes[..bytes.len().min(120)])
-            ))
+            let text = self.redact(String::from_utf8_lossy(&bytes).into_owned());
+            ApiError::Protocol(if error::looks_like_html(&text) {
+                format!("it answered with {}", error::describe_body(&text))
+            } else {
+                let start: String = text.chars().take(120).collect();
+                format!("{e} in `{start}`")
+            })
         })
     }
 
+    /// Turns a failure below HTTP into words: TLS problems need the user (exit status 3),
+    /// everything else may pass (refused, unknown name, timeout, reset) and is retried.
     fn network_error(&self, error: reqwest::Error) -> ApiError {
         let chain = error_chain(&error);
         let lower = chain.to_lowercase();
-        if lower.contains("certificate")
-            || lower.contains("tls")
-            || lower.contains("ssl")
-            || lower.contains("handshake")
+        let host = host_of(&self.server_url);
+        let https = self.server_url.starts_with("https://");
+        if https
+            && !lower.contains("connection refused")
+            && !lower.contains("dns error")
+            && !error.is_timeout()
+            && TLS_SIGNS.iter().any(|sign| lower.contains(sign))
         {
             return ApiError::Tls {
-                host: host_of(&self.server_url),
-                message: chain,
+                message: tls_reason(&lower, &root_cause(&error)),
+                host,
             };
         }
-        let what = if error.is_timeout() {
+        let message = if error.is_timeout() {
             "the server did not answer in time".to_owned()
+        } else if lower.contains("dns error") {
+            format!(
+                "the name {} cannot be found: check the server URL, or the network if it is right",
+                host_name(&host)
+            )
+        } else if lower.contains("connection refused") {
+            format!(
+                "nothing answers at {host} (connection refused): is Immich running, and is the port right?"
+            )
         } else if error.is_connect() {
-            format!("cannot connect to {}", host_of(&self.server_url))
+            format!("cannot connect to {host} ({})", root_cause(&error))
         } else {
-            "the connection failed".to_owned()
+            format!("the connection failed ({})", root_cause(&error))
         };
         ApiError::Transient {
             status: None,
-            message: format!("{what} ({chain})"),
+            message,
             retry_after: None,
         }
     }
 
+    /// During the handshake, an answer that is not Immich's means the URL points elsewhere.
     fn not_immich(&self, error: ApiError) -> ApiError {
-        match error {
-            ApiError::Rejected { status, message } => ApiError::NotImmich {
-                url: self.server_url.clone(),
-                detail: format!("{status}: {message}"),
-            },
-            ApiError::NotFound { message } => ApiError::NotImmich {
-                url: self.server_url.clone(),
-                detail: message,
-            },
-            ApiError::Protocol(detail) => ApiError::NotImmich {
-                url: self.server_url.clone(),
-                detail,
-            },
-            other => other,
+        let detail = match error {
+            ApiError::Rejected { status, message } => {
+                let reason = StatusCode::from_u16(status)
+                    .ok()
+                    .and_then(|s| s.canonical_reason())
+                    .map(|r| format!("{status} {r}"))
+                    .unwrap_or_else(|| status.to_string());
+                if message.starts_with("a web page") {
+                    format!("it answered {reason} with {message}")
+                } else {
+                    format!("it answered {reason}: {message}")
+                }
+            }
+            ApiError::NotFound { message } => format!("it answered 400 Bad Request: {message}"),
+            // `/server/ping` needs no key: a 401 or 403 comes from something in front of Immich.
+            ApiError::Unauthorized { .. } | ApiError::Forbidden { .. } => {
+                "it asks for a sign-in before Immich answers: is a proxy with its own login in front of it?".to_owned()
+            }
+            ApiError::Protocol(detail) => detail,
+            other => return other,
+        };
+        ApiError::NotImmich {
+            url: self.server_url.clone(),
+            detail,
         }
+    }
+
+    async fn check_status(
+        &self,
+        response: reqwest::Response,
+    ) -> Result<reqwest::Response, ApiError> {
+        let status = response.status();
+        if status.is_success() {
+            return Ok(response);
+        }
+        let headers = response.headers();
+        let retry_after = headers
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(parse_retry_after);
+        if status.is_redirection() {
+            // Only redirects within the server's own origin are followed (the key must not
+            // travel elsewhere); any other is the user's to decide.
+            let location = headers
+                .get(reqwest::header::LOCATION)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("another address")
+                .to_owned();
+            return Err(ApiError::Rejected {
+                status: status.as_u16(),
+                message: format!(
+                    "it redirects to {location}; if that is your Immich server, use its address as the server URL"
+                ),
+            });
+        }
+        let body = self.redact(response.text().await.unwrap_or_default());
+        Err(ApiError::from_response(status.as_u16(), retry_after, &body))
+    }
+
+    /// Server-provided text may echo the request (a debugging proxy, an error page): the key
+    /// is masked before the text can reach a message.
+    fn redact(&self, text: String) -> String {
+        let key = self.key.expose();
+        if key.is_empty() || !text.contains(key) {
+            return text;
+        }
+        text.replace(key, "****")
     }
 }
 
-async fn check_status(response: reqwest::Response) -> Result<reqwest::Response, ApiError> {
-    let status = response.status();
-    if status.is_success() {
-        return Ok(response);
+/// Lower-case fragments of TLS failures as rustls and hyper-rustls word them.
+const TLS_SIGNS: &[&str] = &[
+    "certificate",
+    "tls",
+    "ssl",
+    "handshake",
+    "corrupt message",
+    "invalidcontenttype",
+    "alert",
+];
+
+/// What went wrong with TLS, in words that point at the fix; `lower` is the whole error chain
+/// in lower case, `cause` its most specific part.
+fn tls_reason(lower: &str, cause: &str) -> String {
+    if lower.contains("invalidcontenttype") || lower.contains("corrupt message") {
+        "the server does not speak HTTPS on this port (try http:// instead of https://, or the port of the HTTPS proxy)".to_owned()
+    } else if lower.contains("unknownissuer")
+        || lower.contains("self-signed")
+        || lower.contains("self signed")
+    {
+        "its certificate is not trusted (self-signed, or from an authority this computer does not know): install the certificate in the system's trust store, or use a certificate from a public authority".to_owned()
+    } else if lower.contains("notvalidforname") || lower.contains("not valid for name") {
+        "its certificate is for another name: use the host name the certificate was issued for"
+            .to_owned()
+    } else if lower.contains("expired") {
+        "its certificate has expired: renew it on the server".to_owned()
+    } else {
+        format!("the TLS handshake failed ({cause})")
     }
-    let retry_after = response
-        .headers()
-        .get(reqwest::header::RETRY_AFTER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(parse_retry_after);
-    let body = response.text().await.unwrap_or_default();
-    Err(ApiError::from_response(status.as_u16(), retry_after, &body))
 }
 
 /// `Retry-After` is either delta-seconds or an HTTP date.
@@ -629,6 +781,26 @@ pub fn utc_millis(t: OffsetDateTime) -> String {
     )
 }
 
+/// Checks, between two chunks of an upload, that the file is still the one that was hashed.
+fn still_the_same(path: &std::path::Path, expected: Stat) -> Result<(), ApiError> {
+    let shown = || path.display().to_string();
+    match std::fs::symlink_metadata(path) {
+        Ok(meta) if local::stat_of(&meta) == expected => Ok(()),
+        Ok(_) => Err(ApiError::FileChanged {
+            path: shown(),
+            gone: false,
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(ApiError::FileChanged {
+            path: shown(),
+            gone: true,
+        }),
+        Err(e) => Err(ApiError::LocalFile {
+            path: shown(),
+            message: e.to_string(),
+        }),
+    }
+}
+
 /// Makes `server_url` canonical: scheme required, no trailing slash, no trailing `/api`.
 pub fn normalize_url(raw: &str) -> Result<String, ApiError> {
     let trimmed = raw.trim().trim_end_matches('/');
@@ -654,6 +826,73 @@ fn host_of(url: &str) -> String {
         .and_then(|rest| rest.split('/').next())
         .unwrap_or(url)
         .to_owned()
+}
+
+/// `host:port` without the port (IPv6 literals keep their brackets).
+fn host_name(host: &str) -> &str {
+    match host.rsplit_once(':') {
+        Some((name, port)) if !name.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) => name,
+        _ => host,
+    }
+}
+
+/// Scheme, host and port of a URL, with the scheme's default port made explicit.
+fn origin_of(url: &str) -> Option<(String, String)> {
+    let (scheme, rest) = url.split_once("://")?;
+    let scheme = scheme.to_ascii_lowercase();
+    let authority = rest.split(['/', '?', '#']).next()?.to_ascii_lowercase();
+    let authority = authority.rsplit('@').next()?.to_owned();
+    let default_port = match scheme.as_str() {
+        "https" => ":443",
+        "http" => ":80",
+        _ => return None,
+    };
+    let has_port = authority
+        .rsplit_once(':')
+        .is_some_and(|(_, p)| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+    let authority = if has_port {
+        authority
+    } else {
+        format!("{authority}{default_port}")
+    };
+    Some((scheme, authority))
+}
+
+fn same_origin(a: &str, b: &str) -> bool {
+    matches!((origin_of(a), origin_of(b)), (Some(x), Some(y)) if x == y)
+}
+
+/// Redirects are followed only to the same host and never from HTTPS down to HTTP, so the
+/// `x-api-key` header (which reqwest does not know is secret) is never sent anywhere else.
+fn same_origin_redirects() -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(|attempt| {
+        let Some(first) = attempt.previous().first() else {
+            return attempt.stop();
+        };
+        let next = attempt.url();
+        let same_host = first.host_str() == next.host_str()
+            && (first.port_or_known_default() == next.port_or_known_default()
+                || (first.scheme() == "http" && next.scheme() == "https"));
+        let downgrade = first.scheme() == "https" && next.scheme() != "https";
+        if attempt.previous().len() > 5 {
+            attempt.error("too many redirects")
+        } else if same_host && !downgrade {
+            attempt.follow()
+        } else {
+            attempt.stop()
+        }
+    })
+}
+
+/// The most specific cause of a network error (`Connection reset by peer (os error 104)`).
+fn root_cause(error: &dyn std::error::Error) -> String {
+    let mut cause = error.to_string();
+    let mut source = error.source();
+    while let Some(inner) = source {
+        cause = inner.to_string();
+        source = inner.source();
+    }
+    cause
 }
 
 fn lower(list: Vec<String>) -> Vec<String> {
@@ -737,6 +976,62 @@ mod tests {
         let past = httpdate::fmt_http_date(std::time::SystemTime::UNIX_EPOCH);
         assert_eq!(parse_retry_after(&past), Some(Duration::ZERO));
         assert_eq!(parse_retry_after("soon"), None);
+    }
+
+    #[test]
+    fn the_key_only_travels_within_the_servers_origin() {
+        assert!(same_origin(
+            "https://photos.example.com/api",
+            "https://PHOTOS.example.com:443"
+        ));
+        assert!(same_origin("http://10.0.0.2/api", "http://10.0.0.2:80"));
+        assert!(!same_origin(
+            "https://evil.example.net/api",
+            "https://photos.example.com"
+        ));
+        assert!(!same_origin(
+            "http://photos.example.com/api",
+            "https://photos.example.com"
+        ));
+        assert!(!same_origin(
+            "https://photos.example.com:8443/api",
+            "https://photos.example.com"
+        ));
+        assert!(!same_origin("/api", "https://photos.example.com"));
+    }
+
+    #[test]
+    fn tls_failures_point_at_the_fix() {
+        let reason = |text: &str| {
+            let cause = text.rsplit("): ").next().unwrap_or(text);
+            tls_reason(&text.to_lowercase(), cause)
+        };
+        assert!(
+            reason("client error (Connect): received corrupt message of type InvalidContentType")
+                .starts_with("the server does not speak HTTPS on this port")
+        );
+        assert!(
+            reason("client error (Connect): invalid peer certificate: UnknownIssuer")
+                .starts_with("its certificate is not trusted")
+        );
+        assert!(
+            reason("invalid peer certificate: certificate not valid for name \"a.example\"")
+                .starts_with("its certificate is for another name")
+        );
+        assert!(
+            reason("invalid peer certificate: Expired").starts_with("its certificate has expired")
+        );
+        assert_eq!(
+            reason("client error (Connect): received fatal alert: HandshakeFailure"),
+            "the TLS handshake failed (received fatal alert: HandshakeFailure)"
+        );
+    }
+
+    #[test]
+    fn host_names_lose_their_port() {
+        assert_eq!(host_name("photos.example.com:2283"), "photos.example.com");
+        assert_eq!(host_name("photos.example.com"), "photos.example.com");
+        assert_eq!(host_name("[::1]:2283"), "[::1]");
     }
 
     #[test]

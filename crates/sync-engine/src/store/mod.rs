@@ -5,11 +5,16 @@
 //! is acted on, so a crash at any point is recovered on the next start. Multi-row changes run in
 //! one transaction. The connection is owned by a mutex and used from blocking threads through
 //! [`Store::call`], so the async workers never block the runtime on disk I/O.
+//!
+//! Opening checks the file first (`recovery`): a damaged one is moved aside and rebuilt from a
+//! scan plus bulk-upload-check, a locked one is refused with a message naming it, and a running
+//! engine holds a lock so that a second one on the same file is refused too.
 
 mod deletes;
 mod files;
 mod folders;
 mod migrations;
+mod recovery;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -23,6 +28,7 @@ pub use files::{
     Stat, SyncedFile,
 };
 pub use folders::{FolderBinding, FolderId};
+pub use recovery::Recovery;
 
 /// How long a writer waits for a lock held by another process before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -47,6 +53,61 @@ pub enum StoreError {
     /// The blocking task running the query panicked or was cancelled.
     #[error("state database task failed: {0}")]
     Task(String),
+    /// SQLite's integrity check failed (the file is then moved aside and rebuilt).
+    #[error("the state database is damaged: {0}")]
+    Corrupt(String),
+    /// Another program holds a write lock on the state file.
+    #[error(
+        "the state database {} is locked by another program (another immich-syncd, or the Immich Sync app, using the same file?): stop it, or set database_path to a file of this configuration's own",
+        path.display()
+    )]
+    Locked {
+        /// The state file.
+        path: PathBuf,
+    },
+    /// Another engine runs on the state file.
+    #[error(
+        "the state database {} is in use by another running Immich Sync (immich-syncd or the tray app): stop that one first, or set database_path to a file of this configuration's own",
+        path.display()
+    )]
+    InUse {
+        /// The state file.
+        path: PathBuf,
+    },
+    /// The state file is damaged and could not be moved aside to make room for a new one.
+    #[error(
+        "the state database {} is damaged ({reason}) and could not be moved aside: {source}",
+        path.display()
+    )]
+    CannotMoveAside {
+        /// The state file.
+        path: PathBuf,
+        /// What was wrong with it.
+        reason: String,
+        /// Why the rename failed.
+        source: std::io::Error,
+    },
+    /// The state file cannot be opened or written (permissions, a folder in its place, a
+    /// read-only disk).
+    #[error(
+        "the state database {} cannot be used ({reason}): check that it is a file this user may read and write, in a folder this user may write",
+        path.display()
+    )]
+    Unusable {
+        /// The state file.
+        path: PathBuf,
+        /// SQLite's words.
+        reason: String,
+    },
+    /// The state file was written by a newer version with a schema this one does not know.
+    #[error(
+        "the state database {} was written by a newer version of Immich Sync: update this one, or set database_path to another file",
+        path.display()
+    )]
+    TooNew {
+        /// The state file.
+        path: PathBuf,
+    },
 }
 
 /// A handle to the state file; cheap to clone.
@@ -54,6 +115,8 @@ pub enum StoreError {
 pub struct Store {
     conn: Arc<Mutex<Connection>>,
     path: Option<PathBuf>,
+    recovery: Option<Recovery>,
+    engine_lock: Arc<Mutex<Option<recovery::EngineLock>>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -69,6 +132,10 @@ pub struct Db<'a> {
 
 impl Store {
     /// Opens (or creates) the state file at `path` and brings its schema up to date.
+    ///
+    /// A damaged file is moved aside and a new one created ([`Store::recovery`] says so); a
+    /// file another program is writing fails with [`StoreError::Locked`] once the busy
+    /// timeout has passed (see `store::recovery`).
     pub fn open(path: &Path) -> Result<Store, StoreError> {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent).map_err(|source| StoreError::CreateDir {
@@ -76,13 +143,95 @@ impl Store {
                 source,
             })?;
         }
+        match Self::open_file(path) {
+            Err(e) if recovery::is_damage(&e) => {
+                let reason = recovery::describe(&e);
+                let moved_to =
+                    recovery::move_aside(path).map_err(|source| StoreError::CannotMoveAside {
+                        path: path.to_owned(),
+                        reason: reason.clone(),
+                        source,
+                    })?;
+                let mut store = Self::open_file(path).map_err(|e| Self::explain(e, path))?;
+                store.recovery = Some(Recovery {
+                    path: path.to_owned(),
+                    moved_to: Some(moved_to),
+                    reason,
+                });
+                Ok(store)
+            }
+            other => other.map_err(|e| Self::explain(e, path)),
+        }
+    }
+
+    /// [`Store::open`] for a running engine: also takes the engine lock, so that a second
+    /// engine on the same file is refused with [`StoreError::InUse`] instead of racing this
+    /// one. The lock is released by [`Store::release_engine_lock`] or when the last clone of
+    /// the store is dropped.
+    pub fn open_for_engine(path: &Path) -> Result<Store, StoreError> {
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(|source| StoreError::CreateDir {
+                path: parent.to_owned(),
+                source,
+            })?;
+        }
+        let lock = recovery::EngineLock::acquire(path)?;
+        let store = Self::open(path)?;
+        *store
+            .engine_lock
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner()) = Some(lock);
+        Ok(store)
+    }
+
+    /// Lets another engine use the state file (after shutdown).
+    pub fn release_engine_lock(&self) {
+        self.engine_lock
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner())
+            .take();
+    }
+
+    /// Set when the state file was damaged and had to be set aside while opening.
+    pub fn recovery(&self) -> Option<&Recovery> {
+        self.recovery.as_ref()
+    }
+
+    fn open_file(path: &Path) -> Result<Store, StoreError> {
         let conn = Connection::open_with_flags(
             path,
             OpenFlags::SQLITE_OPEN_READ_WRITE
                 | OpenFlags::SQLITE_OPEN_CREATE
                 | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
-        Self::prepare(conn, Some(path.to_owned()))
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        recovery::check_integrity(&conn)?;
+        let store = Self::prepare(conn, Some(path.to_owned()))?;
+        store.with(|db| recovery::probe_write_lock(db.conn))?;
+        Ok(store)
+    }
+
+    /// Names the file in errors a user must act on.
+    fn explain(error: StoreError, path: &Path) -> StoreError {
+        if recovery::is_busy(&error) {
+            return StoreError::Locked {
+                path: path.to_owned(),
+            };
+        }
+        if recovery::is_unusable(&error) {
+            return StoreError::Unusable {
+                path: path.to_owned(),
+                reason: recovery::describe(&error),
+            };
+        }
+        match error {
+            StoreError::Migration(rusqlite_migration::Error::MigrationDefinition(
+                rusqlite_migration::MigrationDefinitionError::DatabaseTooFarAhead,
+            )) => StoreError::TooNew {
+                path: path.to_owned(),
+            },
+            other => other,
+        }
     }
 
     /// A private in-memory store (tests, dry runs).
@@ -92,14 +241,34 @@ impl Store {
 
     /// An in-memory copy of the state file at `path`: a dry run works on it and the real
     /// file is never written.
+    ///
+    /// A damaged file is left in place; the dry run starts from an empty store and
+    /// [`Store::recovery`] says so.
     pub fn snapshot_of(path: &Path) -> Result<Store, StoreError> {
-        let mut conn = Connection::open_in_memory()?;
-        if path.exists() {
-            let source = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
-            let backup = rusqlite::backup::Backup::new(&source, &mut conn)?;
-            backup.run_to_completion(1024, Duration::ZERO, None)?;
+        let copy = || -> Result<Connection, StoreError> {
+            let mut conn = Connection::open_in_memory()?;
+            if path.exists() {
+                let source = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+                source.busy_timeout(BUSY_TIMEOUT)?;
+                let backup = rusqlite::backup::Backup::new(&source, &mut conn)?;
+                backup.run_to_completion(1024, Duration::ZERO, None)?;
+            }
+            recovery::check_integrity(&conn)?;
+            Ok(conn)
+        };
+        match copy() {
+            Ok(conn) => Self::prepare(conn, None).map_err(|e| Self::explain(e, path)),
+            Err(e) if recovery::is_damage(&e) => {
+                let mut store = Self::in_memory()?;
+                store.recovery = Some(Recovery {
+                    path: path.to_owned(),
+                    moved_to: None,
+                    reason: recovery::describe(&e),
+                });
+                Ok(store)
+            }
+            Err(e) => Err(Self::explain(e, path)),
         }
-        Self::prepare(conn, None)
     }
 
     fn prepare(mut conn: Connection, path: Option<PathBuf>) -> Result<Store, StoreError> {
@@ -113,6 +282,8 @@ impl Store {
         Ok(Store {
             conn: Arc::new(Mutex::new(conn)),
             path,
+            recovery: None,
+            engine_lock: Arc::default(),
         })
     }
 

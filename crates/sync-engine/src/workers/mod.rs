@@ -15,6 +15,7 @@ pub mod uploader;
 pub mod watcher;
 
 use std::path::Path;
+use std::time::{Duration, Instant, SystemTime};
 
 use crate::account::{Account, Folder, now_ms};
 use crate::events::{EventKind, Worker};
@@ -82,32 +83,96 @@ pub(crate) fn record(
     effects
 }
 
-/// Hashes one candidate; `None` when it should simply be looked at again later.
+/// What became of one attempt to hash a candidate.
+#[derive(Debug)]
+pub(crate) enum Hashing {
+    /// Hashed, or found gone: record it.
+    Observed(Observation),
+    /// The file changed while it was read (still being written, or replaced): it is looked
+    /// at again once it stops changing. An event says so.
+    Unstable,
+    /// The OS refused to read it (permissions, I/O error). An event names the file.
+    Unreadable,
+}
+
+impl Hashing {
+    /// The observation to record, if any.
+    pub(crate) fn observation(self) -> Option<Observation> {
+        match self {
+            Hashing::Observed(observation) => Some(observation),
+            Hashing::Unstable | Hashing::Unreadable => None,
+        }
+    }
+}
+
+/// True when the file was modified less than `stable_after` ago (or in the future, as with a
+/// camera whose clock is wrong): it may still be being written.
+pub(crate) fn is_recent(stat: Stat, stable_after: Duration) -> bool {
+    let now_ns = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX));
+    let window = i64::try_from(stable_after.as_nanos()).unwrap_or(i64::MAX);
+    now_ns.saturating_sub(stat.mtime_ns) < window
+}
+
+/// Sleeps for `wait` in short steps, returning early (false) when the account stops.
+pub(crate) fn pause(account: &Account, wait: Duration) -> bool {
+    let deadline = Instant::now() + wait;
+    while Instant::now() < deadline {
+        if account.cancel.is_cancelled() {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(50).min(wait));
+    }
+    true
+}
+
+/// Blocking: true when the file at `path` with `stat` counts as complete — modified at least
+/// `stable_after` ago, or unchanged after waiting that long.
+pub(crate) fn settled(path: &Path, stat: Stat, stable_after: Duration, account: &Account) -> bool {
+    if !is_recent(stat, stable_after) {
+        return true;
+    }
+    pause(account, stable_after)
+        && std::fs::symlink_metadata(path).is_ok_and(|meta| local::stat_of(&meta) == stat)
+}
+
+/// What a user reads about a file that is not complete yet.
+pub(crate) const STILL_BEING_WRITTEN: &str =
+    "the file is still being written: it is uploaded once it stops changing";
+
+/// Hashes one candidate. A file that changes while it is read is never recorded: a
+/// half-written photo must not be uploaded.
 pub(crate) fn hash_candidate(
     account: &Account,
     folder: &Folder,
     worker: Worker,
     rel: &Path,
     stat: Stat,
-) -> Option<Observation> {
+) -> Hashing {
     let path = folder.path_of(rel);
     match local::hash_stable(&path, stat) {
-        Ok(sha1) => Some(Observation::Hashed {
+        Ok(sha1) => Hashing::Observed(Observation::Hashed {
             rel: rel.to_owned(),
             stat,
             sha1,
         }),
-        Err(ObserveError::Gone) => Some(Observation::Gone {
+        Err(ObserveError::Gone) => Hashing::Observed(Observation::Gone {
             rel: rel.to_owned(),
         }),
-        Err(ObserveError::Unstable) => None,
+        Err(ObserveError::Unstable) => {
+            account.emit(worker, EventKind::RetryScheduled, |ev| {
+                ev.path(&path).detail(STILL_BEING_WRITTEN)
+            });
+            Hashing::Unstable
+        }
         Err(ObserveError::Io(e)) => {
             account.emit(worker, EventKind::Error, |ev| {
                 ev.path(&path).detail(format!(
-                    "cannot read the file ({e}); it will be tried again at the next scan"
+                    "cannot read the file ({e}); it is tried again at the next scan"
                 ))
             });
-            None
+            Hashing::Unreadable
         }
     }
 }

@@ -5,10 +5,17 @@
 //! whose (size, mtime, file id) matches the store is not read again. New and changed files are
 //! hashed on all cores and recorded in batches, and the uploader is woken after each batch, so
 //! uploads begin while the walk goes on.
+//!
+//! A file modified less than `stable_after` ago may still be being written (a copy in progress,
+//! a camera app saving): it is hashed only if its size, mtime and file id are still the same
+//! after waiting out `stable_after`, otherwise it is left for the watcher or the next scan, so
+//! a half-written photo is never uploaded. Files and folders that cannot be read are counted
+//! and named in events, and a partial walk never turns into deletes.
 
 use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::time::Duration;
 
@@ -19,11 +26,11 @@ use crate::paths;
 use crate::status::{AccountState, FolderState};
 use crate::store::{ApplyEffect, FileState, IndexEntry, Observation, Stat};
 
-use super::{hash_candidate, record};
+use super::{Hashing, STILL_BEING_WRITTEN, hash_candidate, is_recent, pause, record};
 
 /// Observations recorded per transaction during a walk.
 const RECORD_BATCH: usize = 256;
-/// How often an unavailable folder is checked again.
+/// How often an unavailable folder, or a file still being written, is checked again.
 const UNAVAILABLE_RECHECK: Duration = Duration::from_secs(60);
 
 /// What one walk found.
@@ -39,6 +46,10 @@ pub struct ScanSummary {
     pub skipped: u64,
     /// Synced files found missing.
     pub missing: u64,
+    /// Files still being written (or changed while read): looked at again later.
+    pub unstable: u64,
+    /// Files and folders that could not be read; events name them.
+    pub unreadable: u64,
 }
 
 /// Runs until cancelled: a walk of every folder, then sleep until the schedule or a request.
@@ -56,13 +67,13 @@ pub async fn run(account: Arc<Account>) {
                 s.message = Some("Scanning folders…".into());
             }
         });
-        let mut any_unavailable = false;
+        let mut recheck_soon = false;
         for folder in &account.folders {
             if account.cancel.is_cancelled() || account.is_paused() {
                 break;
             }
-            scan_folder(&account, folder).await;
-            any_unavailable |= folder.state() == FolderState::Unavailable;
+            let summary = scan_folder(&account, folder).await;
+            recheck_soon |= folder.state() == FolderState::Unavailable || summary.unstable > 0;
         }
         account.status.edit(&account.name, |s| {
             if s.state == AccountState::Scanning {
@@ -76,7 +87,7 @@ pub async fn run(account: Arc<Account>) {
             }
         });
         account.wake_uploader.notify_one();
-        let wait = if any_unavailable {
+        let wait = if recheck_soon {
             account.intervals.full_scan.min(UNAVAILABLE_RECHECK)
         } else {
             account.intervals.full_scan
@@ -158,6 +169,7 @@ fn scan_blocking(account: &Account, folder: &Folder) -> ScanSummary {
 
     let mut summary = ScanSummary {
         files: walk.seen.len() as u64,
+        unreadable: walk.unreadable,
         ..ScanSummary::default()
     };
     let mut skips = Vec::new();
@@ -180,8 +192,13 @@ fn scan_blocking(account: &Account, folder: &Folder) -> ScanSummary {
         &record(account, folder, Worker::Scanner, &skips, false),
         &ApplyEffect::Skipped,
     );
+    let (to_hash, unstable) = wait_for_recent(account, folder, to_hash);
+    summary.unstable = unstable;
     summary.hashed = to_hash.len() as u64;
-    summary.queued = hash_all(account, folder, to_hash);
+    let hashed = hash_all(account, folder, to_hash);
+    summary.queued = hashed.queued;
+    summary.unstable += hashed.unstable;
+    summary.unreadable += hashed.unreadable;
 
     let gone: Vec<Observation> = index
         .keys()
@@ -271,11 +288,52 @@ fn mark_unavailable(account: &Account, folder: &Folder, reason: &str) {
         });
 }
 
+/// Candidates modified less than `stable_after` ago are hashed only if they have not changed
+/// after waiting that long; the others are still being written. Returns the files to hash and
+/// how many were left for later.
+fn wait_for_recent(
+    account: &Account,
+    folder: &Folder,
+    files: Vec<(PathBuf, Stat)>,
+) -> (Vec<(PathBuf, Stat)>, u64) {
+    let stable_after = account.intervals.stable_after;
+    // A modification time in the future (a camera with a wrong clock) counts as recent: such
+    // a file is hashed once it is seen not to change.
+    let (recent, mut ready): (Vec<_>, Vec<_>) = files
+        .into_iter()
+        .partition(|(_, stat)| is_recent(*stat, stable_after));
+    if recent.is_empty() {
+        return (ready, 0);
+    }
+    // One wait for all of them.
+    if !pause(account, stable_after) {
+        return (ready, 0);
+    }
+    let mut unstable = 0;
+    for (rel, stat) in recent {
+        let path = folder.path_of(&rel);
+        match std::fs::symlink_metadata(&path) {
+            Ok(meta) if local::stat_of(&meta) == stat => ready.push((rel, stat)),
+            Ok(_) => {
+                unstable += 1;
+                account.emit(Worker::Scanner, EventKind::RetryScheduled, |e| {
+                    e.path(&path).detail(STILL_BEING_WRITTEN)
+                });
+            }
+            // Gone meanwhile: the next walk or the watcher sees it.
+            Err(_) => {}
+        }
+    }
+    (ready, unstable)
+}
+
 struct Walk {
     found: Vec<(PathBuf, Found)>,
     seen: HashSet<Vec<u8>>,
     /// False when part of the tree could not be read: then nothing is taken as deleted.
     complete: bool,
+    /// Entries that could not be read.
+    unreadable: u64,
 }
 
 fn walk(account: &Account, folder: &Folder) -> Walk {
@@ -283,6 +341,7 @@ fn walk(account: &Account, folder: &Folder) -> Walk {
         found: Vec::new(),
         seen: HashSet::new(),
         complete: true,
+        unreadable: 0,
     };
     let walker = walkdir::WalkDir::new(&folder.root)
         .follow_links(false)
@@ -302,13 +361,18 @@ fn walk(account: &Account, folder: &Folder) -> Walk {
             Ok(entry) => entry,
             Err(e) => {
                 out.complete = false;
+                out.unreadable += 1;
                 let path = e
                     .path()
                     .map(|p| p.to_owned())
                     .unwrap_or_else(|| folder.root.clone());
+                // The event carries the path; the message only needs the OS's reason.
+                let reason = e
+                    .io_error()
+                    .map_or_else(|| e.to_string(), ToString::to_string);
                 account.emit(Worker::Scanner, EventKind::Error, |ev| {
                     ev.path(&path).detail(format!(
-                        "cannot read this part of the folder ({e}); nothing below it is treated as deleted"
+                        "cannot read this part of the folder ({reason}); nothing below it is treated as deleted"
                     ))
                 });
                 continue;
@@ -331,51 +395,79 @@ fn walk(account: &Account, folder: &Folder) -> Walk {
     out
 }
 
-/// Hashes on every core, recording results in batches; returns how many were queued.
-fn hash_all(account: &Account, folder: &Folder, files: Vec<(PathBuf, Stat)>) -> u64 {
+/// What hashing a batch of candidates did.
+#[derive(Debug, Default)]
+struct HashCounts {
+    queued: u64,
+    unstable: u64,
+    unreadable: u64,
+}
+
+/// Hashes on every core, recording results in batches. Files are taken in path order and each
+/// batch is recorded in that order, whichever thread finished first, so that files with the
+/// same content are recorded (and the first of them uploaded) in the same order every time.
+fn hash_all(account: &Account, folder: &Folder, mut files: Vec<(PathBuf, Stat)>) -> HashCounts {
     if files.is_empty() {
-        return 0;
+        return HashCounts::default();
     }
+    files.sort_by(|a, b| a.0.cmp(&b.0));
+    let unstable = AtomicU64::new(0);
+    let unreadable = AtomicU64::new(0);
     let threads = std::thread::available_parallelism()
         .map_or(2, |n| n.get())
         .min(files.len());
-    let work = std::sync::Mutex::new(files.into_iter());
-    let (tx, rx) = mpsc::sync_channel::<Observation>(RECORD_BATCH * 2);
+    let work = std::sync::Mutex::new(files.into_iter().enumerate());
+    let (tx, rx) = mpsc::sync_channel::<(usize, Observation)>(RECORD_BATCH * 2);
     let mut queued = 0;
     std::thread::scope(|scope| {
         for _ in 0..threads {
             let tx = tx.clone();
             let work = &work;
+            let (unstable, unreadable) = (&unstable, &unreadable);
             scope.spawn(move || {
                 loop {
                     if account.cancel.is_cancelled() {
                         return;
                     }
                     let next = work.lock().unwrap_or_else(|p| p.into_inner()).next();
-                    let Some((rel, stat)) = next else { return };
-                    if let Some(obs) = hash_candidate(account, folder, Worker::Scanner, &rel, stat)
-                    {
-                        if tx.send(obs).is_err() {
-                            return;
+                    let Some((index, (rel, stat))) = next else {
+                        return;
+                    };
+                    match hash_candidate(account, folder, Worker::Scanner, &rel, stat) {
+                        Hashing::Observed(obs) => {
+                            if tx.send((index, obs)).is_err() {
+                                return;
+                            }
+                        }
+                        Hashing::Unstable => {
+                            unstable.fetch_add(1, Ordering::Relaxed);
+                        }
+                        Hashing::Unreadable => {
+                            unreadable.fetch_add(1, Ordering::Relaxed);
                         }
                     }
                 }
             });
         }
         drop(tx);
-        let mut batch = Vec::with_capacity(RECORD_BATCH);
-        let mut flush = |batch: &mut Vec<Observation>| {
-            let effects = record(account, folder, Worker::Scanner, batch, false);
+        let mut batch: Vec<(usize, Observation)> = Vec::with_capacity(RECORD_BATCH);
+        let mut flush = |batch: &mut Vec<(usize, Observation)>| {
+            batch.sort_by_key(|(index, _)| *index);
+            let observations: Vec<Observation> = batch.drain(..).map(|(_, obs)| obs).collect();
+            let effects = record(account, folder, Worker::Scanner, &observations, false);
             queued += count(&effects, &ApplyEffect::Queued);
-            batch.clear();
         };
-        for obs in rx {
-            batch.push(obs);
+        for item in rx {
+            batch.push(item);
             if batch.len() >= RECORD_BATCH {
                 flush(&mut batch);
             }
         }
         flush(&mut batch);
     });
-    queued
+    HashCounts {
+        queued,
+        unstable: unstable.into_inner(),
+        unreadable: unreadable.into_inner(),
+    }
 }

@@ -22,7 +22,7 @@ use crate::policy;
 use crate::status::{AccountState, FolderState};
 use crate::store::{Observation, PendingUpload};
 
-use super::{hash_candidate, record};
+use super::{hash_candidate, record, settled};
 
 /// Files taken from the store per round.
 const ROUND_SIZE: usize = 2000;
@@ -53,6 +53,7 @@ pub async fn run(account: Arc<Account>) {
         if !account.wait_unpaused().await {
             return;
         }
+        let mut blocked = false;
         match round(&account).await {
             Ok(summary) if summary.considered > 0 => {
                 account.refresh_counts().await;
@@ -61,11 +62,18 @@ pub async fn run(account: Arc<Account>) {
             Ok(_) => {}
             Err(AccountProblem(error)) => {
                 report_account_problem(&account, &error);
+                blocked = true;
             }
         }
         account.refresh_counts().await;
         set_idle_if_done(&account);
-        let wait = next_wait(&account).await;
+        // A key, permission or quota problem is the user's to fix: the queue stays due, and the
+        // next try waits for new work or the poll interval, never a tight loop.
+        let wait = if blocked {
+            account.intervals.upload_poll
+        } else {
+            next_wait(&account).await
+        };
         tokio::select! {
             _ = account.cancel.cancelled() => return,
             _ = account.wake_uploader.notified() => {}
@@ -312,9 +320,13 @@ async fn upload_group(
     let ids: Vec<i64> = files.iter().map(|f| f.id).collect();
     let meta = match tokio::fs::symlink_metadata(&path).await {
         Ok(meta) if local::stat_of(&meta) == first.stat => meta,
-        _ => {
-            defer(account, &ids, "the file changed after it was hashed").await;
-            recheck(account, &folder, first).await;
+        found => {
+            let gone = found.is_err();
+            let error = ApiError::FileChanged {
+                path: path.display().to_string(),
+                gone,
+            };
+            put_off(account, &folder, first, &ids, &error, false).await;
             summary.retried += files.len() as u64;
             return Ok(summary);
         }
@@ -356,6 +368,7 @@ async fn upload_group(
         size: first.stat.size,
         created_at,
         modified_at,
+        expected: Some(first.stat),
     };
     let ticket = account.status.start_upload(
         &account.name,
@@ -383,10 +396,10 @@ async fn upload_group(
             }
             Ok(summary)
         }
-        Err(ApiError::LocalFile { message, .. }) => {
-            // Vanished or unreadable mid-upload: look at it again rather than fail it.
-            defer(account, &ids, &message).await;
-            recheck(account, &folder, first).await;
+        Err(error @ (ApiError::LocalFile { .. } | ApiError::FileChanged { .. })) => {
+            // Changed, vanished or unreadable mid-upload: nothing reached Immich. Look at the
+            // file again rather than fail it.
+            put_off(account, &folder, first, &ids, &error, true).await;
             summary.retried += files.len() as u64;
             Ok(summary)
         }
@@ -408,10 +421,12 @@ fn handle_batch_error(
 ) -> Result<(), AccountProblem> {
     let message = error.to_string();
     if error.is_transient() || error.is_account_problem() {
+        // Account problems leave the files due: the uploader's loop paces the next try, and a
+        // later `--once` pass tries at once instead of waiting out a deadline set by this one.
         let delay = if error.is_transient() {
             policy::retry_delay(attempts, error.retry_after())
         } else {
-            account.intervals.upload_poll
+            Duration::ZERO
         };
         let next = now_ms() + delay.as_millis() as i64;
         let ids_owned = ids.to_vec();
@@ -452,6 +467,60 @@ fn handle_batch_error(
     Ok(())
 }
 
+/// A file that changed, vanished or could not be read before or during its upload (`started`
+/// says which): tells the user, puts it back in the queue and looks at it again. A changed
+/// file is hashed anew (the new content is what gets uploaded); a deleted one is forgotten.
+async fn put_off(
+    account: &Arc<Account>,
+    folder: &Arc<Folder>,
+    file: &PendingUpload,
+    ids: &[i64],
+    error: &ApiError,
+    started: bool,
+) {
+    let path = file.root.join(&file.rel);
+    let message = error.to_string();
+    defer(account, ids, &message).await;
+    let (kind, detail) = match (error, started) {
+        (ApiError::FileChanged { gone: true, .. }, true) => (
+            EventKind::Skipped,
+            "skipped: the file was deleted while it was being uploaded; Immich kept nothing of it"
+                .to_owned(),
+        ),
+        (ApiError::FileChanged { gone: true, .. }, false) => (
+            EventKind::Skipped,
+            "skipped: the file was deleted before it was uploaded".to_owned(),
+        ),
+        (ApiError::FileChanged { gone: false, .. }, true) => (
+            EventKind::RetryScheduled,
+            "the file changed while it was being uploaded: the upload was stopped (Immich kept nothing of it) and the new version is uploaded once it stops changing".to_owned(),
+        ),
+        (ApiError::FileChanged { gone: false, .. }, false) => (
+            EventKind::RetryScheduled,
+            "the file changed after it was read: the new version is uploaded once it stops changing".to_owned(),
+        ),
+        (other, _) => (
+            EventKind::Error,
+            format!("{other}; it is tried again once the file can be read"),
+        ),
+    };
+    account.emit(Worker::Uploader, kind, |e| e.path(&path).detail(detail));
+    if !recheck(account, folder, file).await {
+        // Still changing: the watcher records the new version once it settles. Until then
+        // the old entry waits with a growing delay, so a file that keeps changing costs a few
+        // looks, not a loop.
+        let ids = ids.to_vec();
+        let next = now_ms() + policy::retry_delay(file.attempts, None).as_millis() as i64;
+        if let Err(e) = account
+            .store
+            .call(move |db| db.retry_later(&ids, &message, next, true))
+            .await
+        {
+            tracing::error!("cannot defer an upload: {e}");
+        }
+    }
+}
+
 /// Puts files back in the queue until they have been stable for a while, without counting an
 /// attempt: a file being rewritten is not the server's fault.
 async fn defer(account: &Account, ids: &[i64], reason: &str) {
@@ -467,25 +536,35 @@ async fn defer(account: &Account, ids: &[i64], reason: &str) {
     }
 }
 
-/// Looks at a file again after it changed or vanished between hashing and upload.
-async fn recheck(account: &Arc<Account>, folder: &Arc<Folder>, file: &PendingUpload) {
+/// Looks at a file again after it changed or vanished between hashing and upload. Returns
+/// false when it is still changing: nothing is recorded then, and a half-written version is
+/// never hashed.
+async fn recheck(account: &Arc<Account>, folder: &Arc<Folder>, file: &PendingUpload) -> bool {
     let account = account.clone();
     let folder = folder.clone();
     let rel = file.rel.clone();
-    let _ = tokio::task::spawn_blocking(move || {
+    tokio::task::spawn_blocking(move || {
         let path = folder.path_of(&rel);
         let observation = match std::fs::symlink_metadata(&path) {
             Err(_) => Some(Observation::Gone { rel: rel.clone() }),
             Ok(meta) => match local::classify(&folder.filter, &rel, &meta) {
                 local::Found::Skip(obs) => Some(obs),
                 local::Found::Candidate(stat) => {
-                    hash_candidate(&account, &folder, Worker::Uploader, &rel, stat)
+                    if !settled(&path, stat, account.intervals.stable_after, &account) {
+                        return false;
+                    }
+                    hash_candidate(&account, &folder, Worker::Uploader, &rel, stat).observation()
                 }
             },
         };
-        if let Some(observation) = observation {
-            record(&account, &folder, Worker::Uploader, &[observation], false);
+        match observation {
+            Some(observation) => {
+                record(&account, &folder, Worker::Uploader, &[observation], false);
+                true
+            }
+            None => false,
         }
     })
-    .await;
+    .await
+    .unwrap_or(false)
 }

@@ -271,6 +271,7 @@ fn observe_path(
                 return Vec::new();
             }
             hash_candidate(account, folder, Worker::Watcher, rel, now)
+                .observation()
                 .into_iter()
                 .collect()
         }
