@@ -291,34 +291,12 @@ pub fn run() {
         );
     }
     let prefs = settings::load_prefs(&paths);
-    let engine = {
-        let _guard = runtime.enter();
-        match Engine::start(
-            settings::with_resolved_keys(&config, &secrets),
-            EngineOptions::default(),
-        ) {
-            Ok(engine) => engine,
-            Err(error) => {
-                eprintln!("immich-sync: {error}");
-                std::process::exit(1);
-            }
-        }
-    };
     let first_run = config.accounts.is_empty();
     let args: Vec<String> = std::env::args().collect();
     let open_at_start = windows::requested(&args)
         .or((first_run || load_error.is_some()).then_some(AppWindow::Settings));
-    let state = AppState {
-        engine: engine.clone(),
-        paths,
-        secrets,
-        config: Mutex::new(config),
-        prefs: Mutex::new(prefs),
-        recent: RecentEvents::default(),
-        tray: Mutex::new(None),
-        notified: Mutex::new(HashSet::new()),
-        offline_since: Mutex::new(HashMap::new()),
-    };
+    let runtime_handle = runtime.handle().clone();
+    let mut parts = Some((config, prefs, paths, secrets));
 
     let app = tauri::Builder::default()
         .plugin(tauri_plugin_single_instance::init(|app, args, _cwd| {
@@ -335,7 +313,6 @@ pub fn run() {
         .plugin(tauri_plugin_dialog::init())
         .plugin(tauri_plugin_notification::init())
         .plugin(tauri_plugin_opener::init())
-        .manage(state)
         .invoke_handler(tauri::generate_handler![
             commands::get_status,
             commands::recent_events,
@@ -353,7 +330,44 @@ pub fn run() {
             commands::close_window,
         ])
         .setup(move |app| {
+            // The engine starts here, after the single-instance check: a second launch hands
+            // over to the running app before it could compete for the state file.
             let handle = app.handle().clone();
+            let Some((config, prefs, paths, secrets)) = parts.take() else {
+                return Ok(());
+            };
+            let engine = {
+                let _guard = runtime_handle.enter();
+                Engine::start(
+                    settings::with_resolved_keys(&config, &secrets),
+                    EngineOptions::default(),
+                )
+            };
+            let engine = match engine {
+                Ok(engine) => engine,
+                Err(error) => {
+                    use tauri_plugin_dialog::DialogExt as _;
+                    eprintln!("immich-sync: {error}");
+                    handle
+                        .dialog()
+                        .message(format!("Immich Sync cannot start: {error}"))
+                        .title("Immich Sync")
+                        .kind(tauri_plugin_dialog::MessageDialogKind::Error)
+                        .blocking_show();
+                    std::process::exit(1);
+                }
+            };
+            app.manage(AppState {
+                engine: engine.clone(),
+                paths,
+                secrets,
+                config: Mutex::new(config),
+                prefs: Mutex::new(prefs),
+                recent: RecentEvents::default(),
+                tray: Mutex::new(None),
+                notified: Mutex::new(HashSet::new()),
+                offline_since: Mutex::new(HashMap::new()),
+            });
             let state = handle.state::<AppState>();
             match Tray::create(&handle, &state.menu_accounts(), on_menu) {
                 Ok(tray) => *lock(&state.tray) = Some(tray),
