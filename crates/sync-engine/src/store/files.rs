@@ -325,12 +325,18 @@ impl Db<'_> {
     }
 
     /// After a crash, uploads whose outcome is unknown go back to the queue; the next
-    /// bulk-upload-check finds the ones that did arrive, so nothing is sent twice.
+    /// bulk-upload-check finds the ones that did arrive, so nothing is sent twice. A new start
+    /// also tries waiting files at once instead of sitting out an earlier run's backoff.
     pub fn requeue_interrupted(&mut self) -> Result<usize, StoreError> {
-        Ok(self.conn.execute(
+        let interrupted = self.conn.execute(
             "UPDATE files SET state = 'queued', next_attempt_at = NULL WHERE state = 'uploading'",
             [],
-        )?)
+        )?;
+        self.conn.execute(
+            "UPDATE files SET next_attempt_at = NULL WHERE state = 'queued'",
+            [],
+        )?;
+        Ok(interrupted)
     }
 
     /// Links `ids` to `asset_id`.
