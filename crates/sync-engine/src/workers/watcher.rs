@@ -164,8 +164,12 @@ async fn settle(account: &Arc<Account>, pending: &mut HashMap<PathBuf, Pending>)
                 ready.push((path.clone(), p.folder, None));
                 false
             }
+            // Unchanged since the last look, and either watched that long or last modified
+            // that long ago (a file moved in whole is ready at the next look).
             Some(Some(stat))
-                if p.last == Some(stat) && now.duration_since(p.since) >= stable_after =>
+                if p.last == Some(stat)
+                    && (now.duration_since(p.since) >= stable_after
+                        || !super::is_recent(stat, stable_after)) =>
             {
                 ready.push((path.clone(), p.folder, Some(stat)));
                 false
