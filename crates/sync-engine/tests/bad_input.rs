@@ -1407,19 +1407,7 @@ async fn a_locked_state_file_stops_with_exit_5_and_loses_nothing() {
         "the state database {} is locked by another program (another immich-syncd, or the Immich Sync app, using the same file?): stop it, or set database_path to a file of this configuration's own",
         h.state_path().display()
     );
-    let error = run_once(h.config(), EngineOptions::default())
-        .await
-        .expect_err("a locked file cannot be used");
-    assert_eq!(error.to_string(), expected);
-
-    let config = config_file(&h, &h.server.url(), &h.key, "");
-    let run = run_daemon(once_cmd(&config)).await;
-    assert_eq!(run.code, 5, "{}", run.all());
-    assert!(
-        run.stderr.contains(&format!("immich-syncd: {expected}")),
-        "{}",
-        run.all()
-    );
+    assert_state_file_refused(&h, &expected, "a locked file cannot be used").await;
     holder.execute_batch("ROLLBACK;").unwrap();
     drop(holder);
 
@@ -1465,19 +1453,7 @@ async fn a_second_engine_on_the_same_state_file_is_refused() {
         "the state database {} is in use by another running Immich Sync (immich-syncd or the tray app): stop that one first, or set database_path to a file of this configuration's own",
         h.state_path().display()
     );
-    let error = run_once(h.config(), EngineOptions::default())
-        .await
-        .expect_err("one engine per state file");
-    assert_eq!(error.to_string(), expected);
-
-    let config = config_file(&h, &h.server.url(), &h.key, "");
-    let run = run_daemon(once_cmd(&config)).await;
-    assert_eq!(run.code, 5, "{}", run.all());
-    assert!(
-        run.stderr.contains(&format!("immich-syncd: {expected}")),
-        "{}",
-        run.all()
-    );
+    assert_state_file_refused(&h, &expected, "one engine per state file").await;
     // A dry run only reads: it may look while the engine runs.
     let dry = run_once(h.config(), EngineOptions { dry_run: true }).await;
     assert!(dry.is_ok(), "{dry:?}");
@@ -1780,4 +1756,20 @@ async fn redirects_to_another_host_are_not_followed_with_the_key() {
         )]
     );
     assert_eq!(leaked.load(Ordering::SeqCst), 0, "the key stayed home");
+}
+
+/// A state file that cannot be used stops both a pass and the daemon (exit 5) with `expected`.
+async fn assert_state_file_refused(h: &Harness, expected: &str, why: &str) {
+    let error = run_once(h.config(), EngineOptions::default())
+        .await
+        .expect_err(why);
+    assert_eq!(error.to_string(), expected);
+    let config = config_file(h, &h.server.url(), &h.key, "");
+    let run = run_daemon(once_cmd(&config)).await;
+    assert_eq!(run.code, 5, "{}", run.all());
+    assert!(
+        run.stderr.contains(&format!("immich-syncd: {expected}")),
+        "{}",
+        run.all()
+    );
 }
