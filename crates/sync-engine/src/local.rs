@@ -68,14 +68,24 @@ pub fn hash_stable(path: &Path, expected: Stat) -> Result<String, ObserveError> 
         return Err(ObserveError::Unstable);
     }
     let mut hasher = Sha1::new();
-    let mut buf = vec![0u8; HASH_CHUNK];
-    loop {
-        let n = file.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
+    // One buffer per hashing thread, reused: clearing a fresh 256 KiB buffer for every small
+    // file cost more than hashing it.
+    thread_local! {
+        static BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
     }
+    BUFFER.with(|buffer| -> std::io::Result<()> {
+        let mut buf = buffer.borrow_mut();
+        if buf.len() < HASH_CHUNK {
+            buf.resize(HASH_CHUNK, 0);
+        }
+        loop {
+            let n = file.read(&mut buf)?;
+            if n == 0 {
+                return Ok(());
+            }
+            hasher.update(&buf[..n]);
+        }
+    })?;
     let after = std::fs::metadata(path).map_err(not_found_is_gone)?;
     if stat_of(&after) != expected {
         return Err(ObserveError::Unstable);
