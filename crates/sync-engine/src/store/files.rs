@@ -341,6 +341,16 @@ impl Db<'_> {
 
     /// Links `ids` to `asset_id`.
     pub fn link(&mut self, ids: &[i64], asset_id: &str, now_ms: i64) -> Result<(), StoreError> {
+        self.link_groups(&[(ids.to_vec(), asset_id.to_owned())], now_ms)
+    }
+
+    /// Links several groups of files, each to its asset, in one transaction (a round that finds
+    /// thousands of photos already in Immich records them in one go).
+    pub fn link_groups(
+        &mut self,
+        groups: &[(Vec<i64>, String)],
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
         let tx = self.conn.transaction()?;
         {
             let mut stmt = tx.prepare_cached(
@@ -348,8 +358,10 @@ impl Db<'_> {
                         next_attempt_at = NULL, synced_at = ?3
                  WHERE id = ?1 AND state IN ('queued', 'uploading')",
             )?;
-            for id in ids {
-                stmt.execute(params![id, asset_id, now_ms])?;
+            for (ids, asset_id) in groups {
+                for id in ids {
+                    stmt.execute(params![id, asset_id, now_ms])?;
+                }
             }
         }
         tx.commit()?;

@@ -188,6 +188,7 @@ pub async fn round(account: &Arc<Account>) -> Result<RoundSummary, AccountProble
     });
     let mut to_upload = Vec::new();
     let mut to_restore = Vec::new();
+    let mut present = Vec::new();
     for ((sha1, files), check) in groups.into_iter().zip(checks) {
         match check {
             CheckResult::Present {
@@ -197,12 +198,13 @@ pub async fn round(account: &Arc<Account>) -> Result<RoundSummary, AccountProble
                 if is_trashed {
                     to_restore.push(asset_id.clone());
                 }
-                link(account, &files, &asset_id, EventKind::Linked, is_trashed).await;
                 summary.linked += files.len() as u64;
+                present.push((files, asset_id, is_trashed));
             }
             CheckResult::Absent => to_upload.push((sha1, files)),
         }
     }
+    link_present(account, &present).await;
     if !to_restore.is_empty() {
         restore(account, &to_restore).await;
     }
@@ -241,6 +243,28 @@ pub async fn round(account: &Arc<Account>) -> Result<RoundSummary, AccountProble
     }
 }
 
+/// Records every file whose content Immich already has, in one transaction, then tells.
+async fn link_present(account: &Account, present: &[(Vec<PendingUpload>, String, bool)]) {
+    if present.is_empty() {
+        return;
+    }
+    let groups: Vec<(Vec<i64>, String)> = present
+        .iter()
+        .map(|(files, asset, _)| (files.iter().map(|f| f.id).collect(), asset.clone()))
+        .collect();
+    if let Err(e) = account
+        .store
+        .call(move |db| db.link_groups(&groups, now_ms()))
+        .await
+    {
+        tracing::error!("cannot record links: {e}");
+        return;
+    }
+    for (files, asset_id, was_trashed) in present {
+        announce_links(account, files, asset_id, EventKind::Linked, *was_trashed);
+    }
+}
+
 async fn link(
     account: &Account,
     files: &[PendingUpload],
@@ -258,6 +282,16 @@ async fn link(
         tracing::error!("cannot record a link: {e}");
         return;
     }
+    announce_links(account, files, asset_id, kind, was_trashed);
+}
+
+fn announce_links(
+    account: &Account,
+    files: &[PendingUpload],
+    asset_id: &str,
+    kind: EventKind,
+    was_trashed: bool,
+) {
     for file in files {
         let path = file.root.join(&file.rel);
         account.emit(Worker::Uploader, kind, |e| {
