@@ -79,13 +79,13 @@ pub async fn run(account: Arc<Account>) {
             };
             next_remote = tokio::time::Instant::now() + wait;
         }
-        show_held(&account).await;
+        let any_holds = show_held(&account).await;
         account.refresh_counts().await;
         let mut next_local = local.next_due_ms.map(|at| {
             tokio::time::Instant::now()
                 + std::time::Duration::from_millis((at - now_ms()).max(0) as u64)
         });
-        if held > 0 || pending_holds(&account).await {
+        if held > 0 || any_holds {
             let check = tokio::time::Instant::now() + DECISION_CHECK;
             next_local = Some(next_local.map_or(check, |t| t.min(check)));
         }
@@ -115,15 +115,6 @@ async fn holds(account: &Account, direction: DeleteDirection) -> HashMap<i64, He
         .collect()
 }
 
-async fn pending_holds(account: &Account) -> bool {
-    let name = account.name.clone();
-    account
-        .store
-        .call(move |db| db.held_deletes(Some(&name)))
-        .await
-        .is_ok_and(|h| !h.is_empty())
-}
-
 async fn has_decisions(account: &Account) -> bool {
     let name = account.name.clone();
     account
@@ -136,15 +127,16 @@ async fn has_decisions(account: &Account) -> bool {
         })
 }
 
-/// Shows the number of held deletes per folder in the status.
-pub async fn show_held(account: &Account) {
+/// Shows the number of held deletes per folder in the status; returns whether any hold is
+/// still in the store (waiting, or decided and not yet carried out).
+pub async fn show_held(account: &Account) -> bool {
     let name = account.name.clone();
     let Ok(held) = account
         .store
         .call(move |db| db.held_deletes(Some(&name)))
         .await
     else {
-        return;
+        return false;
     };
     for folder in &account.folders {
         let waiting = held
@@ -165,6 +157,7 @@ pub async fn show_held(account: &Account) {
                 }
             });
     }
+    !held.is_empty()
 }
 
 /// Decides and carries out the local deletes waiting in the store.
