@@ -314,6 +314,23 @@ impl FakeImmich {
         }
     }
 
+    /// Sets when the asset was added to the server, as if it had been uploaded then (an old
+    /// library). Unknown ids are ignored.
+    pub fn set_created_at(&self, id: &str, at: OffsetDateTime) {
+        if let Some(asset) = self.shared().lock().assets.get_mut(id) {
+            asset.created_at = at;
+            asset.file_created_at = asset.file_created_at.min(at);
+        }
+    }
+
+    /// Marks the asset as a favourite (or not), as the web UI's heart does.
+    pub fn set_favorite(&self, id: &str, favorite: bool) {
+        if let Some(asset) = self.shared().lock().assets.get_mut(id) {
+            asset.is_favorite = favorite;
+            asset.updated_at = OffsetDateTime::now_utc();
+        }
+    }
+
     /// Takes the asset out of the trash (unknown ids are ignored).
     pub fn restore_asset(&self, id: &str) {
         if let Some(asset) = self.shared().lock().assets.get_mut(id) {

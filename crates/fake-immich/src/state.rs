@@ -123,10 +123,13 @@ pub struct AssetSnapshot {
     pub checksum_hex: String,
     pub original_file_name: String,
     pub is_trashed: bool,
+    pub is_favorite: bool,
     pub size: u64,
     /// UTC, millisecond precision (`2024-05-01T08:00:00.000Z`), as the server stores it.
     pub file_created_at: String,
     pub file_modified_at: String,
+    /// When the asset was added to the server (`createdAt`).
+    pub created_at: String,
     /// Only v2 stores the device fields; `None` on v3 and for [`crate::FakeImmich::insert_asset`].
     pub device_asset_id: Option<String>,
     pub device_id: Option<String>,
@@ -145,9 +148,11 @@ impl Asset {
             checksum_hex: hex::encode(self.checksum),
             original_file_name: self.original_file_name.clone(),
             is_trashed: self.is_trashed(),
+            is_favorite: self.is_favorite,
             size: self.size,
             file_created_at: iso(self.file_created_at),
             file_modified_at: iso(self.file_modified_at),
+            created_at: iso(self.created_at),
             device_asset_id: self.device_asset_id.clone(),
             device_id: self.device_id.clone(),
             stored_path: self.stored_path.clone(),

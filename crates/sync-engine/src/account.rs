@@ -7,7 +7,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 
 use tokio::sync::{Notify, watch};
 use tokio_util::sync::CancellationToken;
@@ -104,6 +104,8 @@ pub struct Account {
     pub wake_reconciler: Notify,
     /// Asks the scanner for a full walk (overflow, sync now).
     pub rescan: Notify,
+    /// Asks the reconciler for a full remote check at its next wake-up (sync now).
+    pub check_remote_now: AtomicBool,
     /// True while paused.
     pub paused: watch::Receiver<bool>,
     /// Stops every worker of the account.
@@ -136,6 +138,20 @@ impl Account {
                 changed = paused.changed() => if changed.is_err() { return !self.cancel.is_cancelled() },
             }
         }
+    }
+
+    /// Asks for everything at once: a full walk, uploads, the trash feed and the full remote
+    /// check ("Sync now").
+    pub fn sync_now(&self) {
+        self.check_remote_now.store(true, Ordering::Release);
+        self.rescan.notify_one();
+        self.wake_uploader.notify_one();
+        self.wake_reconciler.notify_one();
+    }
+
+    /// Whether a full remote check was asked for; clears the request.
+    pub fn take_remote_check_request(&self) -> bool {
+        self.check_remote_now.swap(false, Ordering::AcqRel)
     }
 
     /// Whether the account is paused now.

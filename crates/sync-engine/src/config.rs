@@ -67,8 +67,12 @@ pub struct Config {
 pub struct Intervals {
     /// Between full scans of every folder (`full_scan_interval`; default 24 h).
     pub full_scan: Duration,
-    /// Between reconciliations of deletions with the server (`reconcile_interval`; default 1 h).
+    /// Between reconciliations of deletions with the server (`reconcile_interval`; default 1 h):
+    /// every linked checksum is checked, which also finds assets deleted for good.
     pub reconcile: Duration,
+    /// Between looks at the Immich trash for photos trashed there (`remote_check_interval`;
+    /// default 30 s): one small request, so deletes made in Immich arrive within a minute.
+    pub remote_check: Duration,
     /// The uploader's fallback wake-up when no work was signalled (`upload_poll_interval`;
     /// default 60 s).
     pub upload_poll: Duration,
@@ -105,6 +109,7 @@ impl Default for Intervals {
         Self {
             full_scan: Duration::from_secs(24 * 3600),
             reconcile: Duration::from_secs(3600),
+            remote_check: Duration::from_secs(30),
             upload_poll: Duration::from_secs(60),
             stable_after: Duration::from_secs(2),
         }

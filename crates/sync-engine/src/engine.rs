@@ -186,9 +186,7 @@ impl EngineHandle {
     pub fn sync_now(&self) {
         for slot in self.lock_accounts().values() {
             if let Some(account) = slot.live.lock().unwrap_or_else(|p| p.into_inner()).as_ref() {
-                account.rescan.notify_one();
-                account.wake_uploader.notify_one();
-                account.wake_reconciler.notify_one();
+                account.sync_now();
             }
         }
     }
@@ -545,11 +543,14 @@ async fn connect(
         wake_uploader: Notify::new(),
         wake_reconciler: Notify::new(),
         rescan: Notify::new(),
+        check_remote_now: Default::default(),
         paused,
         cancel,
         server,
     });
     check_bindings(&account).await;
+    let names: Vec<String> = engine.accounts.iter().map(|a| a.name.clone()).collect();
+    crate::older_service::import_in_place(&account, &engine.database_path, &names).await;
     account.emit(Worker::Engine, EventKind::Connected, |e| {
         e.detail(format!(
             "Immich {} ({:?} API) as {} <{}>",
@@ -619,6 +620,69 @@ async fn check_bindings(account: &Account) {
                 });
         }
     }
+}
+
+/// Why `import-state` could not import.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportStateError {
+    /// The state file or event log cannot be used.
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+    /// No such account, or several to choose from.
+    #[error("{0}")]
+    Account(String),
+    /// The server could not be reached or refused the key.
+    #[error("cannot connect to Immich: {0}")]
+    Connect(#[from] ApiError),
+    /// The import itself.
+    #[error(transparent)]
+    Import(#[from] crate::older_service::ImportError),
+}
+
+/// `immich-syncd import-state --from OLD.db`: imports the older service's state file at
+/// `from` into `account` (the only one, when not named). `user` is the older service's user id
+/// to take; by default the account's own name. Returns the account and what was imported.
+pub async fn import_state(
+    config: Config,
+    from: &std::path::Path,
+    account: Option<&str>,
+    user: Option<&str>,
+) -> Result<(String, crate::store::LegacyImport), ImportStateError> {
+    let chosen = match account {
+        Some(name) => config
+            .accounts
+            .iter()
+            .find(|a| a.name == name)
+            .ok_or_else(|| {
+                ImportStateError::Account(format!("no account named `{name}` in the configuration"))
+            })?,
+        None => match config.accounts.as_slice() {
+            [only] => only,
+            _ => {
+                return Err(ImportStateError::Account(
+                    "the configuration has several accounts: name one with --account".into(),
+                ));
+            }
+        },
+    }
+    .clone();
+    let store = open_store(&config, EngineOptions::default()).map_err(EngineError::from)?;
+    let events = open_events(&config)?;
+    let status = StatusBoard::default();
+    let (_paused, paused) = watch::channel(false);
+    let account = connect(
+        &chosen,
+        &config,
+        &store,
+        &events,
+        &status,
+        EngineOptions::default(),
+        paused,
+        CancellationToken::new(),
+    )
+    .await?;
+    let report = crate::older_service::import_file(&account, from, user).await?;
+    Ok((chosen.name, report))
 }
 
 /// What a `--once` pass did, per account and in total.
@@ -801,22 +865,22 @@ async fn upload_once(account: &Arc<Account>, report: &mut OnceReport) {
 }
 
 async fn reconcile_once(account: &Arc<Account>, report: &mut OnceReport) {
-    match reconciler::remote_deletes(account).await {
-        Ok(summary) => {
-            report.moved_to_trash += summary.moved_to_trash;
-            report.held_deletes += summary.held;
-        }
-        Err(error) => report
+    if let Err(error) = reconciler::remote::full_check(account).await {
+        report
             .problems
-            .push(format!("{}: remote check failed: {error}", account.name)),
+            .push(format!("{}: remote check failed: {error}", account.name));
     }
-    let summary = reconciler::local_deletes(account).await;
+    let remote = reconciler::remote::judge(account).await;
+    report.moved_to_trash += remote.moved_to_trash;
+    report.held_deletes += remote.held;
+    let summary = reconciler::local_deletes::pass(account).await;
     report.trashed_in_immich += summary.trashed_in_immich;
     report.held_deletes += summary.held;
-    if summary.errors > 0 {
+    if summary.errors + remote.errors > 0 {
         report.problems.push(format!(
             "{}: {} delete(s) could not be completed",
-            account.name, summary.errors
+            account.name,
+            summary.errors + remote.errors
         ));
     }
 }

@@ -31,11 +31,15 @@ pub mod events;
 pub mod filter;
 pub mod immich;
 pub mod local;
+pub mod older_service;
+pub mod os_trash;
 pub mod paths;
+pub mod plan;
 pub mod policy;
 pub mod secret;
 pub mod status;
 pub mod store;
+pub mod undo;
 pub mod volume;
 pub mod workers;
 

@@ -60,8 +60,22 @@ fn file_key(_meta: &Metadata) -> Option<u64> {
     None
 }
 
+/// What hashing a file learned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Content {
+    /// SHA-1 of the whole file, hex.
+    pub sha1: String,
+    /// Its birth time (see [`birth_ms`]).
+    pub born_ms: i64,
+}
+
 /// SHA-1 of the file at `path` (hex), guaranteed to match `expected` stat before and after.
 pub fn hash_stable(path: &Path, expected: Stat) -> Result<String, ObserveError> {
+    hash_content(path, expected).map(|c| c.sha1)
+}
+
+/// [`hash_stable`], with the file's birth time.
+pub fn hash_content(path: &Path, expected: Stat) -> Result<Content, ObserveError> {
     let mut file = std::fs::File::open(path).map_err(not_found_is_gone)?;
     let before = stat_of(&file.metadata()?);
     if before != expected {
@@ -90,7 +104,25 @@ pub fn hash_stable(path: &Path, expected: Stat) -> Result<String, ObserveError> 
     if stat_of(&after) != expected {
         return Err(ObserveError::Unstable);
     }
-    Ok(hex::encode(hasher.finalize()))
+    Ok(Content {
+        sha1: hex::encode(hasher.finalize()),
+        born_ms: birth_ms(&after),
+    })
+}
+
+/// When the file came to be, in unix ms: the earliest of its birth time and its modification
+/// time (a copy keeps the mtime but gets a new birth time; some filesystems keep no birth time).
+pub fn birth_ms(meta: &Metadata) -> i64 {
+    let ms = |t: SystemTime| match t.duration_since(SystemTime::UNIX_EPOCH) {
+        Ok(d) => i64::try_from(d.as_millis()).unwrap_or(i64::MAX),
+        Err(e) => -i64::try_from(e.duration().as_millis()).unwrap_or(i64::MAX),
+    };
+    let modified = meta.modified().ok().map(ms);
+    let created = meta.created().ok().map(ms);
+    match (created, modified) {
+        (Some(c), Some(m)) => c.min(m),
+        (c, m) => c.or(m).unwrap_or_else(|| ms(SystemTime::now())),
+    }
 }
 
 fn not_found_is_gone(e: std::io::Error) -> ObserveError {

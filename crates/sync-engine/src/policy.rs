@@ -27,9 +27,11 @@ pub enum RemoteDeleteDecision {
     Keep(String),
 }
 
-/// Decides a local delete. `added_ms` is when the engine first saw the file, `deleted_ms` when
-/// it found it gone. The age between them must be plausible and under the threshold.
-pub fn local_delete(policy: &DeletePolicy, added_ms: i64, deleted_ms: i64) -> LocalDeleteDecision {
+/// Decides a local delete. `born_ms` is where the photo's age starts (the earliest of its birth
+/// time, the older service's `created_at` and the asset's creation in Immich), `deleted_ms`
+/// when the engine found it gone. The age between them must be plausible and under the
+/// threshold.
+pub fn local_delete(policy: &DeletePolicy, born_ms: i64, deleted_ms: i64) -> LocalDeleteDecision {
     match policy.mode {
         DeleteMode::UploadOnly => {
             return LocalDeleteDecision::Keep(
@@ -38,7 +40,13 @@ pub fn local_delete(policy: &DeletePolicy, added_ms: i64, deleted_ms: i64) -> Lo
         }
         DeleteMode::Mirror | DeleteMode::KeepLocal => {}
     }
-    let age_days = (deleted_ms - added_ms) as f64 / DAY_MS;
+    if born_ms == crate::store::UNKNOWN_BIRTH {
+        return LocalDeleteDecision::Keep(
+            "its age is unknown (the older sync service recorded none): never deleted automatically"
+                .into(),
+        );
+    }
+    let age_days = (deleted_ms.saturating_sub(born_ms)) as f64 / DAY_MS;
     if !age_days.is_finite() || age_days < 0.0 || age_days > policy.max_age_days {
         return LocalDeleteDecision::Keep(format!(
             "its age ({}) is implausible (limit {} days): never deleted automatically",
@@ -77,6 +85,21 @@ pub fn is_mass_delete(guard: &DeleteGuard, batch: u64, recent: u64, tracked: u64
         return true;
     }
     tracked > 0 && total * 100 > guard.max_percent * tracked
+}
+
+/// Longest a batch of deletes keeps waiting for more deletes to arrive.
+pub const BATCH_WAIT_MAX: Duration = Duration::from_secs(300);
+
+/// When a folder's batch of deletes, seen first at `first_ms` and last at `last_ms`, is
+/// complete and can be judged as a whole: `grace` after the last delete, so a delete spread over
+/// seconds or minutes (a slow `rm -r`) is one batch — but no later than [`BATCH_WAIT_MAX`] (or
+/// `grace`, if longer) after the first, so a folder that keeps losing files is still judged.
+pub fn batch_due(first_ms: i64, last_ms: i64, grace: Duration) -> i64 {
+    let grace_ms = i64::try_from(grace.as_millis()).unwrap_or(i64::MAX);
+    let cap_ms = i64::try_from(BATCH_WAIT_MAX.max(grace).as_millis()).unwrap_or(i64::MAX);
+    last_ms
+        .saturating_add(grace_ms)
+        .min(first_ms.saturating_add(cap_ms))
 }
 
 /// First retry delay after a transient failure.
@@ -187,6 +210,29 @@ mod tests {
         assert!(
             !is_mass_delete(&guard, 1, 0, 0),
             "nothing tracked: no percentage"
+        );
+    }
+
+    #[test]
+    fn a_batch_closes_after_a_quiet_grace_period_or_the_cap() {
+        let grace = Duration::from_secs(30);
+        assert_eq!(batch_due(0, 0, grace), 30_000);
+        assert_eq!(
+            batch_due(0, 250, grace),
+            30_250,
+            "a second burst 250 ms later extends the batch"
+        );
+        assert_eq!(
+            batch_due(0, 290_000, grace),
+            300_000,
+            "a folder that keeps losing files is judged after five minutes"
+        );
+        assert_eq!(batch_due(0, 0, Duration::ZERO), 0);
+        let long = Duration::from_secs(600);
+        assert_eq!(
+            batch_due(0, 0, long),
+            600_000,
+            "the cap is never below the grace"
         );
     }
 

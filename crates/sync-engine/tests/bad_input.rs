@@ -1353,10 +1353,21 @@ async fn a_state_file_with_damaged_pages_is_rebuilt_and_the_daemon_says_so() {
     }
     assert_eq!(once(&h).await.uploaded, 20);
     let before = folder_snapshot(&h.photos);
-    // The header and schema survive; the pages holding the rows do not.
+    // The header and schema survive; the page holding the file rows does not.
+    let root_page: usize = {
+        let conn = rusqlite::Connection::open(h.state_path()).unwrap();
+        conn.pragma_update(None, "wal_checkpoint", "TRUNCATE")
+            .unwrap();
+        conn.query_row(
+            "SELECT rootpage FROM sqlite_master WHERE name = 'files'",
+            [],
+            |r| r.get::<_, i64>(0),
+        )
+        .unwrap() as usize
+    };
     let mut bytes = std::fs::read(h.state_path()).unwrap();
-    assert!(bytes.len() > 8192, "{} bytes", bytes.len());
-    for b in &mut bytes[4096..] {
+    assert!(bytes.len() >= root_page * 4096, "{} bytes", bytes.len());
+    for b in &mut bytes[(root_page - 1) * 4096..root_page * 4096] {
         *b = 0xA5;
     }
     std::fs::write(h.state_path(), &bytes).unwrap();

@@ -72,6 +72,7 @@ fn the_older_services_file_loads_unchanged() {
         Intervals {
             full_scan: Duration::from_secs(3600),
             reconcile: Duration::from_secs(300),
+            remote_check: Duration::from_secs(30),
             upload_poll: Duration::from_secs(60),
             stable_after: Duration::from_secs(2),
         }
@@ -115,6 +116,7 @@ fn the_current_shape_loads_with_overrides_and_every_key_source() {
         Intervals {
             full_scan: Duration::from_secs(12 * 3600),
             reconcile: Duration::from_secs(30 * 60),
+            remote_check: Duration::from_secs(30),
             upload_poll: Duration::from_secs(90),
             stable_after: Duration::from_secs(5),
         }

@@ -103,17 +103,56 @@ async fn content_already_on_the_server_is_linked_not_uploaded() {
 
 #[tokio::test]
 async fn a_changed_file_becomes_a_new_asset() {
-    let h = Harness::new(Profile::V3).await;
+    let mut h = Harness::new(Profile::V3).await;
+    // A key that may also move albums and favourites (`asset.copy`, optional).
+    let mut permissions = common::ALL_PERMISSIONS.to_vec();
+    permissions.push("asset.copy");
+    h.key = h.server.add_api_key(&h.user_id, &permissions);
     let path = h.write("edit.jpg", &photo(1));
     once(&h).await;
+    let old = h.live_assets()[0].id.clone();
+    h.server.set_favorite(&old, true);
     std::fs::write(&path, photo(2)).unwrap();
     let report = once(&h).await;
     assert_eq!(report.uploaded, 1, "{report:?}");
     assert_eq!(h.server.created_uploads(), 2);
+    let live = h.live_assets();
+    assert_eq!(
+        live.len(),
+        1,
+        "the previous version follows the folder's policy like a local delete: {live:?}"
+    );
+    assert_ne!(live[0].id, old);
+    assert!(
+        live[0].is_favorite,
+        "the favourite moved to the new version"
+    );
+    let old_now = h.server.assets(&h.user_id);
+    assert!(
+        old_now.iter().any(|a| a.id == old && a.is_trashed),
+        "the previous version is in the Immich trash, recoverable: {old_now:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_changed_old_photo_keeps_its_previous_version_in_immich() {
+    let h = Harness::new(Profile::V3).await;
+    let path = h.write("edit.jpg", &photo(1));
+    let sixty_days_ago = std::time::SystemTime::now() - Duration::from_secs(60 * 86_400);
+    std::fs::File::options()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_modified(sixty_days_ago)
+        .unwrap();
+    once(&h).await;
+    std::fs::write(&path, photo(2)).unwrap();
+    let report = once(&h).await;
+    assert_eq!(report.uploaded, 1, "{report:?}");
     assert_eq!(
         h.live_assets().len(),
         2,
-        "the old version stays in Immich: it is never deleted outside the policy"
+        "older than the 30-day threshold: the previous version stays in Immich"
     );
 }
 

@@ -213,6 +213,50 @@ pub(crate) async fn restore_assets(
     )
 }
 
+/// `PUT /assets/copy`: moves a changed photo's albums, favourite, shared links and stack from
+/// the old asset to the new one. Both must be the caller's (else 400, as for every id check).
+/// This server keeps no albums, stacks or shared links: the favourite is what moves.
+pub(crate) async fn copy(
+    State(app): State<App>,
+    headers: HeaderMap,
+    uri: Uri,
+    body: Bytes,
+) -> Response {
+    reply(
+        app.profile,
+        (|| {
+            let caller = authenticate(&app, &headers, uri.query(), Some("asset.copy"))?;
+            let body = json_body(&headers, &body)?;
+            let mut checker = Checker::new(app.profile, Source::Json);
+            let source = checker.uuid(&key("sourceId"), body.get("sourceId"), true);
+            let target = checker.uuid(&key("targetId"), body.get("targetId"), true);
+            let mut flags = HashMap::new();
+            for name in ["albums", "favorite", "sharedLinks", "sidecar", "stack"] {
+                flags.insert(name, checker.boolean(&key(name), body.get(name)));
+            }
+            checker.finish()?;
+            let (Some(source), Some(target)) = (source, target) else {
+                return Err(ApiError::no_access("asset.copy"));
+            };
+            let mut state = app.lock();
+            let favorite = match (
+                state.owned(&caller.user_id, &source),
+                state.owned(&caller.user_id, &target),
+            ) {
+                (Some(s), Some(_)) => s.is_favorite,
+                _ => return Err(ApiError::no_access("asset.copy")),
+            };
+            if flags.get("favorite").copied().flatten().unwrap_or(true)
+                && let Some(t) = state.assets.get_mut(&target)
+            {
+                t.is_favorite = t.is_favorite || favorite;
+                t.updated_at = OffsetDateTime::now_utc();
+            }
+            Ok(StatusCode::NO_CONTENT.into_response())
+        })(),
+    )
+}
+
 pub(crate) async fn restore_all(State(app): State<App>, headers: HeaderMap, uri: Uri) -> Response {
     reply(
         app.profile,

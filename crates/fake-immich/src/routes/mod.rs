@@ -39,6 +39,7 @@ pub(crate) fn router(app: App) -> Router {
             post(assets::bulk_upload_check),
         )
         .route("/api/assets/statistics", get(assets::statistics))
+        .route("/api/assets/copy", axum::routing::put(assets::copy))
         .route("/api/assets/{id}", get(assets::get_one))
         .route("/api/search/metadata", post(search::metadata))
         .route("/api/trash/restore/assets", post(assets::restore_assets))

@@ -48,6 +48,53 @@ enum Command {
         #[command(subcommand)]
         action: DeletionsAction,
     },
+    /// Photos deleted in Immich, which are never restored or uploaded again by themselves.
+    Tombstones {
+        #[command(subcommand)]
+        action: TombstonesAction,
+    },
+    /// List the deletes the engine carried out, either way, with the ids `undo` takes.
+    Journal {
+        /// Only those since TIME (2026-11-25, 2026-11-25T10:00:00Z, or a span ago: 30m, 2h, 3d).
+        #[arg(long, value_name = "TIME")]
+        since: Option<String>,
+    },
+    /// Put back what the engine deleted: files from the OS trash, assets from the Immich trash.
+    Undo {
+        /// Ids from `journal`.
+        ids: Vec<i64>,
+        /// Every delete since TIME (2026-11-25, 2026-11-25T10:00:00Z, or a span ago: 30m, 2h, 3d).
+        #[arg(long, value_name = "TIME", conflicts_with = "ids")]
+        since: Option<String>,
+    },
+    /// Import the older immich-sync service's state file: nothing is uploaded again and every
+    /// photo keeps its age. (A state file named by `database_path` is imported by itself.)
+    ImportState {
+        /// The older service's state file.
+        #[arg(long, value_name = "OLD.db")]
+        from: PathBuf,
+        /// The account to import into (needed when the configuration has several).
+        #[arg(long)]
+        account: Option<String>,
+        /// The older service's `user_id` to take (by default the account's name).
+        #[arg(long)]
+        user: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum TombstonesAction {
+    /// List photos remembered as deleted in Immich.
+    List,
+    /// Upload them again: the files holding them go back in the queue, and an asset still in
+    /// the Immich trash is restored.
+    Forget {
+        /// Ids from `tombstones list`.
+        ids: Vec<i64>,
+        /// Every one.
+        #[arg(long, conflicts_with = "ids")]
+        all: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -107,8 +154,26 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    if let Some(Command::Deletions { action }) = &cli.command {
-        return deletions(&config, action);
+    match &cli.command {
+        Some(Command::Deletions { action }) => return deletions(&config, action),
+        Some(Command::Tombstones { action }) => return tombstones(&config, action),
+        Some(Command::Journal { since }) => return journal(&config, since.as_deref()),
+        Some(Command::Undo { ids, since }) => {
+            return runtime.block_on(undo(&config, ids, since.as_deref()));
+        }
+        Some(Command::ImportState {
+            from,
+            account,
+            user,
+        }) => {
+            return runtime.block_on(import_state(
+                config,
+                from,
+                account.as_deref(),
+                user.as_deref(),
+            ));
+        }
+        None => {}
     }
     let options = EngineOptions {
         dry_run: cli.dry_run,
@@ -178,6 +243,236 @@ fn deletions(config: &Config, action: &DeletionsAction) -> ExitCode {
         Err(error) => {
             eprintln!("immich-syncd: {error}");
             ExitCode::from(EXIT_STATE)
+        }
+    }
+}
+
+fn open_state(config: &Config) -> Result<Store, ExitCode> {
+    Store::open(&config.database_path).map_err(|error| {
+        eprintln!("immich-syncd: {error}");
+        ExitCode::from(EXIT_STATE)
+    })
+}
+
+fn day(ms: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::macros::format_description!(
+                "[year]-[month]-[day] [hour]:[minute]"
+            ))
+            .ok()
+        })
+        .unwrap_or_else(|| "?".into())
+}
+
+/// `tombstones list|forget`: works on the state file directly, also while the daemon runs.
+fn tombstones(config: &Config, action: &TombstonesAction) -> ExitCode {
+    let store = match open_state(config) {
+        Ok(store) => store,
+        Err(code) => return code,
+    };
+    let result = store.with(|db| match action {
+        TombstonesAction::List => {
+            let stones = db.tombstones(None)?;
+            if stones.is_empty() {
+                println!("no photos are remembered as deleted in Immich");
+            }
+            for t in stones {
+                let how = match t.how {
+                    sync_engine::store::RemoteGone::Trashed => "trashed in Immich",
+                    sync_engine::store::RemoteGone::Purged => "deleted from Immich",
+                };
+                let state = if t.forgiven { "  (upload again: pending)" } else { "" };
+                println!(
+                    "{:>6}  {}  {how} on {}  {}{state}",
+                    t.id,
+                    t.account,
+                    day(t.seen_at),
+                    t.path.as_deref().unwrap_or(&t.sha1)
+                );
+            }
+            Ok(0)
+        }
+        TombstonesAction::Forget { ids, all } => {
+            if !all && ids.is_empty() {
+                eprintln!(
+                    "immich-syncd: name the ids to upload again (see `tombstones list`) or pass --all"
+                );
+                return Ok(EXIT_CONFIG);
+            }
+            let now = sync_engine::account::now_ms();
+            let n = db.forgive_tombstones(if *all { None } else { Some(ids) }, now)?;
+            println!(
+                "{n} photo(s) will be uploaded again (or restored from the Immich trash) at the next sync"
+            );
+            Ok(0)
+        }
+    });
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(error) => {
+            eprintln!("immich-syncd: {error}");
+            ExitCode::from(EXIT_STATE)
+        }
+    }
+}
+
+/// A time on the command line: a date, an RFC 3339 time, or a span ago (`30m`, `2h`, `3d`).
+fn parse_since(text: &str) -> Result<i64, String> {
+    use time::format_description::well_known::Rfc3339;
+    let text = text.trim();
+    let now = sync_engine::account::now_ms();
+    if let Some(n) = text
+        .strip_suffix('d')
+        .or_else(|| text.strip_suffix('h'))
+        .or_else(|| text.strip_suffix('m'))
+        .and_then(|n| n.parse::<i64>().ok())
+    {
+        let unit = match text.chars().last() {
+            Some('d') => 86_400_000,
+            Some('h') => 3_600_000,
+            _ => 60_000,
+        };
+        return Ok(now - n * unit);
+    }
+    if let Ok(t) = time::OffsetDateTime::parse(text, &Rfc3339) {
+        return Ok((t.unix_timestamp_nanos() / 1_000_000) as i64);
+    }
+    if let Ok(date) = time::Date::parse(
+        text,
+        &time::macros::format_description!("[year]-[month]-[day]"),
+    ) {
+        return Ok((date.midnight().assume_utc().unix_timestamp_nanos() / 1_000_000) as i64);
+    }
+    Err(format!(
+        "cannot read the time `{text}`: use a date (2026-11-25), a time (2026-11-25T10:00:00Z) or a span ago (30m, 2h, 3d)"
+    ))
+}
+
+/// `journal`: the deletes the engine carried out, newest first.
+fn journal(config: &Config, since: Option<&str>) -> ExitCode {
+    let since = match since.map(parse_since).transpose() {
+        Ok(since) => since.unwrap_or(i64::MIN),
+        Err(message) => {
+            eprintln!("immich-syncd: {message}");
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
+    let store = match open_state(config) {
+        Ok(store) => store,
+        Err(code) => return code,
+    };
+    match store.with(|db| db.journal(None, since, 10_000)) {
+        Ok(entries) => {
+            if entries.is_empty() {
+                println!("the engine has deleted nothing");
+            }
+            for e in entries {
+                let what = match e.direction {
+                    DeleteDirection::ToImmich => "-> Immich trash",
+                    DeleteDirection::ToLocal => "-> this computer's trash",
+                };
+                let undone = if e.undone_at.is_some() {
+                    "  (undone)"
+                } else {
+                    ""
+                };
+                println!(
+                    "{:>6}  {}  {}  {}  {what}: {}{undone}",
+                    e.id,
+                    day(e.at),
+                    e.account,
+                    e.path.display(),
+                    e.reason
+                );
+            }
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("immich-syncd: {error}");
+            ExitCode::from(EXIT_STATE)
+        }
+    }
+}
+
+/// `undo IDS|--since TIME`.
+async fn undo(config: &Config, ids: &[i64], since: Option<&str>) -> ExitCode {
+    use sync_engine::undo::{UndoSelection, undo};
+    let selection = match (since, ids.is_empty()) {
+        (Some(since), _) => match parse_since(since) {
+            Ok(at) => UndoSelection::Since(at),
+            Err(message) => {
+                eprintln!("immich-syncd: {message}");
+                return ExitCode::from(EXIT_CONFIG);
+            }
+        },
+        (None, false) => UndoSelection::Ids(ids.to_vec()),
+        (None, true) => {
+            eprintln!("immich-syncd: name the ids to undo (see `journal`) or pass --since TIME");
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
+    let store = match open_state(config) {
+        Ok(store) => store,
+        Err(code) => return code,
+    };
+    match undo(config, &store, selection).await {
+        Ok(outcomes) => {
+            if outcomes.is_empty() {
+                println!("nothing to undo");
+            }
+            let mut failed = false;
+            for outcome in outcomes {
+                match outcome.result {
+                    Ok(done) => println!("{:>6}  undone: {done}", outcome.id),
+                    Err(error) => {
+                        failed = true;
+                        eprintln!("immich-syncd: {}: not undone: {error}", outcome.id);
+                    }
+                }
+            }
+            if failed {
+                ExitCode::from(EXIT_INCOMPLETE)
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+        Err(error) => {
+            eprintln!("immich-syncd: {error}");
+            ExitCode::from(EXIT_STATE)
+        }
+    }
+}
+
+/// `import-state --from OLD.db`.
+async fn import_state(
+    config: Config,
+    from: &std::path::Path,
+    account: Option<&str>,
+    user: Option<&str>,
+) -> ExitCode {
+    use sync_engine::engine::ImportStateError;
+    match sync_engine::engine::import_state(config, from, account, user).await {
+        Ok((account, report)) => {
+            println!(
+                "imported into `{account}`: {} photos already in Immich, {} waiting for upload, {} gone from disk (judged by the delete policy), {} already known",
+                report.imported, report.queued, report.missing, report.known
+            );
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("immich-syncd: {error}");
+            ExitCode::from(match error {
+                ImportStateError::Engine(_) => EXIT_STATE,
+                ImportStateError::Account(_) => EXIT_CONFIG,
+                ImportStateError::Connect(e) if e.is_transient() => EXIT_UNREACHABLE,
+                ImportStateError::Connect(_) => EXIT_ACCOUNT,
+                ImportStateError::Import(sync_engine::older_service::ImportError::Store(_)) => {
+                    EXIT_STATE
+                }
+                ImportStateError::Import(_) => EXIT_ACCOUNT,
+            })
         }
     }
 }

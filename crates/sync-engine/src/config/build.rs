@@ -317,6 +317,14 @@ impl<'a> Builder<'a> {
                 ),
                 built_in.reconcile,
             ),
+            remote_check: self.interval(
+                (
+                    take(&mut defaults.remote_check_interval),
+                    "defaults.remote_check_interval",
+                ),
+                (Field::Absent, ""),
+                built_in.remote_check,
+            ),
             upload_poll: self.interval(
                 (
                     take(&mut defaults.upload_poll_interval),

@@ -46,6 +46,7 @@ pub(super) struct RawDefaults {
     pub upload_concurrency: Field<Count>,
     pub full_scan_interval: Field<Interval>,
     pub reconcile_interval: Field<Interval>,
+    pub remote_check_interval: Field<Interval>,
     pub upload_poll_interval: Field<Interval>,
     pub stable_after: Field<Interval>,
     pub delete_grace: Field<Interval>,

@@ -122,6 +122,20 @@ pub(crate) struct AssetResponse {
     pub checksum: String,
     #[serde(default)]
     pub is_trashed: bool,
+    #[serde(default)]
+    pub created_at: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct CopyRequest<'a> {
+    pub source_id: &'a str,
+    pub target_id: &'a str,
+    pub albums: bool,
+    pub favorite: bool,
+    pub shared_links: bool,
+    pub stack: bool,
+    pub sidecar: bool,
 }
 
 #[derive(Debug, Serialize)]

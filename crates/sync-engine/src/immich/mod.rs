@@ -94,6 +94,9 @@ pub struct ServerInfo {
     pub trash_enabled: bool,
     /// Days the trash keeps assets.
     pub trash_days: u32,
+    /// Whether `PUT /assets/copy` can be used (v2.2 and later, and the key may `asset.copy`):
+    /// albums, favourite and stack then move from a changed file's old asset to the new one.
+    pub can_copy_assets: bool,
 }
 
 /// One answer of bulk-upload-check.
@@ -155,6 +158,18 @@ pub struct AssetInfo {
     pub sha1_hex: String,
     /// Whether it is in the trash.
     pub is_trashed: bool,
+    /// When it was added to Immich.
+    pub created_at: Option<OffsetDateTime>,
+}
+
+/// What the trash feed found.
+#[derive(Debug, Clone)]
+pub struct TrashFeed {
+    /// The owner's assets trashed since the time asked for.
+    pub assets: Vec<AssetInfo>,
+    /// The server's clock when it answered (its `Date` header), where it sent one: the next
+    /// poll starts from it, so a wrong local clock cannot skip a trash.
+    pub server_time: Option<OffsetDateTime>,
 }
 
 /// A client for one account: one server, one API key.
@@ -262,6 +277,9 @@ impl ImmichClient {
             .filter(|p| !has_all && !key.permissions.iter().any(|k| k == *p))
             .map(|p| (*p).to_owned())
             .collect();
+        let copy_exists = v.major >= 3 || (v.major == 2 && v.minor >= 2);
+        let can_copy_assets =
+            copy_exists && (has_all || key.permissions.iter().any(|p| p == "asset.copy"));
         Ok(ServerInfo {
             version,
             profile: self.profile,
@@ -276,6 +294,7 @@ impl ImmichClient {
             sidecar_types: lower(media.sidecar),
             trash_enabled: features.trash,
             trash_days: config.trash_days.unwrap_or(30),
+            can_copy_assets,
         })
     }
 
@@ -471,18 +490,35 @@ impl ImmichClient {
         }
     }
 
+    /// `PUT /assets/copy`: moves albums, favourite, shared links and stack from `source` to
+    /// `target` (a changed file's old and new asset). The sidecar is left alone.
+    pub async fn copy_asset(&self, source: &str, target: &str) -> Result<(), ApiError> {
+        let body = dto::CopyRequest {
+            source_id: source,
+            target_id: target,
+            albums: true,
+            favorite: true,
+            shared_links: true,
+            stack: true,
+            sidecar: false,
+        };
+        self.send_no_content(Method::PUT, "/assets/copy", &body)
+            .await
+    }
+
     /// Assets of `owner_id` trashed after `since` (§7.3 trash feed). v2 hides non-timeline
     /// assets unless asked per visibility, so it is asked three times there.
     pub async fn trashed_since(
         &self,
         owner_id: &str,
         since: OffsetDateTime,
-    ) -> Result<Vec<AssetInfo>, ApiError> {
+    ) -> Result<TrashFeed, ApiError> {
         let visibilities: &[Option<&'static str>] = match self.profile {
             ApiProfile::V3 => &[None],
             ApiProfile::V2 => &[Some("timeline"), Some("archive"), Some("hidden")],
         };
         let mut out = Vec::new();
+        let mut server_time = None;
         for visibility in visibilities {
             let mut page = 1;
             loop {
@@ -493,9 +529,22 @@ impl ImmichClient {
                     page,
                     visibility: *visibility,
                 };
-                let response: dto::SearchResponse = self
-                    .send_json(Method::POST, "/search/metadata", &query)
-                    .await?;
+                let response = self
+                    .request(Method::POST, &self.url("/search/metadata"))
+                    .timeout(REQUEST_TIMEOUT)
+                    .json(&query)
+                    .send()
+                    .await
+                    .map_err(|e| self.network_error(e))?;
+                if server_time.is_none() {
+                    server_time = response
+                        .headers()
+                        .get(reqwest::header::DATE)
+                        .and_then(|v| v.to_str().ok())
+                        .and_then(|v| httpdate::parse_http_date(v).ok())
+                        .map(OffsetDateTime::from);
+                }
+                let response: dto::SearchResponse = self.read_json(response).await?;
                 for asset in response.assets.items {
                     if asset.owner_id == owner_id && asset.is_trashed {
                         out.push(to_asset_info(asset)?);
@@ -511,7 +560,10 @@ impl ImmichClient {
                 }
             }
         }
-        Ok(out)
+        Ok(TrashFeed {
+            assets: out,
+            server_time,
+        })
     }
 
     fn url(&self, path: &str) -> String {
@@ -749,6 +801,9 @@ fn parse_retry_after(value: &str) -> Option<Duration> {
 fn to_asset_info(asset: dto::AssetResponse) -> Result<AssetInfo, ApiError> {
     Ok(AssetInfo {
         sha1_hex: checksum_to_hex(&asset.checksum)?,
+        created_at: asset.created_at.as_deref().and_then(|t| {
+            OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok()
+        }),
         id: asset.id,
         owner_id: asset.owner_id,
         is_trashed: asset.is_trashed,

@@ -16,14 +16,14 @@ pub enum DeleteDirection {
 }
 
 impl DeleteDirection {
-    fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             DeleteDirection::ToImmich => "to_immich",
             DeleteDirection::ToLocal => "to_local",
         }
     }
 
-    fn parse(s: &str) -> DeleteDirection {
+    pub(crate) fn parse(s: &str) -> DeleteDirection {
         if s == "to_local" {
             DeleteDirection::ToLocal
         } else {
@@ -51,6 +51,8 @@ pub struct HeldDelete {
     pub id: i64,
     /// The file row.
     pub file_id: i64,
+    /// Set when this is the previous asset of a changed file (its `replaced_assets` row).
+    pub replaced_id: Option<i64>,
     /// Account.
     pub account: String,
     /// Folder root (lossy, for display).
@@ -75,14 +77,25 @@ impl Db<'_> {
         direction: DeleteDirection,
         now_ms: i64,
     ) -> Result<(), StoreError> {
+        let items: Vec<(i64, Option<i64>)> = file_ids.iter().map(|id| (*id, None)).collect();
+        self.hold_items(&items, direction, now_ms)
+    }
+
+    /// Holds deletes of `(file_id, replaced_id)` items until the user decides.
+    pub fn hold_items(
+        &mut self,
+        items: &[(i64, Option<i64>)],
+        direction: DeleteDirection,
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
         let tx = self.conn.transaction()?;
         {
             let mut stmt = tx.prepare_cached(
-                "INSERT INTO held_deletes (file_id, direction, held_at) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (file_id) DO NOTHING",
+                "INSERT OR IGNORE INTO held_deletes (file_id, replaced_id, direction, held_at)
+                 VALUES (?1, ?2, ?3, ?4)",
             )?;
-            for id in file_ids {
-                stmt.execute(params![id, direction.as_str(), now_ms])?;
+            for (file_id, replaced_id) in items {
+                stmt.execute(params![file_id, replaced_id, direction.as_str(), now_ms])?;
             }
         }
         tx.commit()?;
@@ -92,9 +105,11 @@ impl Db<'_> {
     /// Held deletes of `account` (every account with `None`), oldest first.
     pub fn held_deletes(&mut self, account: Option<&str>) -> Result<Vec<HeldDelete>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT h.id, h.file_id, d.account, d.root, f.rel_path, f.asset_id, h.direction,
-                    h.held_at, h.decision
+            "SELECT h.id, h.file_id, d.account, d.root, f.rel_path,
+                    COALESCE(r.asset_id, f.asset_id), h.direction, h.held_at, h.decision,
+                    h.replaced_id
              FROM held_deletes h JOIN files f ON f.id = h.file_id JOIN folders d ON d.id = f.folder_id
+                  LEFT JOIN replaced_assets r ON r.id = h.replaced_id
              WHERE ?1 IS NULL OR d.account = ?1
              ORDER BY h.id",
         )?;
@@ -102,6 +117,7 @@ impl Db<'_> {
             Ok(HeldDelete {
                 id: r.get(0)?,
                 file_id: r.get(1)?,
+                replaced_id: r.get(9)?,
                 account: r.get(2)?,
                 folder: paths::from_bytes(&r.get::<_, Vec<u8>>(3)?)
                     .to_string_lossy()
@@ -151,10 +167,18 @@ impl Db<'_> {
         }
     }
 
-    /// Forgets the hold on `file_id` (carried out, or no longer needed).
-    pub fn release_hold(&mut self, file_id: i64) -> Result<(), StoreError> {
-        self.conn
-            .execute("DELETE FROM held_deletes WHERE file_id = ?1", [file_id])?;
+    /// Forgets the holds on `file_id` in `direction` (carried out, or no longer needed); the
+    /// holds on previous versions of the file stay.
+    pub fn release_hold(
+        &mut self,
+        file_id: i64,
+        direction: DeleteDirection,
+    ) -> Result<(), StoreError> {
+        self.conn.execute(
+            "DELETE FROM held_deletes WHERE file_id = ?1 AND direction = ?2
+               AND replaced_id IS NULL",
+            params![file_id, direction.as_str()],
+        )?;
         Ok(())
     }
 
@@ -234,6 +258,7 @@ mod tests {
                         rel: format!("{i}.jpg").into(),
                         stat,
                         sha1: format!("{i}"),
+                        born_ms: 1,
                     })
                     .collect();
                 db.apply_observations(folder, &obs, 1)?;

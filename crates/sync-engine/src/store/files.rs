@@ -78,6 +78,9 @@ pub enum Observation {
         stat: Stat,
         /// Its SHA-1, hex.
         sha1: String,
+        /// Its birth time (unix ms; the mtime where the filesystem keeps none): where its age
+        /// starts, unless the same content is known to be older.
+        born_ms: i64,
     },
     /// The file is not to be uploaded, for `reason`.
     Skipped {
@@ -142,8 +145,10 @@ pub struct MissingFile {
     pub rel: PathBuf,
     /// The linked asset.
     pub asset_id: String,
-    /// When the engine first saw the file (unix ms).
-    pub first_seen_at: i64,
+    /// Its content, hex.
+    pub sha1: Option<String>,
+    /// Where the photo's age starts (unix ms): see `born_at` in the schema.
+    pub born_at: i64,
     /// When it went missing (unix ms).
     pub missing_since: i64,
 }
@@ -165,6 +170,62 @@ pub struct SyncedFile {
     pub sha1: String,
     /// Linked asset.
     pub asset_id: String,
+    /// Where the photo's age starts (unix ms).
+    pub born_at: i64,
+    /// When its asset was first seen trashed or deleted in Immich, and how, while the remote
+    /// delete waits for the guard.
+    pub remote_gone: Option<(i64, RemoteGone)>,
+}
+
+/// How an asset left Immich.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RemoteGone {
+    /// Moved to the Immich trash (restorable there).
+    Trashed,
+    /// Deleted for good.
+    Purged,
+}
+
+impl RemoteGone {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            RemoteGone::Trashed => "trashed",
+            RemoteGone::Purged => "purged",
+        }
+    }
+
+    pub(crate) fn parse(s: &str) -> RemoteGone {
+        if s == "purged" {
+            RemoteGone::Purged
+        } else {
+            RemoteGone::Trashed
+        }
+    }
+}
+
+/// The asset a file used to hold before its content changed; it follows the folder's delete
+/// policy like a local delete once the new version is linked.
+#[derive(Debug, Clone)]
+pub struct ReplacedAsset {
+    /// Row id in `replaced_assets`.
+    pub id: i64,
+    /// The file that changed.
+    pub file_id: i64,
+    /// Folder.
+    pub folder: FolderId,
+    /// Path relative to the root.
+    pub rel: PathBuf,
+    /// The old asset.
+    pub asset_id: String,
+    /// The old content.
+    pub sha1: String,
+    /// Where the old version's age starts.
+    pub born_at: i64,
+    /// When the change was seen (unix ms).
+    pub replaced_at: i64,
+    /// The asset now linked to the file.
+    pub new_asset_id: String,
 }
 
 /// Number of files per state in one folder.
@@ -192,6 +253,22 @@ fn stat_from(size: i64, mtime_ns: i64, file_key: Option<i64>) -> Stat {
 
 fn key_param(stat: &Stat) -> Option<i64> {
     stat.file_key.map(|k| k as i64)
+}
+
+fn synced_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SyncedFile> {
+    let gone_at: Option<i64> = r.get(10)?;
+    let how: Option<String> = r.get(11)?;
+    Ok(SyncedFile {
+        id: r.get(0)?,
+        folder: FolderId(r.get(1)?),
+        root: paths::from_bytes(&r.get::<_, Vec<u8>>(2)?),
+        rel: paths::from_bytes(&r.get::<_, Vec<u8>>(3)?),
+        stat: stat_from(r.get(4)?, r.get(5)?, r.get(6)?),
+        sha1: r.get(7)?,
+        asset_id: r.get(8)?,
+        born_at: r.get(9)?,
+        remote_gone: gone_at.map(|at| (at, RemoteGone::parse(how.as_deref().unwrap_or("")))),
+    })
 }
 
 impl Db<'_> {
@@ -411,7 +488,8 @@ impl Db<'_> {
     /// Synced files of `account` whose local copy is gone.
     pub fn missing_files(&mut self, account: &str) -> Result<Vec<MissingFile>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT f.id, f.folder_id, f.rel_path, f.asset_id, f.first_seen_at, f.missing_since
+            "SELECT f.id, f.folder_id, f.rel_path, f.asset_id,
+                    COALESCE(f.born_at, f.first_seen_at), f.missing_since, f.sha1
              FROM files f JOIN folders d ON d.id = f.folder_id
              WHERE d.account = ?1 AND f.state = 'missing' AND f.asset_id IS NOT NULL
              ORDER BY f.id",
@@ -422,7 +500,8 @@ impl Db<'_> {
                 folder: FolderId(r.get(1)?),
                 rel: paths::from_bytes(&r.get::<_, Vec<u8>>(2)?),
                 asset_id: r.get(3)?,
-                first_seen_at: r.get(4)?,
+                born_at: r.get(4)?,
+                sha1: r.get(6)?,
                 missing_since: r.get::<_, Option<i64>>(5)?.unwrap_or_default(),
             })
         })?;
@@ -449,30 +528,132 @@ impl Db<'_> {
     pub fn synced_files(&mut self, account: &str) -> Result<Vec<SyncedFile>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT f.id, f.folder_id, d.root, f.rel_path, f.size, f.mtime_ns, f.file_key,
-                    f.sha1, f.asset_id
+                    f.sha1, f.asset_id, COALESCE(f.born_at, f.first_seen_at), f.remote_gone_at,
+                    f.remote_gone_how
              FROM files f JOIN folders d ON d.id = f.folder_id
              WHERE d.account = ?1 AND f.state = 'synced' AND f.asset_id IS NOT NULL
                AND f.sha1 IS NOT NULL
              ORDER BY f.id",
         )?;
+        let rows = stmt.query_map([account], synced_row)?;
+        rows.collect::<Result<_, _>>().map_err(Into::into)
+    }
+
+    /// Synced files of `account` linked to one of `asset_ids` (the trash feed's answer).
+    pub fn synced_with_assets(
+        &mut self,
+        account: &str,
+        asset_ids: &[String],
+    ) -> Result<Vec<SyncedFile>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT f.id, f.folder_id, d.root, f.rel_path, f.size, f.mtime_ns, f.file_key,
+                    f.sha1, f.asset_id, COALESCE(f.born_at, f.first_seen_at), f.remote_gone_at,
+                    f.remote_gone_how
+             FROM files f JOIN folders d ON d.id = f.folder_id
+             WHERE d.account = ?1 AND f.state = 'synced' AND f.asset_id = ?2
+               AND f.sha1 IS NOT NULL
+             ORDER BY f.id",
+        )?;
+        let mut out = Vec::new();
+        for asset in asset_ids {
+            for row in stmt.query_map(params![account, asset], synced_row)? {
+                out.push(row?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Synced files of `account` whose asset was seen gone from Immich and that wait for the
+    /// delete guard.
+    pub fn remote_gone_files(&mut self, account: &str) -> Result<Vec<SyncedFile>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT f.id, f.folder_id, d.root, f.rel_path, f.size, f.mtime_ns, f.file_key,
+                    f.sha1, f.asset_id, COALESCE(f.born_at, f.first_seen_at), f.remote_gone_at,
+                    f.remote_gone_how
+             FROM files f JOIN folders d ON d.id = f.folder_id
+             WHERE d.account = ?1 AND f.state = 'synced' AND f.remote_gone_at IS NOT NULL
+             ORDER BY f.id",
+        )?;
+        let rows = stmt.query_map([account], synced_row)?;
+        rows.collect::<Result<_, _>>().map_err(Into::into)
+    }
+
+    /// Records that the assets of `ids` were seen gone from Immich (the first sighting counts).
+    pub fn mark_remote_gone(
+        &mut self,
+        ids: &[(i64, RemoteGone)],
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
+        let tx = self.conn.transaction()?;
+        {
+            let mut stmt = tx.prepare_cached(
+                "UPDATE files SET remote_gone_at = COALESCE(remote_gone_at, ?3),
+                        remote_gone_how = CASE WHEN remote_gone_how = 'purged' THEN 'purged' ELSE ?2 END
+                 WHERE id = ?1",
+            )?;
+            for (id, how) in ids {
+                stmt.execute(params![id, how.as_str(), now_ms])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The asset of `id` is alive again (restored in Immich): nothing waits any more.
+    pub fn clear_remote_gone(&mut self, id: i64) -> Result<(), StoreError> {
+        self.conn.execute(
+            "UPDATE files SET remote_gone_at = NULL, remote_gone_how = NULL WHERE id = ?1",
+            [id],
+        )?;
+        Ok(())
+    }
+
+    /// Lowers the age origin of the file `id` to `born_ms` if that is earlier (the asset in
+    /// Immich turned out to be older than the local file).
+    pub fn lower_born_at(&mut self, id: i64, born_ms: i64) -> Result<(), StoreError> {
+        self.conn.execute(
+            "UPDATE files SET born_at = MIN(COALESCE(born_at, ?2), ?2) WHERE id = ?1",
+            params![id, born_ms],
+        )?;
+        Ok(())
+    }
+
+    /// Old assets of changed files whose new version is linked, oldest first.
+    pub fn replaced_assets(&mut self, account: &str) -> Result<Vec<ReplacedAsset>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT r.id, r.file_id, f.folder_id, f.rel_path, r.asset_id, r.sha1, r.born_at,
+                    r.replaced_at, f.asset_id
+             FROM replaced_assets r JOIN files f ON f.id = r.file_id
+                  JOIN folders d ON d.id = f.folder_id
+             WHERE d.account = ?1 AND f.state = 'synced' AND f.asset_id IS NOT NULL
+             ORDER BY r.id",
+        )?;
         let rows = stmt.query_map([account], |r| {
-            Ok(SyncedFile {
+            Ok(ReplacedAsset {
                 id: r.get(0)?,
-                folder: FolderId(r.get(1)?),
-                root: paths::from_bytes(&r.get::<_, Vec<u8>>(2)?),
+                file_id: r.get(1)?,
+                folder: FolderId(r.get(2)?),
                 rel: paths::from_bytes(&r.get::<_, Vec<u8>>(3)?),
-                stat: stat_from(r.get(4)?, r.get(5)?, r.get(6)?),
-                sha1: r.get(7)?,
-                asset_id: r.get(8)?,
+                asset_id: r.get(4)?,
+                sha1: r.get(5)?,
+                born_at: r.get(6)?,
+                replaced_at: r.get(7)?,
+                new_asset_id: r.get(8)?,
             })
         })?;
         rows.collect::<Result<_, _>>().map_err(Into::into)
     }
 
+    /// Forgets replaced assets once they were dealt with.
+    pub fn forget_replaced(&mut self, ids: &[i64]) -> Result<(), StoreError> {
+        self.set_state(ids, "DELETE FROM replaced_assets WHERE id = ?1")
+    }
+
     /// Points a synced file at another asset holding the same content.
     pub fn relink(&mut self, id: i64, asset_id: &str) -> Result<(), StoreError> {
         self.conn.execute(
-            "UPDATE files SET asset_id = ?2 WHERE id = ?1",
+            "UPDATE files SET asset_id = ?2, remote_gone_at = NULL, remote_gone_how = NULL
+             WHERE id = ?1",
             params![id, asset_id],
         )?;
         Ok(())
@@ -545,6 +726,21 @@ struct Current {
     sha1: Option<String>,
     stat: Stat,
     last_error: Option<String>,
+    asset_id: Option<String>,
+    born_at: Option<i64>,
+}
+
+/// The earliest age origin of `sha1` among the files of `folder`'s account.
+fn earliest_birth(
+    tx: &rusqlite::Transaction<'_>,
+    folder: FolderId,
+    sha1: &str,
+) -> Result<Option<i64>, StoreError> {
+    let mut stmt = tx.prepare_cached(
+        "SELECT MIN(f.born_at) FROM files f JOIN folders d ON d.id = f.folder_id
+         WHERE f.sha1 = ?2 AND d.account = (SELECT account FROM folders WHERE id = ?1)",
+    )?;
+    Ok(stmt.query_row(params![folder.0, sha1], |r| r.get(0))?)
 }
 
 fn current(
@@ -553,7 +749,7 @@ fn current(
     rel: &[u8],
 ) -> Result<Option<Current>, StoreError> {
     let mut stmt = tx.prepare_cached(
-        "SELECT id, state, sha1, size, mtime_ns, file_key, last_error
+        "SELECT id, state, sha1, size, mtime_ns, file_key, last_error, asset_id, born_at
          FROM files WHERE folder_id = ?1 AND rel_path = ?2",
     )?;
     Ok(stmt
@@ -564,6 +760,8 @@ fn current(
                 sha1: r.get(2)?,
                 stat: stat_from(r.get(3)?, r.get(4)?, r.get(5)?),
                 last_error: r.get(6)?,
+                asset_id: r.get(7)?,
+                born_at: r.get(8)?,
             })
         })
         .optional()?)
@@ -576,13 +774,20 @@ fn apply_one(
     now_ms: i64,
 ) -> Result<ApplyEffect, StoreError> {
     match observation {
-        Observation::Hashed { rel, stat, sha1 } => {
+        Observation::Hashed {
+            rel,
+            stat,
+            sha1,
+            born_ms,
+        } => {
             let rel = paths::to_bytes(rel);
+            // The same content elsewhere in the account (a rename, a move, a copy) keeps its age.
+            let born = earliest_birth(tx, folder, sha1)?.map_or(*born_ms, |b| b.min(*born_ms));
             let Some(row) = current(tx, folder, &rel)? else {
                 tx.prepare_cached(
                     "INSERT INTO files (folder_id, rel_path, size, mtime_ns, file_key, sha1, state,
-                                        first_seen_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'queued', ?7)",
+                                        first_seen_at, born_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'queued', ?7, ?8)",
                 )?
                 .execute(params![
                     folder.0,
@@ -591,7 +796,8 @@ fn apply_one(
                     stat.mtime_ns,
                     key_param(stat),
                     sha1,
-                    now_ms
+                    now_ms,
+                    born
                 ])?;
                 return Ok(ApplyEffect::Queued);
             };
@@ -607,37 +813,69 @@ fn apply_one(
             match effect {
                 ApplyEffect::Unchanged => {
                     tx.prepare_cached(
-                        "UPDATE files SET size = ?2, mtime_ns = ?3, file_key = ?4 WHERE id = ?1",
+                        "UPDATE files SET size = ?2, mtime_ns = ?3, file_key = ?4,
+                                born_at = MIN(COALESCE(born_at, ?5), ?5)
+                         WHERE id = ?1",
                     )?
                     .execute(params![
                         row.id,
                         stat.size as i64,
                         stat.mtime_ns,
-                        key_param(stat)
+                        key_param(stat),
+                        born
                     ])?;
                 }
                 ApplyEffect::Restored => {
                     // Back again: a delete held for it is moot.
-                    tx.prepare_cached("DELETE FROM held_deletes WHERE file_id = ?1")?
-                        .execute([row.id])?;
+                    tx.prepare_cached(
+                        "DELETE FROM held_deletes WHERE file_id = ?1 AND replaced_id IS NULL",
+                    )?
+                    .execute([row.id])?;
                     tx.prepare_cached(
                         "UPDATE files SET state = 'synced', missing_since = NULL, size = ?2,
-                                mtime_ns = ?3, file_key = ?4 WHERE id = ?1",
+                                mtime_ns = ?3, file_key = ?4,
+                                born_at = MIN(COALESCE(born_at, ?5), ?5)
+                         WHERE id = ?1",
                     )?
                     .execute(params![
                         row.id,
                         stat.size as i64,
                         stat.mtime_ns,
-                        key_param(stat)
+                        key_param(stat),
+                        born
                     ])?;
                 }
                 _ => {
-                    // New content is a new photo: it gets its own asset and its own age.
+                    // The asset of the old content follows the delete policy like a local
+                    // delete, once the new version is in Immich.
+                    if matches!(row.state, FileState::Synced | FileState::Missing)
+                        && let (Some(asset), Some(old_sha1)) = (&row.asset_id, &row.sha1)
+                    {
+                        tx.prepare_cached(
+                            "DELETE FROM held_deletes WHERE file_id = ?1 AND replaced_id IS NULL",
+                        )?
+                        .execute([row.id])?;
+                        tx.prepare_cached(
+                            "INSERT INTO replaced_assets (file_id, asset_id, sha1, born_at,
+                                                          replaced_at)
+                             VALUES (?1, ?2, ?3, ?4, ?5)",
+                        )?
+                        .execute(params![
+                            row.id,
+                            asset,
+                            old_sha1,
+                            row.born_at.unwrap_or(now_ms),
+                            now_ms
+                        ])?;
+                    }
+                    // New content is a new asset; its age is its own birth time, or that of the
+                    // same content elsewhere.
                     tx.prepare_cached(
                         "UPDATE files SET state = 'queued', sha1 = ?2, size = ?3, mtime_ns = ?4,
                                 file_key = ?5, asset_id = NULL, attempts = 0, last_error = NULL,
                                 next_attempt_at = NULL, missing_since = NULL, synced_at = NULL,
-                                first_seen_at = ?6
+                                first_seen_at = ?6, born_at = ?7, remote_gone_at = NULL,
+                                remote_gone_how = NULL
                          WHERE id = ?1",
                     )?
                     .execute(params![
@@ -646,7 +884,8 @@ fn apply_one(
                         stat.size as i64,
                         stat.mtime_ns,
                         key_param(stat),
-                        now_ms
+                        now_ms,
+                        born
                     ])?;
                 }
             }
@@ -745,6 +984,7 @@ mod tests {
             rel: rel.into(),
             stat: STAT,
             sha1: sha1.into(),
+            born_ms: 1,
         }
     }
 
@@ -792,7 +1032,7 @@ mod tests {
                 let missing = db.missing_files("alice")?;
                 assert_eq!(missing.len(), 1);
                 assert_eq!(missing[0].asset_id, "asset-1");
-                assert_eq!(missing[0].first_seen_at, 1);
+                assert_eq!(missing[0].born_at, 1);
                 assert_eq!(missing[0].missing_since, 4);
                 Ok(())
             })

@@ -83,6 +83,84 @@ pub(crate) fn migrations() -> Migrations<'static> {
         CREATE INDEX delete_history_by_folder ON delete_history (folder_id, direction, at);
         "#,
         ),
+        M::up(
+            r#"
+        -- A photo's age origin (unix ms), which the delete policy judges: the earliest of the
+        -- file's birth time (its mtime where the filesystem keeps none), the created_at the older
+        -- service recorded, and the creation time of the asset in Immich. Rows from before this
+        -- column start from the earliest time this store knew of them.
+        ALTER TABLE files ADD COLUMN born_at INTEGER;
+        UPDATE files SET born_at = MIN(first_seen_at, mtime_ns / 1000000);
+
+        -- A synced file whose asset was trashed ('trashed') or deleted ('purged') in Immich,
+        -- waiting for the delete guard: when that was first seen, and how.
+        ALTER TABLE files ADD COLUMN remote_gone_at INTEGER;
+        ALTER TABLE files ADD COLUMN remote_gone_how TEXT;
+
+        -- The asset a changed file used to be: it follows the folder's delete policy like a
+        -- local delete once the new version is in Immich.
+        CREATE TABLE replaced_assets (
+            id          INTEGER PRIMARY KEY,
+            file_id     INTEGER NOT NULL REFERENCES files(id) ON DELETE CASCADE,
+            asset_id    TEXT NOT NULL,
+            sha1        TEXT NOT NULL,
+            born_at     INTEGER NOT NULL,
+            replaced_at INTEGER NOT NULL
+        ) STRICT;
+        CREATE INDEX replaced_assets_by_file ON replaced_assets (file_id);
+
+        -- Content that was trashed or deleted in Immich by someone other than this engine. It
+        -- is never restored from the Immich trash and never uploaded again until the user says
+        -- so. `how` is 'trashed' or 'purged'; `forgiven_at` is set when the user asked to upload
+        -- it again (the row goes once that is done).
+        CREATE TABLE tombstones (
+            id          INTEGER PRIMARY KEY,
+            account     TEXT NOT NULL,
+            sha1        TEXT NOT NULL,
+            asset_id    TEXT,
+            how         TEXT NOT NULL,
+            seen_at     INTEGER NOT NULL,
+            path        BLOB,
+            forgiven_at INTEGER,
+            UNIQUE (account, sha1)
+        ) STRICT;
+        CREATE INDEX tombstones_by_asset ON tombstones (asset_id);
+
+        -- Every delete the engine carried out, either way, so that it can be reviewed and
+        -- undone. `direction` is 'to_immich' (an asset moved to the Immich trash) or 'to_local'
+        -- (a file moved to the OS trash; `trash_id` finds it there).
+        CREATE TABLE journal (
+            id          INTEGER PRIMARY KEY,
+            account     TEXT NOT NULL,
+            direction   TEXT NOT NULL,
+            path        BLOB NOT NULL,
+            asset_id    TEXT,
+            sha1        TEXT,
+            trash_id    BLOB,
+            at          INTEGER NOT NULL,
+            reason      TEXT NOT NULL,
+            undone_at   INTEGER
+        ) STRICT;
+        CREATE INDEX journal_by_account ON journal (account, at);
+        CREATE INDEX journal_by_asset ON journal (asset_id);
+
+        -- A held delete may now also be the previous asset of a changed file (`replaced_id`).
+        CREATE TABLE held_deletes_v3 (
+            id          INTEGER PRIMARY KEY,
+            file_id     INTEGER NOT NULL REFERENCES files(id) ON DELETE CASCADE,
+            replaced_id INTEGER REFERENCES replaced_assets(id) ON DELETE CASCADE,
+            direction   TEXT NOT NULL,
+            held_at     INTEGER NOT NULL,
+            decision    TEXT
+        ) STRICT;
+        INSERT INTO held_deletes_v3 (id, file_id, direction, held_at, decision)
+            SELECT id, file_id, direction, held_at, decision FROM held_deletes;
+        DROP TABLE held_deletes;
+        ALTER TABLE held_deletes_v3 RENAME TO held_deletes;
+        CREATE UNIQUE INDEX held_deletes_once
+            ON held_deletes (file_id, direction, COALESCE(replaced_id, 0));
+        "#,
+        ),
     ])
 }
 

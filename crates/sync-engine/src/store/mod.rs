@@ -13,22 +13,28 @@
 mod deletes;
 mod files;
 mod folders;
+mod journal;
+mod legacy;
 mod migrations;
 mod recovery;
+mod tombstones;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use rusqlite::{Connection, OpenFlags};
+use rusqlite::{Connection, OpenFlags, OptionalExtension};
 
 pub use deletes::{Decision, DeleteDirection, HeldDelete};
 pub use files::{
     ApplyEffect, FileState, FolderCounts, IndexEntry, MissingFile, Observation, PendingUpload,
-    Stat, SyncedFile,
+    RemoteGone, ReplacedAsset, Stat, SyncedFile,
 };
 pub use folders::{FolderBinding, FolderId};
+pub use journal::{JournalEntry, NewJournalEntry};
+pub use legacy::{LegacyImport, LegacyRow, UNKNOWN_BIRTH, legacy_rows};
 pub use recovery::Recovery;
+pub use tombstones::{Sighting, Tombstone};
 
 /// How long a writer waits for a lock held by another process before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -320,6 +326,24 @@ impl Store {
 }
 
 impl Db<'_> {
+    /// A value the engine keeps between runs (the trash feed's position, imports done).
+    pub fn meta(&mut self, key: &str) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .conn
+            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+            .optional()?)
+    }
+
+    /// Sets a value the engine keeps between runs.
+    pub fn set_meta(&mut self, key: &str, value: &str) -> Result<(), StoreError> {
+        self.conn.execute(
+            "INSERT INTO meta (key, value) VALUES (?1, ?2)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            [key, value],
+        )?;
+        Ok(())
+    }
+
     /// This installation's device id, sent as `deviceId` on uploads; created once.
     pub fn device_id(&mut self) -> Result<String, StoreError> {
         let existing: Option<String> = self

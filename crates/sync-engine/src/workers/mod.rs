@@ -151,11 +151,12 @@ pub(crate) fn hash_candidate(
     stat: Stat,
 ) -> Hashing {
     let path = folder.path_of(rel);
-    match local::hash_stable(&path, stat) {
-        Ok(sha1) => Hashing::Observed(Observation::Hashed {
+    match local::hash_content(&path, stat) {
+        Ok(content) => Hashing::Observed(Observation::Hashed {
             rel: rel.to_owned(),
             stat,
-            sha1,
+            sha1: content.sha1,
+            born_ms: content.born_ms,
         }),
         Err(ObserveError::Gone) => Hashing::Observed(Observation::Gone {
             rel: rel.to_owned(),

@@ -18,9 +18,10 @@ use crate::account::{Account, Folder, now_ms};
 use crate::events::{EventKind, Worker};
 use crate::immich::{ApiError, CheckResult, UploadRequest};
 use crate::local;
+use crate::plan::{self, Check, Stone, UploadAction};
 use crate::policy;
 use crate::status::{AccountState, FolderState};
-use crate::store::{Observation, PendingUpload};
+use crate::store::{Observation, PendingUpload, RemoteGone, Sighting, Tombstone};
 
 use super::{hash_candidate, record, settled};
 
@@ -186,28 +187,73 @@ pub async fn round(account: &Arc<Account>) -> Result<RoundSummary, AccountProble
             s.last_error = None;
         }
     });
+    let groups: Vec<(String, Vec<PendingUpload>, Check)> = groups
+        .into_iter()
+        .zip(checks)
+        .map(|((sha1, files), check)| {
+            let check = match check {
+                CheckResult::Absent => Check::Absent,
+                CheckResult::Present {
+                    asset_id,
+                    is_trashed,
+                } => Check::Present {
+                    asset_id,
+                    trashed: is_trashed,
+                },
+            };
+            (sha1, files, check)
+        })
+        .collect();
+    let facts = deletion_facts(account, &groups).await?;
     let mut to_upload = Vec::new();
     let mut to_restore = Vec::new();
     let mut present = Vec::new();
-    for ((sha1, files), check) in groups.into_iter().zip(checks) {
-        match check {
-            CheckResult::Present {
-                asset_id,
-                is_trashed,
-            } => {
-                if is_trashed {
-                    to_restore.push(asset_id.clone());
+    let mut deleted = Vec::new();
+    for ((sha1, files, check), (stone, by_engine)) in groups.into_iter().zip(facts) {
+        let action = plan::plan_upload(
+            &check,
+            stone.as_ref().map_or(Stone::None, |t| {
+                if t.forgiven {
+                    Stone::Forgiven
+                } else {
+                    Stone::Standing(t.how)
                 }
+            }),
+            by_engine,
+        );
+        match (action, check) {
+            (UploadAction::Upload, _) => to_upload.push((sha1, files)),
+            (UploadAction::Link, Check::Present { asset_id, .. }) => {
                 summary.linked += files.len() as u64;
-                present.push((files, asset_id, is_trashed));
+                present.push((files, asset_id, false, stone.is_some()));
             }
-            CheckResult::Absent => to_upload.push((sha1, files)),
+            (UploadAction::RestoreAndLink, Check::Present { asset_id, .. }) => {
+                to_restore.push(asset_id.clone());
+                summary.linked += files.len() as u64;
+                present.push((files, asset_id, true, stone.is_some()));
+            }
+            (UploadAction::KeepDeleted { new_tombstone }, check) => {
+                let asset_id = match check {
+                    Check::Present { asset_id, .. } => Some(asset_id),
+                    Check::Absent => stone.as_ref().and_then(|t| t.asset_id.clone()),
+                };
+                deleted.push(DeletedGroup {
+                    sha1,
+                    files,
+                    asset_id,
+                    new_tombstone,
+                    stone,
+                });
+            }
+            // Link and restore always come with an asset.
+            (_, Check::Absent) => to_upload.push((sha1, files)),
         }
     }
-    link_present(account, &present).await;
     if !to_restore.is_empty() {
         restore(account, &to_restore).await;
     }
+    link_present(account, &present).await;
+    keep_deleted(account, deleted).await;
 
     let semaphore = Arc::new(Semaphore::new(account.upload_concurrency.max(1)));
     let mut tasks = JoinSet::new();
@@ -243,26 +289,159 @@ pub async fn round(account: &Arc<Account>) -> Result<RoundSummary, AccountProble
     }
 }
 
-/// Records every file whose content Immich already has, in one transaction, then tells.
-async fn link_present(account: &Account, present: &[(Vec<PendingUpload>, String, bool)]) {
+/// For each content group: what the store remembers of it being deleted in Immich, and
+/// whether this engine itself trashed the asset Immich has for it.
+async fn deletion_facts(
+    account: &Account,
+    groups: &[(String, Vec<PendingUpload>, Check)],
+) -> Result<Vec<(Option<Tombstone>, bool)>, AccountProblem> {
+    let name = account.name.clone();
+    let keys: Vec<(String, Option<String>)> = groups
+        .iter()
+        .map(|(sha1, _, check)| {
+            let trashed_asset = match check {
+                Check::Present {
+                    asset_id,
+                    trashed: true,
+                } => Some(asset_id.clone()),
+                _ => None,
+            };
+            (sha1.clone(), trashed_asset)
+        })
+        .collect();
+    account
+        .store
+        .call(move |db| {
+            keys.iter()
+                .map(|(sha1, trashed_asset)| {
+                    let stone = db.tombstone(&name, sha1)?;
+                    let by_engine = match trashed_asset {
+                        Some(asset) => db.trashed_by_engine(&name, asset)?,
+                        None => false,
+                    };
+                    Ok((stone, by_engine))
+                })
+                .collect()
+        })
+        .await
+        .map_err(|e| AccountProblem(ApiError::Protocol(format!("state database: {e}"))))
+}
+
+/// Records every file whose content Immich already has, in one transaction, then tells. Content
+/// that was remembered as deleted in Immich and is there again is no longer a tombstone.
+async fn link_present(account: &Account, present: &[(Vec<PendingUpload>, String, bool, bool)]) {
     if present.is_empty() {
         return;
     }
     let groups: Vec<(Vec<i64>, String)> = present
         .iter()
-        .map(|(files, asset, _)| (files.iter().map(|f| f.id).collect(), asset.clone()))
+        .map(|(files, asset, _, _)| (files.iter().map(|f| f.id).collect(), asset.clone()))
         .collect();
+    let ended: Vec<(String, String)> = present
+        .iter()
+        .filter(|(_, _, _, stone)| *stone)
+        .filter_map(|(files, asset, _, _)| files.first().map(|f| (f.sha1.clone(), asset.clone())))
+        .collect();
+    let name = account.name.clone();
     if let Err(e) = account
         .store
-        .call(move |db| db.link_groups(&groups, now_ms()))
+        .call(move |db| {
+            db.link_groups(&groups, now_ms())?;
+            for (sha1, asset) in &ended {
+                db.end_tombstone(&name, sha1, asset)?;
+            }
+            Ok(())
+        })
         .await
     {
-        tracing::error!("cannot record links: {e}");
+        account.emit(Worker::Uploader, EventKind::Error, |ev| {
+            ev.detail(format!("cannot record links in the state database: {e}"))
+        });
         return;
     }
-    for (files, asset_id, was_trashed) in present {
+    for (files, asset_id, was_trashed, _) in present {
         announce_links(account, files, asset_id, EventKind::Linked, *was_trashed);
     }
+}
+
+/// Content found deleted in Immich, with the files that hold it.
+struct DeletedGroup {
+    sha1: String,
+    files: Vec<PendingUpload>,
+    asset_id: Option<String>,
+    new_tombstone: Option<RemoteGone>,
+    stone: Option<Tombstone>,
+}
+
+/// Content deleted in Immich by someone else is neither restored nor uploaded again: its files
+/// are kept as "deleted in Immich", and it is remembered (a tombstone) if it was not yet.
+async fn keep_deleted(account: &Account, deleted: Vec<DeletedGroup>) {
+    if deleted.is_empty() {
+        return;
+    }
+    let now = now_ms();
+    let mut sightings = Vec::new();
+    let mut marks = Vec::new();
+    for DeletedGroup {
+        sha1,
+        files,
+        asset_id,
+        new_tombstone,
+        stone,
+    } in &deleted
+    {
+        let seen_at = stone.as_ref().map_or(now, |t| t.seen_at);
+        let reason = format!(
+            "deleted in Immich on {}: not uploaded again (choose \"Upload again\" in Activity, or `immich-syncd tombstones forget`, to bring it back)",
+            date_of(seen_at)
+        );
+        if let Some(how) = new_tombstone {
+            sightings.push(Sighting {
+                sha1: sha1.clone(),
+                asset_id: asset_id.clone(),
+                how: *how,
+                path: files.first().map(|f| f.root.join(&f.rel)),
+            });
+        }
+        marks.push((
+            files.iter().map(|f| f.id).collect::<Vec<_>>(),
+            asset_id.clone(),
+            reason.clone(),
+        ));
+        for file in files {
+            let path = file.root.join(&file.rel);
+            account.emit(Worker::Uploader, EventKind::Skipped, |e| {
+                let e = e.path(&path).detail(reason.clone());
+                match asset_id {
+                    Some(asset) => e.asset(asset),
+                    None => e,
+                }
+            });
+        }
+    }
+    let name = account.name.clone();
+    if let Err(e) = account
+        .store
+        .call(move |db| {
+            db.add_tombstones(&name, &sightings, now)?;
+            for (ids, asset, reason) in &marks {
+                db.mark_tombstoned(ids, asset.as_deref(), reason)?;
+            }
+            Ok(())
+        })
+        .await
+    {
+        account.emit(Worker::Uploader, EventKind::Error, |ev| {
+            ev.detail(format!("cannot record photos deleted in Immich: {e}"))
+        });
+    }
+}
+
+/// A day as people read it in the activity list (UTC).
+fn date_of(ms: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .map(|t| format!("{}-{:02}-{:02}", t.year(), u8::from(t.month()), t.day()))
+        .unwrap_or_else(|_| "an unknown date".into())
 }
 
 async fn link(
@@ -422,6 +601,19 @@ async fn upload_group(
                 EventKind::Uploaded
             };
             link(account, &files, &outcome.asset_id, kind, false).await;
+            // Uploaded again after the user forgave it: no longer remembered as deleted.
+            let (name, sha1, asset) = (
+                account.name.clone(),
+                first.sha1.clone(),
+                outcome.asset_id.clone(),
+            );
+            if let Err(e) = account
+                .store
+                .call(move |db| db.end_tombstone(&name, &sha1, &asset))
+                .await
+            {
+                tracing::error!("cannot record an upload: {e}");
+            }
             if outcome.duplicate {
                 summary.linked += files.len() as u64;
             } else {

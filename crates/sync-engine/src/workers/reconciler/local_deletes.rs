@@ -1,0 +1,485 @@
+//! Local → Immich: files deleted here, and the old assets of changed files.
+//!
+//! A folder's candidates are judged together once its batch is complete (see
+//! `policy::batch_due`). Each is planned first from what the store knows; a delete that the
+//! local age allows is then looked up in Immich, whose creation time for the asset can make the
+//! photo older (content that was in Immich before this engine linked it), and planned again.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use super::{GuardItem, ReconcileSummary, guard_holds, holds, store_call};
+use crate::account::{Account, Folder, now_ms};
+use crate::events::{EventKind, Worker};
+use crate::immich::ApiError;
+use crate::plan::{self, Action, DeleteFacts, Local, Remote};
+use crate::policy;
+use crate::status::FolderState;
+use crate::store::{
+    Decision, DeleteDirection, FolderId, MissingFile, NewJournalEntry, RemoteGone, ReplacedAsset,
+    Sighting,
+};
+
+/// A delete that would go to Immich.
+#[derive(Debug, Clone)]
+struct Candidate {
+    file_id: i64,
+    /// Set for the old asset of a changed file.
+    replaced: Option<Replaced>,
+    folder: FolderId,
+    rel: PathBuf,
+    asset_id: String,
+    sha1: Option<String>,
+    born_at: i64,
+    since_ms: i64,
+    decision: Option<Decision>,
+}
+
+#[derive(Debug, Clone)]
+struct Replaced {
+    id: i64,
+    new_asset_id: String,
+}
+
+impl Candidate {
+    fn from_missing(file: MissingFile) -> Candidate {
+        Candidate {
+            file_id: file.id,
+            replaced: None,
+            folder: file.folder,
+            rel: file.rel,
+            asset_id: file.asset_id,
+            sha1: file.sha1,
+            born_at: file.born_at,
+            since_ms: file.missing_since,
+            decision: None,
+        }
+    }
+
+    fn from_replaced(r: ReplacedAsset) -> Candidate {
+        Candidate {
+            file_id: r.file_id,
+            replaced: Some(Replaced {
+                id: r.id,
+                new_asset_id: r.new_asset_id,
+            }),
+            folder: r.folder,
+            rel: r.rel,
+            asset_id: r.asset_id,
+            sha1: Some(r.sha1),
+            born_at: r.born_at,
+            since_ms: r.replaced_at,
+            decision: None,
+        }
+    }
+
+    fn guard_item(&self) -> GuardItem {
+        GuardItem {
+            file_id: self.file_id,
+            replaced_id: self.replaced.as_ref().map(|r| r.id),
+        }
+    }
+
+    fn what(&self) -> &'static str {
+        if self.replaced.is_some() {
+            "the previous version of this changed file"
+        } else {
+            "deleted here"
+        }
+    }
+}
+
+/// What becomes of a candidate once planned.
+enum Outcome {
+    Trash { confirmed: bool },
+    Keep(String),
+    Forget(Option<RemoteGone>),
+    Wait,
+}
+
+/// Decides and carries out the local deletes waiting in the store.
+pub async fn pass(account: &Arc<Account>) -> ReconcileSummary {
+    let mut summary = ReconcileSummary::default();
+    let name = account.name.clone();
+    let Some((missing, replaced)) = store_call(account, "read deleted files", move |db| {
+        Ok((db.missing_files(&name)?, db.replaced_assets(&name)?))
+    })
+    .await
+    else {
+        summary.errors += 1;
+        return summary;
+    };
+    if missing.is_empty() && replaced.is_empty() {
+        return summary;
+    }
+    let decisions: HashMap<(i64, Option<i64>), Decision> =
+        holds(account, DeleteDirection::ToImmich)
+            .await
+            .into_iter()
+            .map(|h| ((h.file_id, h.replaced_id), h.decision))
+            .collect();
+    let present = present_folders(account).await;
+    let mut by_folder: BTreeMap<FolderId, Vec<Candidate>> = BTreeMap::new();
+    let missing = still_missing(account, missing).await;
+    for mut c in missing
+        .into_iter()
+        .map(Candidate::from_missing)
+        .chain(replaced.into_iter().map(Candidate::from_replaced))
+    {
+        if !present.contains(&c.folder) {
+            continue;
+        }
+        c.decision = decisions
+            .get(&(c.file_id, c.replaced.as_ref().map(|r| r.id)))
+            .copied();
+        by_folder.entry(c.folder).or_default().push(c);
+    }
+    let now = now_ms();
+    for (folder_id, candidates) in by_folder {
+        let Some(folder) = account.folder(folder_id).cloned() else {
+            continue;
+        };
+        // The undecided ones are one batch, judged once no new delete came for a while.
+        let undecided: Vec<i64> = candidates
+            .iter()
+            .filter(|c| c.decision.is_none())
+            .map(|c| c.since_ms)
+            .collect();
+        let batch_open = match (undecided.iter().min(), undecided.iter().max()) {
+            (Some(first), Some(last)) => {
+                let due = policy::batch_due(*first, *last, account.delete_guard.grace);
+                if due > now {
+                    summary.due_at(due);
+                    summary.waiting += undecided.len() as u64;
+                    true
+                } else {
+                    false
+                }
+            }
+            _ => false,
+        };
+        let ready: Vec<Candidate> = candidates
+            .into_iter()
+            .filter(|c| c.decision.is_some() || !batch_open)
+            .collect();
+        let mut to_guard = Vec::new();
+        let mut to_trash = Vec::new();
+        for c in ready {
+            match decide(account, &folder, &c).await {
+                Ok(Outcome::Trash { confirmed: true }) => to_trash.push(c),
+                Ok(Outcome::Trash { confirmed: false }) => to_guard.push(c),
+                Ok(Outcome::Keep(reason)) => {
+                    keep_in_immich(account, &folder, &c, reason, &mut summary).await
+                }
+                Ok(Outcome::Forget(tombstone)) => forget(account, &folder, &c, tombstone).await,
+                Ok(Outcome::Wait) => {}
+                Err(error) => {
+                    summary.errors += 1;
+                    account.emit(Worker::Reconciler, EventKind::Error, |e| {
+                        e.path(&folder.path_of(&c.rel)).asset(&c.asset_id).detail(format!(
+                            "cannot check this photo in Immich before deleting it there ({error}); it is looked at again later"
+                        ))
+                    });
+                }
+            }
+        }
+        let items: Vec<GuardItem> = to_guard.iter().map(Candidate::guard_item).collect();
+        if guard_holds(account, folder_id, DeleteDirection::ToImmich, &items).await {
+            summary.held += to_guard.len() as u64;
+        } else {
+            to_trash.extend(to_guard);
+        }
+        if !to_trash.is_empty() {
+            trash_in_immich(account, &folder, to_trash, &mut summary).await;
+        }
+    }
+    summary
+}
+
+/// Folders whose deletes may be judged: present, readable and on their own volume. A folder
+/// that is not there is not "everything deleted".
+async fn present_folders(account: &Arc<Account>) -> HashSet<FolderId> {
+    let mut present = HashSet::new();
+    for folder in &account.folders {
+        if folder.state() != FolderState::Active {
+            continue;
+        }
+        let id = folder.id;
+        let recorded = store_call(account, "read the folder's volume", move |db| {
+            db.root_volume(id, None)
+        })
+        .await
+        .flatten();
+        let root = folder.root.clone();
+        let ok = tokio::task::spawn_blocking(move || {
+            crate::workers::scanner::check_root(&root).is_ok()
+                && crate::volume::check(recorded, crate::volume::volume_id(&root)).is_ok()
+        })
+        .await
+        .unwrap_or(false);
+        if ok {
+            present.insert(id);
+        }
+    }
+    present
+}
+
+/// Drops rows whose file is back on disk (the next scan or event restores them).
+async fn still_missing(account: &Arc<Account>, missing: Vec<MissingFile>) -> Vec<MissingFile> {
+    let roots: HashMap<FolderId, PathBuf> = account
+        .folders
+        .iter()
+        .map(|f| (f.id, f.root.clone()))
+        .collect();
+    tokio::task::spawn_blocking(move || {
+        missing
+            .into_iter()
+            .filter(|m| {
+                roots
+                    .get(&m.folder)
+                    .is_some_and(|root| std::fs::symlink_metadata(root.join(&m.rel)).is_err())
+            })
+            .collect()
+    })
+    .await
+    .unwrap_or_default()
+}
+
+/// Plans one candidate; a delete the local facts allow is checked in Immich first.
+async fn decide(
+    account: &Arc<Account>,
+    folder: &Folder,
+    c: &Candidate,
+) -> Result<Outcome, ApiError> {
+    let name = account.name.clone();
+    let asset = c.asset_id.clone();
+    let (refs, by_engine) = store_call(account, "count the files of an asset", move |db| {
+        Ok((
+            db.live_references(&name, &asset)?,
+            db.trashed_by_engine(&name, &asset)?,
+        ))
+    })
+    .await
+    // Unknown: assume it is shared, so nothing is deleted.
+    .unwrap_or((1, false));
+    let mut facts = DeleteFacts {
+        local: Local::Gone,
+        remote: Remote::Unknown,
+        policy: &folder.policy,
+        born_ms: c.born_at,
+        deleted_ms: c.since_ms,
+        shared: refs > 0,
+        decision: c.decision,
+        trashed_by_engine: by_engine,
+    };
+    let mut planned = plan::plan_delete(&facts);
+    if planned.action == Action::LookUp {
+        let info = account.client.asset(&c.asset_id).await?;
+        facts.remote = match &info {
+            None => Remote::Gone(RemoteGone::Purged),
+            Some(info) if info.is_trashed => Remote::Gone(RemoteGone::Trashed),
+            Some(_) => Remote::Alive,
+        };
+        if let Some(created) = info.as_ref().and_then(|i| i.created_at) {
+            let created_ms = (created.unix_timestamp_nanos() / 1_000_000) as i64;
+            if created_ms < facts.born_ms {
+                facts.born_ms = created_ms;
+                if c.replaced.is_none() {
+                    let id = c.file_id;
+                    store_call(account, "record the photo's age", move |db| {
+                        db.lower_born_at(id, created_ms)
+                    })
+                    .await;
+                }
+            }
+        }
+        planned = plan::plan_delete(&facts);
+    }
+    Ok(match planned.action {
+        Action::TrashInImmich { confirmed } => Outcome::Trash { confirmed },
+        Action::KeepInImmich(reason) => Outcome::Keep(reason),
+        Action::Forget => Outcome::Forget(planned.tombstone),
+        Action::Wait => Outcome::Wait,
+        // Nothing else arises for a file that is gone; keep the asset to be safe.
+        other => Outcome::Keep(format!("kept ({other:?})")),
+    })
+}
+
+async fn keep_in_immich(
+    account: &Account,
+    folder: &Folder,
+    c: &Candidate,
+    reason: String,
+    summary: &mut ReconcileSummary,
+) {
+    let path = folder.path_of(&c.rel);
+    let detail = match &c.replaced {
+        Some(_) => format!("the previous version of this changed file stays in Immich: {reason}"),
+        None => reason,
+    };
+    account.emit(Worker::Reconciler, EventKind::KeptInImmich, |e| {
+        e.path(&path).asset(&c.asset_id).detail(detail)
+    });
+    summary.kept_in_immich += 1;
+    done(account, std::slice::from_ref(c)).await;
+}
+
+/// Both sides are gone: forget the candidate, remembering content deleted in Immich.
+async fn forget(account: &Account, folder: &Folder, c: &Candidate, tombstone: Option<RemoteGone>) {
+    if let (Some(how), Some(sha1)) = (tombstone, c.sha1.clone()) {
+        let name = account.name.clone();
+        let sighting = Sighting {
+            sha1,
+            asset_id: Some(c.asset_id.clone()),
+            how,
+            path: Some(folder.path_of(&c.rel)),
+        };
+        store_call(account, "remember a photo deleted in Immich", move |db| {
+            db.add_tombstones(&name, &[sighting], now_ms())
+        })
+        .await;
+    }
+    done(account, std::slice::from_ref(c)).await;
+}
+
+/// Removes candidates from the store once dealt with.
+async fn done(account: &Account, candidates: &[Candidate]) {
+    let files: Vec<i64> = candidates
+        .iter()
+        .filter(|c| c.replaced.is_none())
+        .map(|c| c.file_id)
+        .collect();
+    let replaced: Vec<i64> = candidates
+        .iter()
+        .filter_map(|c| c.replaced.as_ref().map(|r| r.id))
+        .collect();
+    store_call(account, "record finished deletes", move |db| {
+        db.forget(&files)?;
+        db.forget_replaced(&replaced)
+    })
+    .await;
+}
+
+/// Moves the assets of `candidates` to the Immich trash, in batches, and journals what was
+/// done. A changed file's new asset first takes over albums, favourite and stack.
+async fn trash_in_immich(
+    account: &Arc<Account>,
+    folder: &Folder,
+    candidates: Vec<Candidate>,
+    summary: &mut ReconcileSummary,
+) {
+    if account.dry_run {
+        for c in &candidates {
+            let path = folder.path_of(&c.rel);
+            account.emit(Worker::Reconciler, EventKind::WouldDo, |e| {
+                e.path(&path).asset(&c.asset_id).detail(format!(
+                    "would move this asset to the Immich trash ({})",
+                    c.what()
+                ))
+            });
+        }
+        return;
+    }
+    let mut ready = Vec::new();
+    for c in candidates {
+        if let Some(replaced) = &c.replaced
+            && account.server.can_copy_assets
+            && let Err(error) = account
+                .client
+                .copy_asset(&c.asset_id, &replaced.new_asset_id)
+                .await
+        {
+            summary.errors += 1;
+            account.emit(Worker::Reconciler, EventKind::Error, |e| {
+                e.path(&folder.path_of(&c.rel)).asset(&c.asset_id).detail(format!(
+                    "cannot move albums and favourite to the new version ({error}); the previous version stays in Immich for now"
+                ))
+            });
+            continue;
+        }
+        ready.push(c);
+    }
+    // Several rows may share an asset (identical copies all deleted).
+    let mut by_asset: BTreeMap<String, Vec<Candidate>> = BTreeMap::new();
+    for c in ready {
+        by_asset.entry(c.asset_id.clone()).or_default().push(c);
+    }
+    let ids: Vec<String> = by_asset.keys().cloned().collect();
+    if ids.is_empty() {
+        return;
+    }
+    let trashed = match account.client.trash_assets(&ids).await {
+        Ok(()) => ids,
+        Err(ApiError::NotFound { .. }) => trash_one_by_one(account, &ids).await,
+        Err(error) => {
+            summary.errors += 1;
+            account.emit(Worker::Reconciler, EventKind::Error, |e| {
+                e.detail(format!(
+                    "cannot move deleted photos to the Immich trash yet: {error}"
+                ))
+            });
+            return;
+        }
+    };
+    let mut finished = Vec::new();
+    let mut journal = Vec::new();
+    for asset in &trashed {
+        for c in by_asset.remove(asset).into_iter().flatten() {
+            let path = folder.path_of(&c.rel);
+            let reason = match &c.replaced {
+                Some(_) => "the file changed: its previous version was moved to the Immich trash (recoverable there)".to_owned(),
+                None => "deleted here within the delete threshold: moved to the Immich trash (recoverable there)".to_owned(),
+            };
+            account.emit(Worker::Reconciler, EventKind::DeletedInImmich, |e| {
+                e.path(&path).asset(asset).detail(reason.clone())
+            });
+            journal.push(NewJournalEntry {
+                direction: DeleteDirection::ToImmich,
+                path,
+                asset_id: Some(asset.clone()),
+                sha1: c.sha1.clone(),
+                trash_id: None,
+                reason,
+            });
+            summary.trashed_in_immich += 1;
+            finished.push(c);
+        }
+    }
+    let name = account.name.clone();
+    let folder_id = folder.id;
+    let count = finished.len();
+    let now = now_ms();
+    store_call(account, "journal deletes", move |db| {
+        db.journal_add(&name, &journal, now)?;
+        db.record_deletes(folder_id, DeleteDirection::ToImmich, count, now)
+    })
+    .await;
+    done(account, &finished).await;
+}
+
+/// After Immich rejected a batch (all-or-nothing 400), find the ids that still exist and
+/// trash those; ids that are already gone need nothing.
+async fn trash_one_by_one(account: &Account, ids: &[String]) -> Vec<String> {
+    let mut done = Vec::new();
+    for id in ids {
+        match account.client.asset(id).await {
+            Ok(None) => done.push(id.clone()),
+            Ok(Some(_)) => {
+                if account
+                    .client
+                    .trash_assets(std::slice::from_ref(id))
+                    .await
+                    .is_ok()
+                {
+                    done.push(id.clone());
+                }
+            }
+            Err(error) => account.emit(Worker::Reconciler, EventKind::Error, |e| {
+                e.asset(id)
+                    .detail(format!("cannot check this asset: {error}"))
+            }),
+        }
+    }
+    done
+}

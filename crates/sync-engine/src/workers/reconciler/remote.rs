@@ -1,0 +1,569 @@
+//! Immich → local: finding what was deleted in Immich, and what that does to local files.
+//!
+//! Two ways to look (`immich-api.md` §7.3, §11.4), both with the API key alone:
+//! - [`trash_feed`]: `search/metadata` with `trashedAfter`, from the server's own clock minus an
+//!   overlap, intersected with the linked assets. One small request per `remote_check_interval`
+//!   while nothing happens; it sees trashes, not purges.
+//! - [`full_check`]: bulk-upload-check over every linked checksum, each "absent" confirmed with
+//!   `GET /assets/{id}` before anything happens. It sees purges, restores and relinks, and
+//!   also whether content remembered as deleted was restored in Immich.
+//!
+//! What they find is recorded first (a tombstone for content deleted by someone else, and the
+//! time the file's asset was seen gone); [`judge`] then plans each file once its folder's batch
+//! is complete and carries the plan out.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use time::OffsetDateTime;
+
+use super::{GuardItem, ReconcileSummary, guard_holds, holds, store_call};
+use crate::account::{Account, Folder, now_ms};
+use crate::events::{EventKind, Worker};
+use crate::immich::{ApiError, CheckResult};
+use crate::local;
+use crate::os_trash;
+use crate::plan::{self, Action, DeleteFacts, Local, Remote};
+use crate::policy;
+use crate::status::FolderState;
+use crate::store::{
+    Decision, DeleteDirection, FolderId, NewJournalEntry, RemoteGone, Sighting, StoreError,
+    SyncedFile,
+};
+
+/// The trash feed asks from the last answer's server time minus this, so that a trash made
+/// while the previous answer travelled, or a clock step, is not missed.
+const FEED_OVERLAP: Duration = Duration::from_secs(120);
+/// How far back the very first trash feed looks (the full check at start covers the rest).
+const FEED_FIRST_LOOKBACK: Duration = Duration::from_secs(600);
+
+fn unavailable(e: StoreError) -> ApiError {
+    ApiError::Protocol(format!("state database: {e}"))
+}
+
+/// Every linked checksum checked with bulk-upload-check; absent ones confirmed by asset id.
+pub async fn full_check(account: &Arc<Account>) -> Result<(), ApiError> {
+    let name = account.name.clone();
+    let synced = account
+        .store
+        .call(move |db| db.synced_files(&name))
+        .await
+        .map_err(unavailable)?;
+    if !synced.is_empty() {
+        let mut by_sha: BTreeMap<String, Vec<SyncedFile>> = BTreeMap::new();
+        for file in synced {
+            by_sha.entry(file.sha1.clone()).or_default().push(file);
+        }
+        let items: Vec<(String, String)> = by_sha.keys().map(|s| (s.clone(), s.clone())).collect();
+        let checks = account.client.bulk_upload_check(&items).await?;
+        let mut confirmed: HashMap<String, Remote> = HashMap::new();
+        let mut sightings = Vec::new();
+        for ((_, files), check) in by_sha.into_iter().zip(checks) {
+            for file in files {
+                let remote = match &check {
+                    CheckResult::Present {
+                        asset_id,
+                        is_trashed: false,
+                    } if *asset_id == file.asset_id => Remote::Alive,
+                    CheckResult::Present {
+                        asset_id,
+                        is_trashed: false,
+                    } => Remote::Moved(asset_id.clone()),
+                    CheckResult::Present {
+                        is_trashed: true, ..
+                    } => Remote::Gone(RemoteGone::Trashed),
+                    CheckResult::Absent => match confirmed.get(&file.asset_id) {
+                        Some(remote) => remote.clone(),
+                        None => {
+                            // Only a "not found" for the asset itself confirms a purge; an asset
+                            // that lives on under another checksum is alive.
+                            let remote = match account.client.asset(&file.asset_id).await? {
+                                None => Remote::Gone(RemoteGone::Purged),
+                                Some(info) if info.is_trashed => Remote::Gone(RemoteGone::Trashed),
+                                Some(_) => Remote::Alive,
+                            };
+                            confirmed.insert(file.asset_id.clone(), remote.clone());
+                            remote
+                        }
+                    },
+                };
+                sightings.push((file, remote));
+            }
+        }
+        record(account, sightings).await;
+    }
+    restored_in_immich(account).await
+}
+
+/// Assets trashed in Immich since the last look, for the linked ones.
+pub async fn trash_feed(account: &Arc<Account>) -> Result<(), ApiError> {
+    let key = format!("trash_feed:{}", account.name);
+    let stored_key = key.clone();
+    let since_ms = account
+        .store
+        .call(move |db| db.meta(&stored_key))
+        .await
+        .map_err(unavailable)?
+        .and_then(|v| v.parse::<i64>().ok())
+        .unwrap_or_else(|| now_ms() - FEED_FIRST_LOOKBACK.as_millis() as i64);
+    let since = OffsetDateTime::from_unix_timestamp_nanos(i128::from(since_ms) * 1_000_000)
+        .unwrap_or_else(|_| OffsetDateTime::now_utc());
+    let feed = account
+        .client
+        .trashed_since(&account.server.user_id, since)
+        .await?;
+    let ids: Vec<String> = feed.assets.iter().map(|a| a.id.clone()).collect();
+    if !ids.is_empty() {
+        let name = account.name.clone();
+        let files = account
+            .store
+            .call(move |db| db.synced_with_assets(&name, &ids))
+            .await
+            .map_err(unavailable)?;
+        let sightings = files
+            .into_iter()
+            .filter(|f| f.remote_gone.is_none())
+            .map(|f| (f, Remote::Gone(RemoteGone::Trashed)))
+            .collect();
+        record(account, sightings).await;
+    }
+    let answered = feed.server_time.unwrap_or_else(OffsetDateTime::now_utc);
+    let next_ms =
+        (answered.unix_timestamp_nanos() / 1_000_000) as i64 - FEED_OVERLAP.as_millis() as i64;
+    account
+        .store
+        .call(move |db| db.set_meta(&key, &next_ms.to_string()))
+        .await
+        .map_err(unavailable)?;
+    Ok(())
+}
+
+/// Records what a check found: relinks, restores, and content gone from Immich (a tombstone
+/// unless this engine trashed it, and the time it was seen, which starts the guard's batch).
+async fn record(account: &Arc<Account>, sightings: Vec<(SyncedFile, Remote)>) {
+    if sightings.is_empty() {
+        return;
+    }
+    let name = account.name.clone();
+    let mut relinks = Vec::new();
+    let mut back = Vec::new();
+    let mut gone = Vec::new();
+    for (file, remote) in sightings {
+        match remote {
+            Remote::Alive | Remote::Unknown => {
+                if file.remote_gone.is_some() {
+                    back.push(file);
+                }
+            }
+            Remote::Moved(new_id) => relinks.push((file, new_id)),
+            Remote::Gone(how) => gone.push((file, how)),
+        }
+    }
+    for (file, new_id) in &relinks {
+        let path = path_of(account, file);
+        account.emit(Worker::Reconciler, EventKind::Linked, |e| {
+            e.path(&path)
+                .asset(new_id)
+                .detail("the content now belongs to another asset: relinked")
+        });
+    }
+    for file in &back {
+        let path = path_of(account, file);
+        account.emit(Worker::Reconciler, EventKind::RestoredInImmich, |e| {
+            e.path(&path)
+                .asset(&file.asset_id)
+                .detail("restored in Immich: the file stays and is in sync again")
+        });
+    }
+    let newly_gone: Vec<&(SyncedFile, RemoteGone)> = gone
+        .iter()
+        .filter(|(f, _)| f.remote_gone.is_none())
+        .collect();
+    for (file, how) in &newly_gone {
+        let path = path_of(account, file);
+        let what = match how {
+            RemoteGone::Trashed => "moved to the Immich trash",
+            RemoteGone::Purged => "deleted from Immich",
+        };
+        account.emit(Worker::Reconciler, EventKind::RemoteDeleted, |e| {
+            e.path(&path)
+                .asset(&file.asset_id)
+                .detail(format!("the asset was {what}"))
+        });
+    }
+    let relinks: Vec<(i64, String)> = relinks.into_iter().map(|(f, id)| (f.id, id)).collect();
+    let back: Vec<i64> = back.iter().map(|f| f.id).collect();
+    let marks: Vec<(i64, RemoteGone)> = gone.iter().map(|(f, how)| (f.id, *how)).collect();
+    let gone: Vec<(String, String, RemoteGone, PathBuf)> = gone
+        .iter()
+        .map(|(f, how)| {
+            (
+                f.sha1.clone(),
+                f.asset_id.clone(),
+                *how,
+                f.root.join(&f.rel),
+            )
+        })
+        .collect();
+    store_call(account, "record deletes made in Immich", move |db| {
+        for (id, new_id) in &relinks {
+            db.relink(*id, new_id)?;
+        }
+        for id in &back {
+            db.clear_remote_gone(*id)?;
+            db.release_hold(*id, DeleteDirection::ToLocal)?;
+        }
+        let mut sightings = Vec::new();
+        for (sha1, asset_id, how, path) in gone {
+            if !db.trashed_by_engine(&name, &asset_id)? {
+                sightings.push(Sighting {
+                    sha1,
+                    asset_id: Some(asset_id),
+                    how,
+                    path: Some(path),
+                });
+            }
+        }
+        let now = now_ms();
+        db.add_tombstones(&name, &sightings, now)?;
+        db.mark_remote_gone(&marks, now)
+    })
+    .await;
+    account.wake_reconciler.notify_one();
+}
+
+/// Content remembered as deleted in Immich that is there again (restored from the Immich
+/// trash, or uploaded anew by another device): its tombstone ends, kept files are linked again,
+/// and in mirror folders files this engine moved to the OS trash come back.
+async fn restored_in_immich(account: &Arc<Account>) -> Result<(), ApiError> {
+    let name = account.name.clone();
+    let stones = account
+        .store
+        .call(move |db| db.tombstones(Some(&name)))
+        .await
+        .map_err(unavailable)?;
+    let standing: Vec<_> = stones.into_iter().filter(|t| !t.forgiven).collect();
+    if standing.is_empty() {
+        return Ok(());
+    }
+    let items: Vec<(String, String)> = standing
+        .iter()
+        .map(|t| (t.sha1.clone(), t.sha1.clone()))
+        .collect();
+    let checks = account.client.bulk_upload_check(&items).await?;
+    for (stone, check) in standing.into_iter().zip(checks) {
+        let CheckResult::Present {
+            asset_id,
+            is_trashed: false,
+        } = check
+        else {
+            continue;
+        };
+        let name = account.name.clone();
+        let sha1 = stone.sha1.clone();
+        let asset = asset_id.clone();
+        let Some(trashed_here) = store_call(account, "end a tombstone", move |db| {
+            db.end_tombstone(&name, &sha1, &asset)?;
+            db.trashed_locally(&name, &sha1)
+        })
+        .await
+        else {
+            continue;
+        };
+        account.emit(Worker::Reconciler, EventKind::RestoredInImmich, |e| {
+            let e = e
+                .asset(&asset_id)
+                .detail("restored in Immich: no longer remembered as deleted, and synced again");
+            match &stone.path {
+                Some(p) => e.path(std::path::Path::new(p)),
+                None => e,
+            }
+        });
+        for entry in trashed_here {
+            let mirrors = account.folders.iter().any(|f| {
+                entry.path.starts_with(&f.root)
+                    && f.policy.mode == crate::config::DeleteMode::Mirror
+            });
+            if mirrors && !account.dry_run {
+                crate::undo::undo_local(account, &entry).await;
+            }
+        }
+    }
+    account.rescan.notify_one();
+    Ok(())
+}
+
+/// Plans the files whose asset was seen gone from Immich, folder by folder once the folder's
+/// batch is complete, and carries the plan out.
+pub async fn judge(account: &Arc<Account>) -> ReconcileSummary {
+    let mut summary = ReconcileSummary::default();
+    let name = account.name.clone();
+    let Some(rows) = store_call(account, "read deletes made in Immich", move |db| {
+        db.remote_gone_files(&name)
+    })
+    .await
+    else {
+        summary.errors += 1;
+        return summary;
+    };
+    if rows.is_empty() {
+        return summary;
+    }
+    let decisions: HashMap<i64, Decision> = holds(account, DeleteDirection::ToLocal)
+        .await
+        .into_iter()
+        .filter(|h| h.replaced_id.is_none())
+        .map(|h| (h.file_id, h.decision))
+        .collect();
+    let mut by_folder: BTreeMap<FolderId, Vec<SyncedFile>> = BTreeMap::new();
+    for row in rows {
+        by_folder.entry(row.folder).or_default().push(row);
+    }
+    let now = now_ms();
+    for (folder_id, rows) in by_folder {
+        let Some(folder) = account.folder(folder_id).cloned() else {
+            continue;
+        };
+        if folder.state() != FolderState::Active {
+            continue;
+        }
+        let undecided: Vec<i64> = rows
+            .iter()
+            .filter(|r| !decisions.contains_key(&r.id))
+            .filter_map(|r| r.remote_gone.map(|(at, _)| at))
+            .collect();
+        let batch_open = match (undecided.iter().min(), undecided.iter().max()) {
+            (Some(first), Some(last)) => {
+                let due = policy::batch_due(*first, *last, account.delete_guard.grace);
+                if due > now {
+                    summary.due_at(due);
+                    summary.waiting += undecided.len() as u64;
+                }
+                due > now
+            }
+            _ => false,
+        };
+        let ready: Vec<SyncedFile> = rows
+            .into_iter()
+            .filter(|r| decisions.contains_key(&r.id) || !batch_open)
+            .collect();
+        let locals = local_facts(&folder, &ready).await;
+        let mut to_guard = Vec::new();
+        for (file, local) in ready.into_iter().zip(locals) {
+            let Some((gone_at, how)) = file.remote_gone else {
+                continue;
+            };
+            let name = account.name.clone();
+            let asset = file.asset_id.clone();
+            let by_engine = store_call(account, "read the journal", move |db| {
+                db.trashed_by_engine(&name, &asset)
+            })
+            .await
+            .unwrap_or(false);
+            let planned = plan::plan_delete(&DeleteFacts {
+                local,
+                remote: Remote::Gone(how),
+                policy: &folder.policy,
+                born_ms: file.born_at,
+                deleted_ms: gone_at,
+                shared: false,
+                decision: decisions.get(&file.id).copied(),
+                trashed_by_engine: by_engine,
+            });
+            let path = folder.path_of(&file.rel);
+            match planned.action {
+                Action::MoveToOsTrash { confirmed: true } => {
+                    move_to_os_trash(account, &folder, file, &path, &mut summary).await
+                }
+                Action::MoveToOsTrash { confirmed: false } => to_guard.push((file, path)),
+                Action::KeepLocal(reason) => {
+                    keep_local(account, &file, &path, reason, &mut summary).await
+                }
+                Action::Forget => {
+                    let id = file.id;
+                    store_call(account, "forget a file deleted on both sides", move |db| {
+                        db.forget(&[id])
+                    })
+                    .await;
+                }
+                Action::RestoreInImmich => restore(account, &file, &path).await,
+                Action::Wait => {}
+                _ => {
+                    let id = file.id;
+                    store_call(account, "record a photo back in Immich", move |db| {
+                        db.clear_remote_gone(id)
+                    })
+                    .await;
+                }
+            }
+        }
+        let items: Vec<GuardItem> = to_guard
+            .iter()
+            .map(|(f, _)| GuardItem {
+                file_id: f.id,
+                replaced_id: None,
+            })
+            .collect();
+        if guard_holds(account, folder_id, DeleteDirection::ToLocal, &items).await {
+            summary.held += to_guard.len() as u64;
+            continue;
+        }
+        for (file, path) in to_guard {
+            move_to_os_trash(account, &folder, file, &path, &mut summary).await;
+        }
+    }
+    summary
+}
+
+/// Whether each file still holds the content that was uploaded. Blocking work (stat, hash) on
+/// a blocking thread.
+async fn local_facts(folder: &Arc<Folder>, files: &[SyncedFile]) -> Vec<Local> {
+    let checks: Vec<(PathBuf, crate::store::Stat, String)> = files
+        .iter()
+        .map(|f| (folder.path_of(&f.rel), f.stat, f.sha1.clone()))
+        .collect();
+    let n = checks.len();
+    tokio::task::spawn_blocking(move || {
+        checks
+            .into_iter()
+            .map(|(path, expected, sha1)| {
+                let Ok(meta) = std::fs::symlink_metadata(&path) else {
+                    return Local::Gone;
+                };
+                let stat = local::stat_of(&meta);
+                if stat != expected {
+                    return Local::Changed;
+                }
+                match local::hash_stable(&path, stat) {
+                    Ok(hash) if hash == sha1 => Local::Present,
+                    _ => Local::Changed,
+                }
+            })
+            .collect()
+    })
+    .await
+    // A failed check must never look like "unchanged": keep the files.
+    .unwrap_or_else(|_| vec![Local::Changed; n])
+}
+
+fn path_of(account: &Account, file: &SyncedFile) -> PathBuf {
+    account
+        .folder(file.folder)
+        .map(|f| f.path_of(&file.rel))
+        .unwrap_or_else(|| file.root.join(&file.rel))
+}
+
+async fn keep_local(
+    account: &Account,
+    file: &SyncedFile,
+    path: &std::path::Path,
+    reason: String,
+    summary: &mut ReconcileSummary,
+) {
+    let id = file.id;
+    let detail = reason.clone();
+    store_call(account, "record a kept file", move |db| {
+        db.mark_tombstoned(&[id], None, &detail)?;
+        db.release_hold(id, DeleteDirection::ToLocal)
+    })
+    .await;
+    account.emit(Worker::Reconciler, EventKind::KeptLocal, |e| {
+        e.path(path).asset(&file.asset_id).detail(reason)
+    });
+    summary.kept_local += 1;
+}
+
+/// This engine trashed the asset after a local delete, and the file is back: out of the trash.
+async fn restore(account: &Account, file: &SyncedFile, path: &std::path::Path) {
+    if account.dry_run {
+        account.emit(Worker::Reconciler, EventKind::WouldDo, |e| {
+            e.path(path)
+                .asset(&file.asset_id)
+                .detail("would restore this asset from the Immich trash")
+        });
+        return;
+    }
+    match account
+        .client
+        .restore_from_trash(std::slice::from_ref(&file.asset_id))
+        .await
+    {
+        Ok(()) => {
+            let id = file.id;
+            store_call(account, "record a restore", move |db| {
+                db.clear_remote_gone(id)
+            })
+            .await;
+            account.emit(Worker::Reconciler, EventKind::RestoredInImmich, |e| {
+                e.path(path).asset(&file.asset_id).detail(
+                    "the file is in a synced folder again, so its asset left the Immich trash",
+                )
+            });
+        }
+        Err(error) => account.emit(Worker::Reconciler, EventKind::Error, |e| {
+            e.path(path).asset(&file.asset_id).detail(format!(
+                "cannot restore the asset from the Immich trash: {error}"
+            ))
+        }),
+    }
+}
+
+/// Moves the file to the OS trash (never an unlink) and journals where it went.
+async fn move_to_os_trash(
+    account: &Arc<Account>,
+    folder: &Folder,
+    file: SyncedFile,
+    path: &std::path::Path,
+    summary: &mut ReconcileSummary,
+) {
+    if account.dry_run {
+        account.emit(Worker::Reconciler, EventKind::WouldDo, |e| {
+            e.path(path)
+                .asset(&file.asset_id)
+                .detail("would move this file to the OS trash")
+        });
+        return;
+    }
+    let trash_path = path.to_owned();
+    let result = tokio::task::spawn_blocking(move || os_trash::move_to_trash(&trash_path))
+        .await
+        .map_err(|e| e.to_string())
+        .and_then(|r| r);
+    match result {
+        Ok(trash_id) => {
+            let reason = format!(
+                "deleted in Immich: moved to the {} (recoverable there)",
+                os_trash::name()
+            );
+            let entry = NewJournalEntry {
+                direction: DeleteDirection::ToLocal,
+                path: path.to_owned(),
+                asset_id: Some(file.asset_id.clone()),
+                sha1: Some(file.sha1.clone()),
+                trash_id,
+                reason: reason.clone(),
+            };
+            let (id, folder_id, name, now) = (file.id, folder.id, account.name.clone(), now_ms());
+            store_call(account, "journal a file moved to the trash", move |db| {
+                db.journal_add(&name, &[entry], now)?;
+                db.record_deletes(folder_id, DeleteDirection::ToLocal, 1, now)?;
+                db.forget(&[id])
+            })
+            .await;
+            account.emit(Worker::Reconciler, EventKind::MovedToTrash, |e| {
+                e.path(path).asset(&file.asset_id).detail(reason)
+            });
+            summary.moved_to_trash += 1;
+        }
+        Err(error) => {
+            summary.errors += 1;
+            account.emit(Worker::Reconciler, EventKind::Error, |e| {
+                e.path(path).asset(&file.asset_id).detail(format!(
+                    "deleted in Immich, but the file could not be moved to the trash ({error}); it was left in place"
+                ))
+            });
+        }
+    }
+}
