@@ -834,3 +834,116 @@ async fn early_duplicate_answer_with_a_large_body_closes_the_connection() {
     assert_eq!(env.server.created_uploads(), 1);
     assert_eq!(env.get("/users/me").await.status(), 200);
 }
+
+/// §12, checked on a real v3.1.0 server: `trashedAfter` returns the assets trashed after T
+/// (each `isTrashed`), with or without `withDeleted`; without it trashed assets stay hidden
+/// unless `withDeleted`; `size` above 1000 is refused; answers carry the server's `Date`, which
+/// the trash feed uses as its clock.
+#[tokio::test]
+async fn the_trash_feed_behaves_as_on_a_real_server() {
+    for profile in [Profile::V3, Profile::V2] {
+        let env = Env::start(profile).await;
+        let before = json(env.upload("t.jpg", b"trashed", true).await.unwrap()).await["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let kept = json(env.upload("k.jpg", b"kept", true).await.unwrap()).await["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let t = "2020-01-01T00:00:00.000Z";
+        env.server.trash_asset(&before);
+        for with_deleted in [None, Some(true)] {
+            let mut body = json!({"trashedAfter": t, "size": 1000});
+            if let Some(w) = with_deleted {
+                body["withDeleted"] = json!(w);
+            }
+            let response = env.post_json("/search/metadata", body).await;
+            assert!(response.headers().contains_key("date"), "{profile:?}");
+            let found = json(response).await;
+            let items = found["assets"]["items"].as_array().unwrap();
+            assert_eq!(items.len(), 1, "{profile:?} {with_deleted:?}: {found}");
+            assert_eq!(items[0]["id"], json!(before));
+            assert_eq!(items[0]["isTrashed"], json!(true));
+        }
+        let plain = json(env.post_json("/search/metadata", json!({})).await).await;
+        let ids: Vec<&str> = plain["assets"]["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|a| a["id"].as_str())
+            .collect();
+        assert_eq!(ids, [kept.as_str()], "trashed assets are hidden by default");
+        let later = json(
+            env.post_json(
+                "/search/metadata",
+                json!({"trashedAfter": "2999-01-01T00:00:00.000Z"}),
+            )
+            .await,
+        )
+        .await;
+        assert_eq!(later["assets"]["items"], json!([]));
+        let too_big = env
+            .post_json("/search/metadata", json!({"trashedAfter": t, "size": 1001}))
+            .await;
+        assert_eq!(too_big.status(), 400);
+    }
+}
+
+/// `PUT /assets/copy` moves the favourite (this server keeps no albums or stacks) from the old
+/// asset to the new one; ids the caller does not own fail with 400, and the key needs
+/// `asset.copy`.
+#[tokio::test]
+async fn copy_moves_the_favourite_to_the_new_version() {
+    let env = Env::start(Profile::V3).await;
+    let old = json(env.upload("v1.jpg", b"version one", true).await.unwrap()).await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let new = json(env.upload("v1.jpg", b"version two", true).await.unwrap()).await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    env.server.set_favorite(&old, true);
+    let copy = |body: Value| {
+        env.client
+            .put(env.url("/assets/copy"))
+            .header("x-api-key", &env.key)
+            .json(&body)
+            .send()
+    };
+    let response = copy(json!({"sourceId": old, "targetId": new}))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 204);
+    let target = json(env.get(&format!("/assets/{new}")).await).await;
+    assert_eq!(target["isFavorite"], json!(true));
+
+    let bob = env.server.add_user("bob@example.com", "Bob");
+    let bobs = env.server.insert_asset(&bob, "b.jpg", b"bob's");
+    let foreign = copy(json!({"sourceId": old, "targetId": bobs}))
+        .await
+        .unwrap();
+    assert_eq!(foreign.status(), 400);
+    assert_eq!(
+        json(foreign).await["message"],
+        json!("Not found or no asset.copy access")
+    );
+
+    let limited = env
+        .server
+        .add_api_key(&env.user, &["asset.read", "asset.upload"]);
+    let refused = env
+        .client
+        .put(env.url("/assets/copy"))
+        .header("x-api-key", &limited)
+        .json(&json!({"sourceId": old, "targetId": new}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 403);
+    let spec = Spec::bundled();
+    for request in env.server.requests() {
+        assert_eq!(spec.validate(&request), Ok(()), "{request:?}");
+    }
+}

@@ -228,7 +228,11 @@ pub enum UploadAction {
 pub fn plan_upload(check: &Check, stone: Stone, trashed_by_engine: bool) -> UploadAction {
     match (check, stone) {
         (Check::Absent, Stone::None | Stone::Forgiven) => UploadAction::Upload,
-        (Check::Absent, Stone::Standing(_)) => UploadAction::KeepDeleted {
+        // Gone from the Immich trash meanwhile: remembered as deleted for good now.
+        (Check::Absent, Stone::Standing(RemoteGone::Trashed)) => UploadAction::KeepDeleted {
+            new_tombstone: Some(RemoteGone::Purged),
+        },
+        (Check::Absent, Stone::Standing(RemoteGone::Purged)) => UploadAction::KeepDeleted {
             new_tombstone: None,
         },
         (Check::Present { trashed: false, .. }, _) => UploadAction::Link,
@@ -510,6 +514,14 @@ mod tests {
                 false,
                 UploadAction::KeepDeleted {
                     new_tombstone: None,
+                },
+            ),
+            (
+                Check::Absent,
+                Stone::Standing(Trashed),
+                false,
+                UploadAction::KeepDeleted {
+                    new_tombstone: Some(Purged),
                 },
             ),
             (present(false), Stone::None, false, UploadAction::Link),

@@ -170,4 +170,28 @@ mod tests {
     fn migrations_are_valid() {
         assert!(super::migrations().validate().is_ok());
     }
+
+    /// A state file from before the age column: each row's age starts at the earliest time the
+    /// store knew of it (first seen, or its mtime), never later.
+    #[test]
+    fn existing_rows_get_an_age_when_upgraded() {
+        let mut conn = rusqlite::Connection::open_in_memory().unwrap();
+        super::migrations().to_version(&mut conn, 2).unwrap();
+        conn.execute_batch(
+            "INSERT INTO folders (id, account, root) VALUES (1, 'alice', X'2F70');
+             INSERT INTO files (folder_id, rel_path, size, mtime_ns, state, first_seen_at)
+                VALUES (1, X'61', 1, 1800000000000000000, 'synced', 1700000000000),
+                       (1, X'62', 1, 1600000000000000000, 'synced', 1700000000000);",
+        )
+        .unwrap();
+        super::migrations().to_latest(&mut conn).unwrap();
+        let born: Vec<i64> = conn
+            .prepare("SELECT born_at FROM files ORDER BY rel_path")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(born, [1_700_000_000_000, 1_600_000_000_000]);
+    }
 }
