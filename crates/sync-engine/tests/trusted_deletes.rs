@@ -91,8 +91,12 @@ fn write_older_state_file(path: &Path, user_id: &str, rows: &[OldRow<'_>]) {
     }
 }
 
+/// A row of the older service's table as stored: user_id, asset_path, checksum, asset_id,
+/// created_at.
+type StoredRow = (String, String, Vec<u8>, Option<String>, Option<String>);
+
 /// The older service's rows, as they are in its table.
-fn older_rows(path: &Path) -> Vec<(String, String, Vec<u8>, Option<String>, Option<String>)> {
+fn older_rows(path: &Path) -> Vec<StoredRow> {
     let conn = rusqlite::Connection::open(path).unwrap();
     let mut stmt = conn
         .prepare(
