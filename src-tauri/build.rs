@@ -17,6 +17,13 @@ const COMMANDS: &[&str] = &[
     "held_deletes",
     "decide_deletes",
     "close_window",
+    "deletes_done",
+    "undo_deletes",
+    "deleted_in_immich",
+    "upload_again",
+    "delete_preview",
+    "pick_older_config",
+    "move_over",
 ];
 
 fn main() {

@@ -5,11 +5,12 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 use sync_engine::config::{DeleteMode, DeletePolicy};
+use sync_engine::engine::DeletePreview;
 use sync_engine::events::Event;
 use sync_engine::policy::{self, LocalDeleteDecision, RemoteDeleteDecision};
 use sync_engine::secret::ApiKey;
 use sync_engine::status::Status;
-use sync_engine::store::HeldDelete;
+use sync_engine::store::{HeldDelete, Tombstone};
 use tauri::{AppHandle, State, WebviewWindow};
 
 use crate::bridge::{RECENT_EVENTS, UiError};
@@ -112,15 +113,34 @@ const TEST_PICK_FOLDER: &str = "IMMICH_SYNC_TEST_PICK_FOLDER";
 /// The native folder picker.
 #[tauri::command]
 pub async fn pick_folder(app: AppHandle) -> Option<String> {
+    choose(app, TEST_PICK_FOLDER, Choose::Folder).await
+}
+
+/// What a native chooser picks.
+enum Choose {
+    /// A folder to sync.
+    Folder,
+    /// The older service's `config.toml`.
+    OlderConfig,
+}
+
+/// Opens the native chooser on a blocking thread; `test_env` names the path a test picks.
+async fn choose(app: AppHandle, test_env: &str, what: Choose) -> Option<String> {
     use tauri_plugin_dialog::DialogExt;
-    if let Ok(path) = std::env::var(TEST_PICK_FOLDER) {
+    if let Ok(path) = std::env::var(test_env) {
         return Some(path);
     }
     let picked = tauri::async_runtime::spawn_blocking(move || {
-        app.dialog()
-            .file()
-            .set_title("Choose a folder to sync")
-            .blocking_pick_folder()
+        let dialog = app.dialog().file();
+        match what {
+            Choose::Folder => dialog
+                .set_title("Choose a folder to sync")
+                .blocking_pick_folder(),
+            Choose::OlderConfig => dialog
+                .set_title("Choose the older sync service's config.toml")
+                .add_filter("Configuration", &["toml"])
+                .blocking_pick_file(),
+        }
     })
     .await
     .ok()
@@ -205,6 +225,177 @@ pub async fn decide_deletes(
         .decide_deletes(ids, approve)
         .await
         .map_err(|e| UiError::new("store", e.to_string()))
+}
+
+/// One delete the engine carried out, as Activity lists it.
+#[derive(Debug, Serialize)]
+pub struct DeleteDoneDto {
+    /// Journal id ("Undo" takes it).
+    pub id: i64,
+    /// Account.
+    pub account: String,
+    /// `to_immich` or `to_local`.
+    pub direction: sync_engine::store::DeleteDirection,
+    /// The file (lossy, for display).
+    pub path: String,
+    /// When (unix ms).
+    pub at: i64,
+    /// Why.
+    pub reason: String,
+    /// Undone already.
+    pub undone: bool,
+}
+
+/// Recent deletes the engine carried out, newest first.
+#[tauri::command]
+pub async fn deletes_done(
+    state: State<'_, AppState>,
+    limit: usize,
+) -> Result<Vec<DeleteDoneDto>, UiError> {
+    let entries = state
+        .engine
+        .journal(limit.min(1000))
+        .await
+        .map_err(|e| UiError::new("store", e.to_string()))?;
+    Ok(entries
+        .into_iter()
+        .map(|e| DeleteDoneDto {
+            id: e.id,
+            account: e.account,
+            direction: e.direction,
+            path: e.path.to_string_lossy().into_owned(),
+            at: e.at,
+            reason: e.reason,
+            undone: e.undone_at.is_some(),
+        })
+        .collect())
+}
+
+/// What one undo did.
+#[derive(Debug, Serialize)]
+pub struct UndoDto {
+    /// Journal id.
+    pub id: i64,
+    /// Whether it was undone.
+    pub ok: bool,
+    /// What was put back, or why not.
+    pub message: String,
+}
+
+/// Puts back what the engine deleted: files from the OS trash, assets from the Immich trash.
+#[tauri::command]
+pub async fn undo_deletes(
+    state: State<'_, AppState>,
+    ids: Vec<i64>,
+) -> Result<Vec<UndoDto>, UiError> {
+    if ids.len() > 10_000 {
+        return Err(UiError::new("invalid", "too many ids"));
+    }
+    let outcomes = state
+        .engine
+        .undo(ids)
+        .await
+        .map_err(|e| UiError::new("store", e.to_string()))?;
+    Ok(outcomes
+        .into_iter()
+        .map(|o| UndoDto {
+            id: o.id,
+            ok: o.result.is_ok(),
+            message: match o.result {
+                Ok(done) => done,
+                Err(error) => error.to_string(),
+            },
+        })
+        .collect())
+}
+
+/// Photos remembered as deleted in Immich.
+#[tauri::command]
+pub async fn deleted_in_immich(state: State<'_, AppState>) -> Result<Vec<Tombstone>, UiError> {
+    state
+        .engine
+        .tombstones()
+        .await
+        .map_err(|e| UiError::new("store", e.to_string()))
+}
+
+/// "Upload again" for photos remembered as deleted in Immich (`ids` absent: all).
+#[tauri::command]
+pub async fn upload_again(
+    state: State<'_, AppState>,
+    ids: Option<Vec<i64>>,
+) -> Result<usize, UiError> {
+    if ids.as_ref().is_some_and(|ids| ids.len() > 1_000_000) {
+        return Err(UiError::new("invalid", "too many ids"));
+    }
+    state
+        .engine
+        .upload_again(ids)
+        .await
+        .map_err(|e| UiError::new("store", e.to_string()))
+}
+
+/// What a folder's delete policy, as edited, would do now with the deletes waiting there.
+#[tauri::command]
+pub async fn delete_preview(
+    state: State<'_, AppState>,
+    account: String,
+    folder: String,
+    mode: DeleteMode,
+    threshold: f64,
+    max_age: f64,
+) -> Result<DeletePreview, UiError> {
+    check_text("the account", &account)?;
+    check_text("the folder", &folder)?;
+    if !threshold.is_finite() || !max_age.is_finite() || threshold < 0.0 || max_age <= 0.0 {
+        return Err(UiError::new("invalid", "enter the number of days"));
+    }
+    state
+        .engine
+        .delete_preview(
+            &account,
+            std::path::Path::new(&folder),
+            DeletePolicy {
+                mode,
+                threshold_days: threshold,
+                max_age_days: max_age,
+            },
+        )
+        .await
+        .map_err(|e| UiError::new("store", e.to_string()))
+}
+
+/// Set by the end-to-end tests: the older service's `config.toml` the "user" picks.
+const TEST_PICK_FILE: &str = "IMMICH_SYNC_TEST_PICK_FILE";
+
+/// The native file picker, for the older service's `config.toml`.
+#[tauri::command]
+pub async fn pick_older_config(app: AppHandle) -> Option<String> {
+    choose(app, TEST_PICK_FILE, Choose::OlderConfig).await
+}
+
+/// What moving over from the older service set up.
+#[derive(Debug, Serialize)]
+pub struct MoveOverDto {
+    /// The settings now in force.
+    pub settings: SettingsDto,
+    /// Accounts taken over.
+    pub accounts: usize,
+    /// Folders taken over.
+    pub folders: usize,
+    /// The older state file each account imports (none when it had none).
+    pub state_file: Option<String>,
+}
+
+/// "I used the older sync service": takes its `config.toml` and state file.
+#[tauri::command]
+pub async fn move_over(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    path: String,
+) -> Result<MoveOverDto, UiError> {
+    check_text("the path", &path)?;
+    state.move_over(&app, std::path::Path::new(&path)).await
 }
 
 /// Closes the calling window (it is destroyed, not hidden).

@@ -136,6 +136,55 @@ impl AppState {
         Ok(self.settings_dto())
     }
 
+    /// "I used the older sync service": takes its `config.toml` (accounts, folders, policies;
+    /// keys into the keychain) and its state file, which each account imports at its start,
+    /// so nothing is uploaded again and every photo keeps its age.
+    pub async fn move_over(
+        &self,
+        app: &AppHandle,
+        config_file: &std::path::Path,
+    ) -> Result<commands::MoveOverDto, UiError> {
+        let path = config_file.to_owned();
+        let setup = tauri::async_runtime::spawn_blocking(move || {
+            sync_engine::older_service::read_older_setup(&path)
+        })
+        .await
+        .map_err(|e| UiError::new("error", e.to_string()))?
+        .map_err(|e| {
+            UiError::new(
+                "invalid",
+                format!("{} cannot be used: {e}", config_file.display()),
+            )
+        })?;
+        let mut dto = settings::to_dto(&setup.config, &AppPrefs::default(), &self.secrets);
+        dto.first_run = false;
+        let current = self.settings_dto();
+        dto.start_at_login = current.start_at_login;
+        dto.notifications = current.notifications;
+        let mut keys = HashMap::new();
+        for account in &setup.config.accounts {
+            if let Ok(key) = account.api_key.resolve(&account.name) {
+                keys.insert(account.name.clone(), key.expose().to_owned());
+            }
+        }
+        // Checked before anything is changed: a file the app cannot take changes nothing.
+        let config_now = lock(&self.config).clone();
+        settings::validate(&dto, &keys, &config_now, &self.paths, &self.secrets)?;
+        if let Some(state_file) = &setup.state_file {
+            self.engine
+                .adopt_older_state(state_file.clone())
+                .await
+                .map_err(|e| UiError::new("store", e.to_string()))?;
+        }
+        let saved = self.save(app, &dto, &keys).await?;
+        Ok(commands::MoveOverDto {
+            accounts: saved.accounts.len(),
+            folders: saved.accounts.iter().map(|a| a.folders.len()).sum(),
+            state_file: setup.state_file.map(|p| p.to_string_lossy().into_owned()),
+            settings: saved,
+        })
+    }
+
     fn notify_once(&self, app: &AppHandle, key: String, title: &str, body: &str) {
         if !lock(&self.prefs).notifications || !lock(&self.notified).insert(key) {
             return;
@@ -328,6 +377,13 @@ pub fn run() {
             commands::held_deletes,
             commands::decide_deletes,
             commands::close_window,
+            commands::deletes_done,
+            commands::undo_deletes,
+            commands::deleted_in_immich,
+            commands::upload_again,
+            commands::delete_preview,
+            commands::pick_older_config,
+            commands::move_over,
         ])
         .setup(move |app| {
             // The engine starts here, after the single-instance check: a second launch hands

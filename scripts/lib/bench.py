@@ -53,6 +53,7 @@ TARGETS = {
     "big_file_peak_rss_mb": 64,
     "rescan_s": 2.0,
     "reconcile_requests": 40,
+    "remote_delete_p95_s": 60.0,
 }
 
 
@@ -373,7 +374,9 @@ def warm_page_cache(folder):
 
 
 def syncd_config(path, server_url, key, folder, state, event_log=None, extra=""):
-    """A configuration as a user would write it: defaults everywhere except the paths."""
+    """A configuration as a user would write it: defaults everywhere except the paths.
+    `folder` may be a list of folders."""
+    folders = folder if isinstance(folder, list) else [folder]
     lines = [f'database_path = "{state}"']
     if event_log:
         lines.append(f'event_log = "{event_log}"')
@@ -388,10 +391,9 @@ def syncd_config(path, server_url, key, folder, state, event_log=None, extra="")
         f'server_url = "{server_url}"',
         f'api_key = "{key}"',
         "",
-        "[[account.folder]]",
-        f'path = "{folder}"',
-        "",
     ]
+    for f in folders:
+        lines += ["[[account.folder]]", f'path = "{f}"', ""]
     Path(path).write_text("\n".join(lines))
     # The file holds an API key; the engine rightly warns about one others can read.
     os.chmod(path, 0o600)
@@ -604,9 +606,11 @@ def print_compare(s):
 # Engine alone
 
 
-def start_daemon(config, logs):
+def start_daemon(config, logs, env=None):
     out = open(logs, "ab")
-    proc = subprocess.Popen([str(SYNCD), "--config", str(config)], stdout=out, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [str(SYNCD), "--config", str(config)], stdout=out, stderr=subprocess.STDOUT, env=env
+    )
     out.close()
     return proc
 
@@ -917,6 +921,94 @@ def bench_idle(args, results):
           f"({section['cpu_percent']} %), {wakeups} thread wake-ups, {requests['total']} requests, RSS {section['rss_mb_end']} MB\n")
 
 
+def bench_remote(args, results):
+    """Photos trashed in Immich (as its web UI does: DELETE /api/assets without force) one after
+    another, each timed until its file has left the synced folder for the OS trash; before
+    that, the requests a running daemon makes in a minute with nothing to do. Default settings:
+    the trash feed every 30 s, deletes judged 30 s after the last one of a folder."""
+    n = args.remote_deletes
+    run = fresh_dir(WORK / "run" / "remote")
+    library = fresh_dir(run / "library")
+    key = "remote-" + os.urandom(6).hex()
+    server = Server(run / "storage", [key], counting=True)
+    # One folder per delete, four photos each: the guard's per-folder limits (10 files, 25 %)
+    # then see one delete each, so the default limits stay in force and nothing is held.
+    folders = []
+    for i in range(n):
+        folder = library / f"album-{i:02}"
+        folder.mkdir()
+        for j in range(4):
+            body = f"remote delete benchmark photo {i} {j} ".encode() * 64
+            (folder / f"IMG_{i:02}_{j}.jpg").write_bytes(b"\xff\xd8\xff\xe0" + body + b"\xff\xd9")
+        folders.append(folder)
+    events = run / "events.jsonl"
+    config = syncd_config(run / "syncd.toml", server.url, key, folders, run / "state.db", events)
+    # The OS trash of this run lives in the run folder.
+    env = dict(os.environ, XDG_DATA_HOME=str(fresh_dir(run / "xdg")))
+    proc = start_daemon(config, run / "logs.txt", env)
+    latencies = []
+    try:
+        deadline = time.monotonic() + 120
+        while server.asset_count(key) < 4 * n:
+            if time.monotonic() > deadline:
+                raise SystemExit("engine-remote: the library did not reach the server in 120 s")
+            time.sleep(0.2)
+        time.sleep(5)  # the start-up check of every synced photo
+        quiet = wait_for_quiet(args)
+        server.command("reset")
+        server.command("record on")
+        log(f"engine-remote: the daemon idles for {args.idle_seconds} s")
+        time.sleep(args.idle_seconds)
+        idle = server.requests()
+        listed = server.call("POST", "/api/search/metadata", key, {"size": 1000})["assets"]["items"]
+        ids = {a["originalFileName"]: a["id"] for a in listed}
+        log(f"engine-remote: trashing {n} photos in Immich, one every {args.remote_spacing} s")
+        pending = {}
+        for i in range(n):
+            name = f"IMG_{i:02}_0.jpg"
+            server.call("DELETE", "/api/assets", key, {"ids": [ids[name]], "force": False})
+            pending[folders[i] / name] = time.monotonic()
+            until = time.monotonic() + args.remote_spacing
+            while time.monotonic() < until:
+                for path, t0 in list(pending.items()):
+                    if not path.exists():
+                        latencies.append(time.monotonic() - t0)
+                        del pending[path]
+                time.sleep(0.05)
+        deadline = time.monotonic() + 300
+        while pending and time.monotonic() < deadline:
+            for path, t0 in list(pending.items()):
+                if not path.exists():
+                    latencies.append(time.monotonic() - t0)
+                    del pending[path]
+            time.sleep(0.05)
+        in_trash = len(list((run / "xdg" / "Trash" / "files").glob("*.jpg")))
+    finally:
+        stop(proc)
+        server.close()
+    latencies.sort()
+    section = {
+        **stamp(),
+        "deletes": n,
+        "arrived": len(latencies),
+        "in_os_trash": in_trash,
+        "spacing_s": args.remote_spacing,
+        "settings": "defaults: remote_check_interval 30s, delete_grace 30s, reconcile_interval 1h",
+        "p50_s": round(percentile(latencies, 50), 1) if latencies else None,
+        "p95_s": round(percentile(latencies, 95), 1) if latencies else None,
+        "max_s": round(latencies[-1], 1) if latencies else None,
+        "min_s": round(latencies[0], 1) if latencies else None,
+        "idle_seconds": args.idle_seconds,
+        "idle_requests": idle["total"],
+        "idle_routes": idle["routes"],
+        **quiet,
+    }
+    results.setdefault("engine", {})["remote_delete_latency"] = section
+    print(f"\ntrashed in Immich → in the OS trash ({len(latencies)} of {n}): p50 {section['p50_s']} s, "
+          f"p95 {section['p95_s']} s (target ≤ {TARGETS['remote_delete_p95_s']}), max {section['max_s']} s; "
+          f"idle: {idle['total']} requests in {args.idle_seconds} s {idle['routes']}\n")
+
+
 # ---------------------------------------------------------------------------------------------
 # Results
 
@@ -1114,6 +1206,19 @@ def render_docs(r):
             f"**{rq['total_requests']}** ({rq['routes'].get('POST /api/assets/bulk-upload-check', 0)} bulk-upload-check, "
             f"the rest connection checks) | ≤ 40 | {verdict(rq['total_requests'] <= TARGETS['reconcile_requests'])} |"
         )
+    rd = e.get("remote_delete_latency")
+    if rd:
+        per_min = 60 * rd["idle_requests"] / rd["idle_seconds"]
+        rows.append(
+            f"| photo trashed in Immich → its file in the OS trash ({rd['arrived']} of {rd['deletes']}, default settings) | "
+            f"p50 {fmt(rd['p50_s'], ' s', 1)}, **p95 {fmt(rd['p95_s'], ' s', 1)}**, max {fmt(rd['max_s'], ' s', 1)} | p95 ≤ 60 s | "
+            f"{verdict(rd['p95_s'] is not None and rd['p95_s'] <= TARGETS['remote_delete_p95_s'] and rd['arrived'] == rd['deletes'])} |"
+        )
+        rows.append(
+            f"| requests of an idle daemon ({', '.join(f'{k}: {v}' for k, v in rd['idle_routes'].items()) or 'none'}) | "
+            f"**{rd['idle_requests']} in {rd['idle_seconds']} s** ({fmt(per_min, '/min', 1)}) | ≤ 1 small request per 30 s | "
+            f"{verdict(per_min <= 2.0 + 1e-9)} |"
+        )
     idle = e.get("idle")
     if idle:
         rows.append(
@@ -1164,6 +1269,7 @@ COMMANDS = {
     "engine-rescan": lambda a, r: bench_scan(a, r, {"rescan"}),
     "engine-requests": lambda a, r: bench_scan(a, r, {"requests"}),
     "engine-idle": lambda a, r: bench_idle(a, r),
+    "engine-remote": lambda a, r: bench_remote(a, r),
 }
 
 
@@ -1176,6 +1282,9 @@ def main():
     parser.add_argument("--small-files", type=int, default=100_000, help="files for the rescan (100000)")
     parser.add_argument("--small-size", type=int, default=1024, help="bytes per small file (1024)")
     parser.add_argument("--idle-seconds", type=int, default=60, help="idle measurement length (60)")
+    parser.add_argument("--remote-deletes", type=int, default=20, help="photos trashed in Immich (20)")
+    parser.add_argument("--remote-spacing", type=float, default=3.0,
+                        help="seconds between two trashes in Immich (3)")
     parser.add_argument("--repeat", type=int, default=3, help="repetitions of compare and of the rescan (3)")
     parser.add_argument("--quiet-percent", type=float, default=10,
                         help="wait before each measurement until other work uses less CPU than this (10)")
@@ -1193,6 +1302,7 @@ def main():
             COMMANDS["engine-2gb"],
             lambda a, r: bench_scan(a, r, {"rescan", "requests"}),
             COMMANDS["engine-idle"],
+            COMMANDS["engine-remote"],
         ]
     else:
         steps = [COMMANDS[args.command]]

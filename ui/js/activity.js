@@ -25,6 +25,8 @@ import {
   stateTone,
 } from "./format.js";
 import { fillIcons, icon } from "./icons.js";
+import * as deletes from "./deletes.js";
+import { $, el } from "./dom.js";
 
 const MAX_EVENTS = 500;
 
@@ -44,13 +46,6 @@ const state = {
   },
 };
 
-const $ = (id) => document.getElementById(id);
-const el = (tag, className, text) => {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text != null) node.textContent = text;
-  return node;
-};
 
 // ---------------------------------------------------------------- accounts and uploads
 
@@ -588,6 +583,7 @@ async function start() {
         schedule("events");
       }
       if (ev.event === "deletes_held") loadHeld();
+      deletes.onEvent(ev);
     }),
     backend.onStatus((status) => {
       pushedStatus = true;
@@ -606,6 +602,7 @@ async function start() {
     state.status = state.status || { accounts: [] };
   }
   followHeldCount(state.status);
+  deletes.load();
   loaded = true;
   addEvents(early);
   state.events.sort((a, b) => eventTime(b) - eventTime(a));
@@ -619,6 +616,7 @@ async function start() {
   document.addEventListener("visibilitychange", () => {
     if (document.hidden) return;
     refresh();
+    deletes.load();
     if (state.held.count > 0 || state.held.items?.length) loadHeld();
   });
 }

@@ -52,6 +52,14 @@ function tauriBackend(tauri) {
     heldDeletes: () => call("held_deletes"),
     decideDeletes: (ids, approve) => call("decide_deletes", { ids, approve }),
     closeWindow: () => call("close_window"),
+    deletesDone: (limit) => call("deletes_done", { limit }),
+    undoDeletes: (ids) => call("undo_deletes", { ids }),
+    deletedInImmich: () => call("deleted_in_immich"),
+    uploadAgain: (ids) => call("upload_again", { ids }),
+    deletePreview: (account, folder, mode, threshold, maxAge) =>
+      call("delete_preview", { account, folder, mode, threshold, maxAge }),
+    pickOlderConfig: () => call("pick_older_config"),
+    moveOver: (path) => call("move_over", { path }),
     onStatus: listen("sync://status"),
     onEvent: listen("sync://event"),
   };

@@ -156,6 +156,7 @@ export const FILTERS = {
     "remote_deleted",
     "moved_to_trash",
     "kept_local",
+    "undone",
   ],
   skipped: ["skipped"],
   problems: ["account_error", "offline", "folder_unavailable", "upload_failed", "retry_scheduled", "error"],
@@ -185,6 +186,8 @@ const EVENT_WORDS = {
   moved_to_trash: { lead: "Moved to this computer's trash:", tone: "delete", icon: "trash" },
   kept_local: { lead: "Kept on this computer:", tone: "keep", icon: "shield" },
   deletes_held: { lead: "Deletes held for your confirmation in", tone: "warn", icon: "warn" },
+  undone: { lead: "Put back:", tone: "ok", icon: "restore" },
+  moved_over: { lead: "Moved over from the older sync service:", tone: "ok", icon: "link" },
   would_do: { lead: "Test run, nothing changed:", tone: "muted", icon: "eye" },
   error: { lead: "Problem with", tone: "error", icon: "error" },
 };
@@ -233,6 +236,27 @@ export function eventMatches(ev, filter, query) {
     .every((word) => haystack.includes(word));
 }
 
+// ---------------------------------------------------------------- deletes done and undone
+
+/** Where a delete the engine carried out went, as a heading: "Moved to the Immich trash". */
+export function deleteDoneLead(entry) {
+  return entry.direction === "to_immich" ? "Moved to the Immich trash:" : "Moved to this computer's trash:";
+}
+
+/** The line under a photo remembered as deleted in Immich. */
+export function tombstoneLead(stone) {
+  const day = new Date(stone.seen_at).toLocaleDateString(undefined, { year: "numeric", month: "short", day: "numeric" });
+  return stone.how === "purged" ? `Deleted from Immich on ${day}:` : `Moved to the Immich trash on ${day}:`;
+}
+
+/** What an undo did, for the notice under the deletes. */
+export function undoSentence(results) {
+  const ok = results.filter((r) => r.ok).length;
+  const failed = results.filter((r) => !r.ok);
+  if (!failed.length) return { text: ok === 1 ? sentence(results[0].message) : `${ok} photos are back.`, tone: "ok" };
+  return { text: `Not undone: ${failed[0].message}`, tone: "error" };
+}
+
 /** Milliseconds of an event's RFC 3339 timestamp. */
 export function eventTime(ev) {
   return Date.parse(ev.timestamp);
@@ -247,7 +271,7 @@ export const DELETE_MODES = [
     title: "Mirror",
     summary: "Keep both sides the same",
     text:
-      "Delete a photo here and it goes to the Immich trash, if you added it recently. " +
+      "Delete a photo here and it goes to the Immich trash, if the photo is recent. " +
       "Delete it in Immich and it goes to this computer's trash.",
   },
   {
@@ -261,7 +285,7 @@ export const DELETE_MODES = [
     title: "Keep local",
     summary: "Never remove files from this computer",
     text:
-      "Delete a photo here and it goes to the Immich trash, if you added it recently. " +
+      "Delete a photo here and it goes to the Immich trash, if the photo is recent. " +
       "Deleting in Immich leaves the file on this computer.",
   },
 ];

@@ -251,6 +251,21 @@ if (held.length) {
 
 // ---------------------------------------------------------------- live updates
 
+// Deletes Immich Sync carried out, and photos remembered as deleted in Immich.
+let journal = empty
+  ? []
+  : [
+      { id: 7, account: "Family", direction: "to_local", path: `${P}/IMG_2041.jpg`, at: now - 2 * HOUR, reason: "deleted in Immich: moved to the Trash (recoverable there)", undone: false },
+      { id: 6, account: "Family", direction: "to_immich", path: `${P}/IMG_2040.jpg`, at: now - 5 * HOUR, reason: "deleted here within the delete threshold: moved to the Immich trash (recoverable there)", undone: false },
+      { id: 3, account: "Family", direction: "to_immich", path: `${P}/IMG_1999.jpg`, at: now - 3 * DAY, reason: "the file changed: its previous version was moved to the Immich trash (recoverable there)", undone: true },
+    ];
+let stones = empty
+  ? []
+  : [
+      { id: 2, account: "Family", sha1: "9f2c0d1e5a7b3c4d", asset_id: "a-2041", how: "trashed", seen_at: now - 2 * HOUR, path: `${P}/IMG_2041.jpg`, forgiven: false },
+      { id: 1, account: "Family", sha1: "41aa8e0c6f1d2b3a", asset_id: "a-1877", how: "purged", seen_at: now - 12 * DAY, path: `${P}/IMG_1877.jpg`, forgiven: false },
+    ];
+
 const statusListeners = new Set();
 const eventListeners = new Set();
 
@@ -542,6 +557,66 @@ export const mockBackend = {
       setTimeout(carryOut, 1500);
     }
     return changed;
+  },
+  async deletesDone(limit) {
+    await wait(80);
+    return clone(journal.slice(0, limit));
+  },
+  async undoDeletes(ids) {
+    await wait(300);
+    return ids.map((id) => {
+      const entry = journal.find((e) => e.id === id);
+      if (!entry) return { id, ok: false, message: `no delete with id ${id} in the journal` };
+      if (entry.undone) return { id, ok: false, message: "already undone" };
+      entry.undone = true;
+      const where = entry.direction === "to_immich" ? "the Immich trash" : "the Trash";
+      return { id, ok: true, message: `${entry.path} is back from ${where}` };
+    });
+  },
+  async deletedInImmich() {
+    await wait(80);
+    return clone(stones);
+  },
+  async uploadAgain(ids) {
+    await wait(200);
+    const before = stones.length;
+    stones = stones.filter((s) => ids != null && !ids.includes(s.id));
+    return before - stones.length;
+  },
+  async deletePreview(account, folder, mode, threshold) {
+    await wait(40);
+    const waiting = folder.endsWith("Pictures") ? 3 : 0;
+    if (!waiting) return { waiting: 0, to_immich_trash: 0, sentence: null };
+    const trash = mode === "upload-only" ? 0 : threshold >= 30 ? 3 : 1;
+    return {
+      waiting,
+      to_immich_trash: trash,
+      sentence: trash
+        ? `${trash} local delete${trash === 1 ? "" : "s"} waiting would go to the Immich trash`
+        : `${waiting} local deletes waiting would stay in Immich`,
+    };
+  },
+  async pickOlderConfig() {
+    await wait(150);
+    return "/home/alice/.config/immich-sync/config.toml";
+  },
+  async moveOver(path) {
+    await wait(600);
+    console.info("[mock] moving over from", path);
+    settings = {
+      ...settings,
+      first_run: false,
+      accounts: [
+        {
+          name: "alice",
+          server_url: "https://photos.example.com",
+          key_masked: "••••3f9a",
+          paused: false,
+          folders: [folder("/photos/alice", { delete_threshold: 14 })],
+        },
+      ],
+    };
+    return { settings: clone(settings), accounts: 1, folders: 1, state_file: "/var/lib/immich-sync/state.db" };
   },
   async closeWindow() {
     console.info("[mock] the window closes now");

@@ -669,6 +669,7 @@ function folderItem(account, accountIndex, folder, j, redraw) {
   maxAge.value = String(folder.delete_max_age);
 
   const exampleList = bound(li, "example");
+  const preview = bound(li, "preview");
   let asked = 0;
   const updateExample = debounce(async () => {
     const ticket = ++asked;
@@ -676,6 +677,7 @@ function folderItem(account, accountIndex, folder, j, redraw) {
     const m = folder.delete_max_age;
     if (checks.delete_threshold(t) || checks.delete_max_age(m, folder)) {
       exampleList.replaceChildren(exampleLine("Fix the numbers above to see what happens."));
+      preview.hidden = true;
       return;
     }
     try {
@@ -683,6 +685,15 @@ function folderItem(account, accountIndex, folder, j, redraw) {
       if (ticket === asked) exampleList.replaceChildren(...lines.map(exampleLine));
     } catch (error) {
       if (ticket === asked) exampleList.replaceChildren(exampleLine(error.message));
+    }
+    // What saving this policy would do right now with the deletes waiting in the folder.
+    try {
+      const now = await backend.deletePreview(account.name, folder.path, folder.delete_mode, t, m);
+      if (ticket !== asked) return;
+      preview.hidden = !now.sentence;
+      bound(preview, "preview-text").textContent = now.sentence ? `If you save now: ${now.sentence}.` : "";
+    } catch {
+      if (ticket === asked) preview.hidden = true;
     }
   }, 120);
 
@@ -1041,6 +1052,37 @@ function renderFirstRun() {
     wizard.mode = mode;
   });
 
+  const moveOver = $(root, "#move-over");
+  moveOver.addEventListener("click", async () => {
+    if (moveOver.disabled) return;
+    const path = await backend.pickOlderConfig().catch((e) => {
+      setStatus(e.message, "error");
+      return null;
+    });
+    if (!path) return;
+    moveOver.disabled = true;
+    setStatus("Moving over from the older sync service…", "busy");
+    try {
+      const result = await backend.moveOver(path);
+      adopt(result.settings);
+      setStatus("Saved", "ok");
+      showDone(
+        root,
+        "Moved over",
+        moveOverSentence(result),
+        6000,
+      );
+    } catch (error) {
+      if (error.problems?.length) {
+        setStatus(`Not moved over: ${error.problems.map((p) => p.message).join("; ")}`, "error");
+      } else {
+        setStatus(`Not moved over: ${error.message}`, "error");
+      }
+      moveOver.disabled = false;
+      moveOver.focus();
+    }
+  });
+
   const finish = $(root, "#finish");
   finish.addEventListener("click", async () => {
     if (finish.disabled) return;
@@ -1077,19 +1119,11 @@ function renderFirstRun() {
       const next = { ...state.settings, first_run: false, accounts: [...state.settings.accounts, account] };
       await backend.saveSettings(next, { [account.name]: key.value.trim() });
       setStatus("Saved", "ok");
-      root.classList.add("done");
-      finish.textContent = "Done";
-      const done = document.createElement("div");
-      done.className = "done-panel";
-      const title = document.createElement("h2");
-      title.textContent = "All set";
-      const text = document.createElement("p");
-      text.textContent =
-        "Your photos are on their way to Immich. Immich Sync keeps running in the background: you find it next to the clock.";
-      done.append(icon("check", "icon done-icon"), title, text);
-      $(root, ".wizard-header").after(done);
-      window.scrollTo(0, 0);
-      setTimeout(() => backend.closeWindow().catch(() => {}), 1500);
+      showDone(
+        root,
+        "All set",
+        "Your photos are on their way to Immich. Immich Sync keeps running in the background: you find it next to the clock.",
+      );
     } catch (error) {
       if (error.problems?.length) {
         state.problems = problemMap(error.problems, (key) => wizardKey(key, at));
@@ -1103,6 +1137,33 @@ function renderFirstRun() {
     }
   });
   url.focus();
+}
+
+/** The first-run page's end: a panel saying what happened, then the window closes. */
+function showDone(root, heading, message, closeAfter = 1500) {
+  root.classList.add("done");
+  const finish = $(root, "#finish");
+  finish.textContent = "Done";
+  finish.disabled = true;
+  const done = document.createElement("div");
+  done.className = "done-panel";
+  const title = document.createElement("h2");
+  title.textContent = heading;
+  const text = document.createElement("p");
+  text.textContent = message;
+  done.append(icon("check", "icon done-icon"), title, text);
+  $(root, ".wizard-header").after(done);
+  window.scrollTo(0, 0);
+  setTimeout(() => backend.closeWindow().catch(() => {}), closeAfter);
+}
+
+function moveOverSentence(result) {
+  const accounts = result.accounts === 1 ? "1 account" : `${result.accounts} accounts`;
+  const folders = result.folders === 1 ? "1 folder" : `${result.folders} folders`;
+  const state = result.state_file
+    ? " Photos it uploaded are linked, not uploaded again, and keep their age."
+    : " Its state file was not found, so folders are checked against Immich: nothing already there is uploaded again.";
+  return `Took over ${accounts} and ${folders} from the older sync service, with their delete settings; keys are in the keychain.${state}`;
 }
 
 // The wizard shows one list for all its folders: folder problems go there.

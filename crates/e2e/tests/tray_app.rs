@@ -17,16 +17,38 @@ const PATIENCE: Duration = Duration::from_secs(30);
 struct App {
     driver: Child,
     home: tempfile::TempDir,
+    /// The older service's config.toml the "user" picks, when the story needs one.
+    older_config: Option<PathBuf>,
 }
 
 impl Drop for App {
     fn drop(&mut self) {
         let _ = self.driver.kill();
         let _ = self.driver.wait();
-        // The app may outlive the driver for a moment; make sure it does not linger.
+        // The app and WebKitWebDriver may outlive tauri-driver for a moment; make sure they
+        // do not linger (the next story needs the driver's ports).
         let _ = Command::new("pkill")
             .args(["-f", &app_binary().to_string_lossy()])
             .status();
+        let _ = Command::new("pkill")
+            .args(["-f", "WebKitWebDriver"])
+            .status();
+        // A second story's app would otherwise hand over to this one (single instance).
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while Command::new("pgrep")
+            .args(["-f", &app_binary().to_string_lossy()])
+            .stdout(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+        {
+            if Instant::now() > deadline {
+                let _ = Command::new("pkill")
+                    .args(["-9", "-f", &app_binary().to_string_lossy()])
+                    .status();
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
     }
 }
 
@@ -54,9 +76,18 @@ impl App {
             .env("TMPDIR", home.join("tmp"))
             .env("IMMICH_SYNC_KEYSTORE", "file")
             .env("IMMICH_SYNC_TEST_PICK_FOLDER", home.join("Pictures"));
+        if let Some(file) = &self.older_config {
+            cmd.env("IMMICH_SYNC_TEST_PICK_FILE", file);
+        }
     }
 
     fn start() -> App {
+        Self::start_with(|_| None)
+    }
+
+    /// Starts with a home prepared by `prepare`, which may return the older service's
+    /// config.toml for the file chooser.
+    fn start_with(prepare: impl FnOnce(&Path) -> Option<PathBuf>) -> App {
         // Not a hidden folder: the GTK chooser treats those specially.
         let home = tempfile::Builder::new()
             .prefix("immich-sync-e2e-")
@@ -65,9 +96,12 @@ impl App {
         for dir in ["config", "data", "cache", "tmp"] {
             std::fs::create_dir_all(home.path().join(dir)).expect("dir");
         }
+        let older_config = prepare(home.path());
+        wait_for_free_ports(&[4444, 4445]);
         let mut app = App {
             driver: Command::new("true").spawn().expect("placeholder"),
             home,
+            older_config,
         };
         let mut cmd = Command::new("tauri-driver");
         cmd.args(["--port", "4444"])
@@ -94,6 +128,22 @@ impl App {
             status.success(),
             "a second launch hands over to the running app and exits 0"
         );
+    }
+}
+
+/// tauri-driver listens on 4444 and starts WebKitWebDriver on 4445: a story waits until the
+/// previous one's have let go of them.
+fn wait_for_free_ports(ports: &[u16]) {
+    let deadline = Instant::now() + PATIENCE;
+    while !ports
+        .iter()
+        .all(|port| std::net::TcpListener::bind(("127.0.0.1", *port)).is_ok())
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the WebDriver ports {ports:?} are free"
+        );
+        std::thread::sleep(Duration::from_millis(200));
     }
 }
 
@@ -173,24 +223,23 @@ async fn fill(client: &Client, css: &str, value: &str) {
     field.send_keys(value).await.expect("type");
 }
 
-async fn switch_to(client: &Client, title_part: &str) {
+/// Switches to the window whose page is `name` (`Settings` → settings.html): by its address,
+/// since the page retitles itself ("Welcome to Immich Sync" on first run).
+async fn switch_to(client: &Client, name: &str) {
+    let page = format!("{}.html", name.to_lowercase());
     let deadline = Instant::now() + PATIENCE;
     loop {
         for handle in client.windows().await.unwrap_or_default() {
             if client.switch_to_window(handle).await.is_ok()
                 && client
-                    .title()
+                    .current_url()
                     .await
-                    .unwrap_or_default()
-                    .contains(title_part)
+                    .is_ok_and(|url| url.path().ends_with(&page))
             {
                 return;
             }
         }
-        assert!(
-            Instant::now() < deadline,
-            "a window titled `{title_part}` opens"
-        );
+        assert!(Instant::now() < deadline, "the {name} window opens");
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
 }
@@ -359,6 +408,146 @@ async fn first_run_setup_then_uploads_pause_and_resume() {
         "the key is shown masked, never in full"
     );
     screenshot(&client, "settings.png").await;
+
+    client.close().await.ok();
+    drop(app);
+    server.shutdown().await;
+}
+
+/// Writes the older service's state file (`immich-api.md` §12) with rows uploaded long ago.
+fn write_older_state_file(path: &Path, folder: &Path, assets: &[(String, Vec<u8>, String)]) {
+    use sha1::Digest;
+    let conn = rusqlite::Connection::open(path).expect("older state file");
+    conn.execute_batch(
+        "CREATE TABLE IF NOT EXISTS assets (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            user_id TEXT NOT NULL,
+            asset_path TEXT NOT NULL,
+            checksum BLOB NOT NULL,
+            asset_id TEXT,
+            created_at TEXT,
+            UNIQUE(user_id, asset_path)
+         );",
+    )
+    .expect("schema");
+    for (name, content, asset) in assets {
+        assert!(folder.join(name).exists());
+        let sum: [u8; 20] = sha1::Sha1::digest(content).into();
+        conn.execute(
+            "INSERT INTO assets (user_id, asset_path, checksum, asset_id, created_at)
+             VALUES ('alice', ?1, ?2, ?3, '2024-06-01T10:00:00Z')",
+            rusqlite::params![name, sum.to_vec(), asset],
+        )
+        .expect("row");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Xvfb, D-Bus, WebKitWebDriver and tauri-driver: run by scripts/test"]
+async fn moving_over_from_the_older_service_then_undoing_a_delete() {
+    let server = FakeImmich::start(Profile::V3).await;
+    let user = server.add_user("alice@example.com", "Alice Example");
+    let key = server.add_api_key(
+        &user,
+        &["asset.upload", "asset.read", "asset.delete", "user.read"],
+    );
+    let url = server.url();
+    let user_id = user.clone();
+    let key_for_setup = key.clone();
+    let server_for_setup = server.clone();
+    let app = App::start_with(move |home| {
+        // What a user of the older service has: its folder, its config.toml, its state file.
+        let folder = home.join("OldPhotos");
+        std::fs::create_dir_all(&folder).unwrap();
+        let mut assets = Vec::new();
+        for n in 0..5 {
+            let name = format!("IMG_{n:04}.jpg");
+            std::fs::write(folder.join(&name), photo(100 + n)).unwrap();
+            let id = server_for_setup.insert_asset(&user, &name, &photo(100 + n));
+            assets.push((name, photo(100 + n), id));
+        }
+        let state = home.join("older/state.db");
+        std::fs::create_dir_all(state.parent().unwrap()).unwrap();
+        write_older_state_file(&state, &folder, &assets);
+        let config = home.join("older/config.toml");
+        std::fs::write(
+            &config,
+            format!(
+                "database_path = \"{}\"\n\n[immich]\nserver_url = \"{url}\"\ndelete_threshold = 14\n\n[[user]]\nuser_id = \"alice\"\nuser_key = \"{key_for_setup}\"\npath = \"{}\"\n",
+                state.display(),
+                folder.display()
+            ),
+        )
+        .unwrap();
+        Some(config)
+    });
+    let folder = app.home.path().join("OldPhotos");
+
+    let client = connect().await;
+    switch_to(&client, "Settings").await;
+    click(&client, "#move-over").await;
+    let done = wait_text(&client, ".done-panel", "the move-over is confirmed", |t| {
+        t.contains("Took over 1 account and 1 folder")
+    })
+    .await;
+    assert!(done.contains("keep their age"), "{done}");
+    screenshot(&client, "move-over.png").await;
+
+    // The account runs: its photos are linked from the older state file, not uploaded.
+    app.launch_again("activity");
+    switch_to(&client, "Activity").await;
+    wait_text(&client, "#activity-list", "the import is reported", |t| {
+        t.contains("Moved over from the older sync service")
+            && t.contains("5 photos already in Immich")
+    })
+    .await;
+    wait_text(&client, "#accounts", "the photos count as synced", |t| {
+        t.contains("5 synced")
+    })
+    .await;
+    assert_eq!(server.created_uploads(), 0, "nothing was uploaded again");
+    let saved = std::fs::read_to_string(app.home.path().join("config/immich-sync/config.toml"))
+        .expect("settings saved");
+    assert!(!saved.contains(&key), "the key went to the keychain");
+    assert!(saved.contains("delete_threshold = 14"), "{saved}");
+
+    // A photo trashed in Immich leaves the folder for the OS trash; Undo brings it back.
+    let alice = server
+        .assets(&user_id)
+        .into_iter()
+        .find(|a| a.original_file_name == "IMG_0003.jpg")
+        .expect("the photo is in Immich");
+    server.trash_asset(&alice.id);
+    click(&client, "#sync-now").await;
+    let gone = folder.join("IMG_0003.jpg");
+    let deadline = Instant::now() + Duration::from_secs(75);
+    while gone.exists() {
+        assert!(
+            Instant::now() < deadline,
+            "the photo trashed in Immich leaves the folder (after the delete grace period)"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    wait_text(&client, "#done-list", "the delete is listed", |t| {
+        t.contains("IMG_0003.jpg")
+    })
+    .await;
+    wait_text(
+        &client,
+        "#stones-count",
+        "it is remembered as deleted in Immich",
+        |t| t.contains("(1)"),
+    )
+    .await;
+    screenshot(&client, "activity-deletes.png").await;
+    click(&client, "#done-list li button").await;
+    wait_text(&client, "#deletes-notice", "the undo is confirmed", |t| {
+        t.contains("back from the Trash")
+    })
+    .await;
+    assert!(gone.exists(), "Undo put the file back");
+    assert_eq!(std::fs::read(&gone).unwrap(), photo(103));
+    assert_eq!(server.created_uploads(), 0, "and it is not uploaded again");
 
     client.close().await.ok();
     drop(app);

@@ -24,13 +24,50 @@ use crate::immich::{ApiError, ImmichClient, ServerInfo};
 use crate::policy;
 use crate::secret::ApiKey;
 use crate::status::{AccountState, FolderState, Status, StatusBoard};
-use crate::store::{Decision, FolderBinding, HeldDelete, Store, StoreError};
+use crate::store::{
+    Decision, FolderBinding, HeldDelete, JournalEntry, MissingFile, Store, StoreError, Tombstone,
+};
+use crate::undo::{UndoOutcome, UndoSelection};
 use crate::workers::{reconciler, scanner, uploader, watcher};
 
 /// How long shutdown waits for workers to finish what they are doing.
 pub const SHUTDOWN_DEADLINE: Duration = Duration::from_secs(10);
 /// Retry delay for an account whose key or server needs the user: checked again rarely.
 const ACCOUNT_PROBLEM_RETRY: Duration = Duration::from_secs(300);
+
+/// What a delete policy would do now with the local deletes waiting in a folder.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct DeletePreview {
+    /// Local deletes waiting (for their batch to close, or for the user).
+    pub waiting: u64,
+    /// How many of them the policy would send to the Immich trash (at most: Immich may know
+    /// some photos to be older).
+    pub to_immich_trash: u64,
+    /// The sentence to show, if there is anything to say.
+    pub sentence: Option<String>,
+}
+
+impl DeletePreview {
+    fn new(waiting: u64, to_immich_trash: u64) -> DeletePreview {
+        let plural = |n: u64| if n == 1 { "" } else { "s" };
+        let sentence = match (waiting, to_immich_trash) {
+            (0, _) => None,
+            (w, 0) => Some(format!(
+                "{w} local delete{} waiting would stay in Immich",
+                plural(w)
+            )),
+            (_, t) => Some(format!(
+                "{t} local delete{} waiting would go to the Immich trash",
+                plural(t)
+            )),
+        };
+        DeletePreview {
+            waiting,
+            to_immich_trash,
+            sentence,
+        }
+    }
+}
 
 /// Errors that stop the engine from starting.
 #[derive(Debug, thiserror::Error)]
@@ -219,6 +256,103 @@ impl EngineHandle {
             }
         }
         Ok(changed)
+    }
+
+    /// Deletes the engine carried out, either way, newest first (at most `limit`).
+    pub async fn journal(&self, limit: usize) -> Result<Vec<JournalEntry>, StoreError> {
+        self.inner
+            .store
+            .call(move |db| db.journal(None, i64::MIN, limit))
+            .await
+    }
+
+    /// Puts back what the engine deleted (journal ids): files from the OS trash, assets from
+    /// the Immich trash. A scan follows, so a file that came back is seen at once.
+    pub async fn undo(&self, ids: Vec<i64>) -> Result<Vec<UndoOutcome>, StoreError> {
+        let config = self.config();
+        let outcomes =
+            crate::undo::undo(&config, &self.inner.store, UndoSelection::Ids(ids)).await?;
+        for outcome in &outcomes {
+            if let (Ok(done), Some(account), Some(path)) =
+                (&outcome.result, &outcome.account, &outcome.path)
+            {
+                self.inner.events.emit(
+                    Event::new(account, Worker::Engine, EventKind::Undone)
+                        .path(path)
+                        .detail(format!("undone: {done}")),
+                );
+            }
+        }
+        self.sync_now();
+        Ok(outcomes)
+    }
+
+    /// Photos remembered as deleted in Immich (never restored or uploaded again by themselves).
+    pub async fn tombstones(&self) -> Result<Vec<Tombstone>, StoreError> {
+        self.inner.store.call(|db| db.tombstones(None)).await
+    }
+
+    /// "Upload again" for photos remembered as deleted in Immich (`None`: all of them).
+    /// Returns how many.
+    pub async fn upload_again(&self, ids: Option<Vec<i64>>) -> Result<usize, StoreError> {
+        let n = self
+            .inner
+            .store
+            .call(move |db| db.forgive_tombstones(ids.as_deref(), now_ms()))
+            .await?;
+        self.sync_now();
+        Ok(n)
+    }
+
+    /// What `policy` would do now, for a folder of `account`, with the local deletes that are
+    /// waiting (for their batch, or for the user): shown before a policy change is saved.
+    pub async fn delete_preview(
+        &self,
+        account: &str,
+        folder: &std::path::Path,
+        policy: crate::config::DeletePolicy,
+    ) -> Result<DeletePreview, StoreError> {
+        let (account, folder) = (account.to_owned(), folder.to_owned());
+        self.inner
+            .store
+            .call(move |db| {
+                let id = db.folder_id(&account, &folder)?;
+                let missing: Vec<MissingFile> = db
+                    .missing_files(&account)?
+                    .into_iter()
+                    .filter(|m| Some(m.folder) == id)
+                    .collect();
+                let now = now_ms();
+                let mut to_trash = 0;
+                for m in &missing {
+                    let shared = db.live_references(&account, &m.asset_id)? > 0;
+                    let planned = crate::plan::plan_delete(&crate::plan::DeleteFacts {
+                        local: crate::plan::Local::Gone,
+                        remote: crate::plan::Remote::Alive,
+                        policy: &policy,
+                        born_ms: m.born_at,
+                        deleted_ms: now,
+                        shared,
+                        decision: None,
+                        trashed_by_engine: false,
+                    });
+                    if matches!(planned.action, crate::plan::Action::TrashInImmich { .. }) {
+                        to_trash += 1;
+                    }
+                }
+                Ok(DeletePreview::new(missing.len() as u64, to_trash))
+            })
+            .await
+    }
+
+    /// Moves over from the older service's state file at `path` (the tray app's "I used the
+    /// older sync service"): each account imports it at its next start. Call before applying
+    /// the configuration that came with it.
+    pub async fn adopt_older_state(&self, path: std::path::PathBuf) -> Result<(), StoreError> {
+        self.inner
+            .store
+            .call(move |db| crate::older_service::adopt(db, &path))
+            .await
     }
 
     /// Applies a new configuration: accounts are restarted with it, the store is kept.
@@ -475,18 +609,11 @@ fn report_connect_error(
     events.emit(Event::new(name, Worker::Engine, kind).detail(message));
 }
 
-/// Handshake, folder binding checks, and the shared context of the workers.
-#[allow(clippy::too_many_arguments)]
-async fn connect(
+/// A client for the account, with this installation's device id, after the handshake.
+pub(crate) async fn handshake(
     config: &AccountConfig,
-    engine: &Config,
     store: &Store,
-    events: &EventBus,
-    status: &StatusBoard,
-    options: EngineOptions,
-    paused: watch::Receiver<bool>,
-    cancel: CancellationToken,
-) -> Result<Arc<Account>, ApiError> {
+) -> Result<(ImmichClient, ServerInfo), ApiError> {
     let key = config
         .api_key
         .resolve(&config.name)
@@ -499,6 +626,22 @@ async fn connect(
         .map_err(|e| ApiError::Protocol(format!("state database: {e}")))?;
     let mut client = ImmichClient::new(&config.server_url, key, &device_id)?;
     let server = client.handshake().await?;
+    Ok((client, server))
+}
+
+/// Handshake, folder binding checks, and the shared context of the workers.
+#[allow(clippy::too_many_arguments)]
+async fn connect(
+    config: &AccountConfig,
+    engine: &Config,
+    store: &Store,
+    events: &EventBus,
+    status: &StatusBoard,
+    options: EngineOptions,
+    paused: watch::Receiver<bool>,
+    cancel: CancellationToken,
+) -> Result<Arc<Account>, ApiError> {
+    let (client, server) = handshake(config, store).await?;
     if let Some(permission) = server.missing_permissions.first() {
         return Err(ApiError::MissingPermission {
             permission: if server.missing_permissions.len() == 1 {

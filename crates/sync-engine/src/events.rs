@@ -82,6 +82,8 @@ pub enum EventKind {
     KeptLocal,
     /// Too many deletes at once: held until the user approves or rejects them.
     DeletesHeld,
+    /// The older service's records were imported (detail: how many photos).
+    MovedOver,
     /// A delete the engine made was undone: the file or the asset is back (detail: where).
     Undone,
     /// A dry run would have done this (detail: what).

@@ -8,7 +8,7 @@
 //! kept. Before importing, a few of the recorded assets are looked up: if none belongs to the
 //! key's Immich user, the file is someone else's and is refused, and the folder is held.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::account::{Account, now_ms};
@@ -59,25 +59,54 @@ pub enum ImportError {
     Store(#[from] StoreError),
 }
 
-/// On an account's first start with the older service's state file as `database_path`: imports
-/// its rows, once. A file that belongs to another Immich user holds the account's folders.
+/// The store's key naming a state file to move over from (see [`adopt`]).
+const ADOPTED: &str = "older_state_file";
+
+/// What the older service's `config.toml` holds, for the tray app's "I used the older sync
+/// service": its accounts, folders, keys and policies, and its state file if it has one.
+#[derive(Debug, Clone)]
+pub struct OlderSetup {
+    /// The configuration, as the engine reads it.
+    pub config: crate::config::Config,
+    /// The older service's state file, when it exists and is one.
+    pub state_file: Option<PathBuf>,
+}
+
+/// Reads the older service's `config.toml` at `path` (blocking).
+pub fn read_older_setup(path: &Path) -> Result<OlderSetup, crate::config::ConfigError> {
+    let config = crate::config::load(path)?;
+    let state_file = matches!(legacy_rows(&config.database_path), Ok(Some(_)))
+        .then(|| config.database_path.clone());
+    Ok(OlderSetup { config, state_file })
+}
+
+/// Names `path` as a state file every account moves over from at its next start (the tray
+/// app's own state file lives elsewhere).
+pub fn adopt(db: &mut crate::store::Db<'_>, path: &Path) -> Result<(), StoreError> {
+    db.set_meta(ADOPTED, &path.to_string_lossy())?;
+    db.clear_legacy_imports()
+}
+
+/// On an account's first start with the older service's state file as `database_path` (or
+/// named by [`adopt`]): imports its rows, once. A file that belongs to another Immich user
+/// holds the account's folders.
 pub async fn import_in_place(account: &Arc<Account>, database_path: &Path, accounts: &[String]) {
     let name = account.name.clone();
-    match account
+    let adopted = match account
         .store
-        .call(move |db| db.legacy_imported_at(&name))
+        .call(move |db| Ok((db.legacy_imported_at(&name)?, db.meta(ADOPTED)?)))
         .await
     {
-        Ok(None) => {}
-        Ok(Some(_)) => return,
+        Ok((None, adopted)) => adopted.map(PathBuf::from),
+        Ok((Some(_), _)) => return,
         Err(e) => {
             account.emit(Worker::Engine, EventKind::Error, |ev| {
                 ev.detail(format!("cannot read the state database: {e}"))
             });
             return;
         }
-    }
-    let path = database_path.to_owned();
+    };
+    let path = adopted.unwrap_or_else(|| database_path.to_owned());
     let rows = match tokio::task::spawn_blocking(move || legacy_rows(&path)).await {
         Ok(Ok(Some(rows))) => rows,
         Ok(Ok(None)) => return,
@@ -175,9 +204,9 @@ async fn import_rows(
         .store
         .call(move |db| db.import_legacy(&name, id, &root, &rows, now_ms()))
         .await?;
-    account.emit(Worker::Engine, EventKind::Linked, |ev| {
+    account.emit(Worker::Engine, EventKind::MovedOver, |ev| {
         ev.path(&folder.root).detail(format!(
-            "moved over from the older sync service: {} photos already in Immich, {} waiting for upload, {} deleted while no sync ran (judged by the delete policy with their recorded age); nothing is uploaded again",
+            "{} photos already in Immich, {} waiting for upload, {} deleted while no sync ran (judged by the delete policy with their recorded age); nothing is uploaded again",
             report.imported, report.queued, report.missing
         ))
     });

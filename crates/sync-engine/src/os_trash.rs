@@ -8,8 +8,6 @@
 
 use std::path::Path;
 
-use crate::paths;
-
 /// What the trash is called on this platform.
 pub fn name() -> &'static str {
     if cfg!(windows) {
@@ -40,72 +38,67 @@ pub enum RestoreError {
 /// Blocking.
 pub fn move_to_trash(path: &Path) -> Result<Option<Vec<u8>>, String> {
     trash::delete(path).map_err(|e| e.to_string())?;
-    Ok(find(path))
+    Ok(listing::find(path))
 }
 
-#[cfg(any(
-    target_os = "windows",
-    all(
-        unix,
-        not(target_os = "macos"),
-        not(target_os = "ios"),
-        not(target_os = "android")
-    )
-))]
-fn find(path: &Path) -> Option<Vec<u8>> {
-    let items = trash::os_limited::list().ok()?;
-    items
-        .into_iter()
-        .filter(|item| item.original_path() == path)
-        .max_by_key(|item| item.time_deleted)
-        .map(|item| paths::to_bytes(Path::new(&item.id)))
-}
-
-#[cfg(not(any(
-    target_os = "windows",
-    all(
-        unix,
-        not(target_os = "macos"),
-        not(target_os = "ios"),
-        not(target_os = "android")
-    )
-)))]
-fn find(_path: &Path) -> Option<Vec<u8>> {
-    None
-}
-
-/// Puts the file trashed as `trash_id` back at `original`. Blocking.
-#[cfg(any(
-    target_os = "windows",
-    all(
-        unix,
-        not(target_os = "macos"),
-        not(target_os = "ios"),
-        not(target_os = "android")
-    )
-))]
+/// Puts the file trashed as `trash_id` (or, without an id, the latest one trashed from
+/// `original`) back at `original`. Blocking.
 pub fn restore(trash_id: Option<&[u8]>, original: &Path) -> Result<(), RestoreError> {
     if std::fs::symlink_metadata(original).is_ok() {
         return Err(RestoreError::Occupied(original.display().to_string()));
     }
-    let items = trash::os_limited::list().map_err(|e| RestoreError::Failed(e.to_string()))?;
-    let item = items
-        .into_iter()
-        .filter(|item| match trash_id {
+    listing::restore(trash_id, original)
+}
+
+/// Trashes that can be listed and restored from: Windows and freedesktop.
+#[cfg(any(
+    target_os = "windows",
+    all(
+        unix,
+        not(target_os = "macos"),
+        not(target_os = "ios"),
+        not(target_os = "android")
+    )
+))]
+mod listing {
+    use std::path::Path;
+
+    use super::RestoreError;
+    use crate::paths;
+
+    fn latest(
+        items: Vec<trash::TrashItem>,
+        wanted: impl Fn(&trash::TrashItem) -> bool,
+    ) -> Option<trash::TrashItem> {
+        items
+            .into_iter()
+            .filter(|item| wanted(item))
+            .max_by_key(|item| item.time_deleted)
+    }
+
+    pub(super) fn find(path: &Path) -> Option<Vec<u8>> {
+        let items = trash::os_limited::list().ok()?;
+        latest(items, |item| item.original_path() == path)
+            .map(|item| paths::to_bytes(Path::new(&item.id)))
+    }
+
+    pub(super) fn restore(trash_id: Option<&[u8]>, original: &Path) -> Result<(), RestoreError> {
+        let items = trash::os_limited::list().map_err(|e| RestoreError::Failed(e.to_string()))?;
+        let item = latest(items, |item| match trash_id {
             Some(id) => paths::to_bytes(Path::new(&item.id)) == id,
             None => item.original_path() == original,
         })
-        .max_by_key(|item| item.time_deleted)
         .ok_or(RestoreError::NotInTrash)?;
-    trash::os_limited::restore_all([item]).map_err(|e| match e {
-        trash::Error::RestoreCollision { path, .. } => {
-            RestoreError::Occupied(path.display().to_string())
-        }
-        other => RestoreError::Failed(other.to_string()),
-    })
+        trash::os_limited::restore_all([item]).map_err(|e| match e {
+            trash::Error::RestoreCollision { path, .. } => {
+                RestoreError::Occupied(path.display().to_string())
+            }
+            other => RestoreError::Failed(other.to_string()),
+        })
+    }
 }
 
-/// Puts the file trashed as `trash_id` back at `original`. Blocking.
+/// Trashes that cannot be asked (macOS): the user puts the file back in Finder.
 #[cfg(not(any(
     target_os = "windows",
     all(
@@ -115,6 +108,16 @@ pub fn restore(trash_id: Option<&[u8]>, original: &Path) -> Result<(), RestoreEr
         not(target_os = "android")
     )
 )))]
-pub fn restore(_trash_id: Option<&[u8]>, original: &Path) -> Result<(), RestoreError> {
-    Err(RestoreError::Unsupported(original.display().to_string()))
+mod listing {
+    use std::path::Path;
+
+    use super::RestoreError;
+
+    pub(super) fn find(_path: &Path) -> Option<Vec<u8>> {
+        None
+    }
+
+    pub(super) fn restore(_trash_id: Option<&[u8]>, original: &Path) -> Result<(), RestoreError> {
+        Err(RestoreError::Unsupported(original.display().to_string()))
+    }
 }

@@ -52,6 +52,10 @@ pub enum UndoError {
 pub struct UndoOutcome {
     /// The entry, or its id when it does not exist.
     pub id: i64,
+    /// Its account, when the entry exists.
+    pub account: Option<String>,
+    /// The file it was about.
+    pub path: Option<std::path::PathBuf>,
     /// What was put back, in words, or why not.
     pub result: Result<String, UndoError>,
 }
@@ -90,6 +94,8 @@ pub async fn undo(
             Err(id) => {
                 out.push(UndoOutcome {
                     id,
+                    account: None,
+                    path: None,
                     result: Err(UndoError::NoSuchEntry(id)),
                 });
                 continue;
@@ -117,7 +123,12 @@ pub async fn undo(
         if result.is_ok() {
             store.call(move |db| db.mark_undone(id, now_ms())).await?;
         }
-        out.push(UndoOutcome { id, result });
+        out.push(UndoOutcome {
+            id,
+            account: Some(entry.account.clone()),
+            path: Some(entry.path.clone()),
+            result,
+        });
     }
     Ok(out)
 }
@@ -128,19 +139,9 @@ async fn connect(config: &Config, store: &Store, account: &str) -> Result<Immich
             "the account `{account}` is not in the configuration"
         )));
     };
-    let key = account
-        .api_key
-        .resolve(&account.name)
-        .map_err(|e| ApiError::Unauthorized {
-            message: e.to_string(),
-        })?;
-    let device_id = store
-        .call(|db| db.device_id())
+    crate::engine::handshake(account, store)
         .await
-        .map_err(|e| ApiError::Protocol(format!("state database: {e}")))?;
-    let mut client = ImmichClient::new(&account.server_url, key, &device_id)?;
-    client.handshake().await?;
-    Ok(client)
+        .map(|(client, _)| client)
 }
 
 async fn put_file_back(entry: &JournalEntry) -> Result<String, UndoError> {

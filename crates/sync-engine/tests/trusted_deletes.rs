@@ -528,6 +528,12 @@ async fn a_trash_in_immich_reaches_a_running_engine() {
         "moved out of the folder"
     );
     assert!(in_trash("gone.jpg").is_some(), "into the OS trash");
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert!(
+        h.events_of("local_file_gone").is_empty(),
+        "the engine's own move is not mistaken for a delete here: {:?}",
+        h.events_of("local_file_gone")
+    );
     engine.shutdown().await;
 
     // "Sync now" with the default feed interval (30 s) looks at once.

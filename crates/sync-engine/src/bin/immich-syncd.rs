@@ -238,6 +238,11 @@ fn deletions(config: &Config, action: &DeletionsAction) -> ExitCode {
         println!("{verb} {changed} held delete(s)");
         Ok(0)
     });
+    exit_with(result)
+}
+
+/// The exit status of a command on the state file: its own code, or 5 when the file failed.
+fn exit_with(result: Result<u8, sync_engine::store::StoreError>) -> ExitCode {
     match result {
         Ok(code) => ExitCode::from(code),
         Err(error) => {
@@ -309,13 +314,7 @@ fn tombstones(config: &Config, action: &TombstonesAction) -> ExitCode {
             Ok(0)
         }
     });
-    match result {
-        Ok(code) => ExitCode::from(code),
-        Err(error) => {
-            eprintln!("immich-syncd: {error}");
-            ExitCode::from(EXIT_STATE)
-        }
-    }
+    exit_with(result)
 }
 
 /// A time on the command line: a date, an RFC 3339 time, or a span ago (`30m`, `2h`, `3d`).

@@ -36,6 +36,23 @@ impl Db<'_> {
         Ok(FolderId(id))
     }
 
+    /// The id of `root` in `account`, if it was ever synced.
+    pub fn folder_id(
+        &mut self,
+        account: &str,
+        root: &Path,
+    ) -> Result<Option<FolderId>, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT id FROM folders WHERE account = ?1 AND root = ?2",
+                params![account, paths::to_bytes(root)],
+                |r| r.get(0),
+            )
+            .optional()?
+            .map(FolderId))
+    }
+
     /// The binding recorded for `folder`, if it was ever synced.
     pub fn folder_binding(
         &mut self,

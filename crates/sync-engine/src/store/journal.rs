@@ -101,6 +101,53 @@ impl Db<'_> {
         Ok(())
     }
 
+    /// Journals one delete about to be carried out, and forgets the file row `file_id` in the
+    /// same transaction: from here on the engine no longer tracks the file, so its move to
+    /// the OS trash reads as the engine's, not as a delete by the user. Returns the entry's id.
+    pub fn journal_intent(
+        &mut self,
+        account: &str,
+        entry: &NewJournalEntry,
+        file_id: i64,
+        now_ms: i64,
+    ) -> Result<i64, StoreError> {
+        let tx = self.conn.transaction()?;
+        tx.execute(
+            "INSERT INTO journal (account, direction, path, asset_id, sha1, trash_id, at, reason)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![
+                account,
+                entry.direction.as_str(),
+                paths::to_bytes(&entry.path),
+                entry.asset_id,
+                entry.sha1,
+                entry.trash_id,
+                now_ms,
+                entry.reason
+            ],
+        )?;
+        let id = tx.last_insert_rowid();
+        tx.execute("DELETE FROM files WHERE id = ?1", [file_id])?;
+        tx.commit()?;
+        Ok(id)
+    }
+
+    /// Completes a journaled delete: where the trash keeps the file.
+    pub fn journal_done(&mut self, id: i64, trash_id: Option<&[u8]>) -> Result<(), StoreError> {
+        self.conn.execute(
+            "UPDATE journal SET trash_id = ?2 WHERE id = ?1",
+            params![id, trash_id],
+        )?;
+        Ok(())
+    }
+
+    /// Drops a journaled delete that could not be carried out.
+    pub fn journal_drop(&mut self, id: i64) -> Result<(), StoreError> {
+        self.conn
+            .execute("DELETE FROM journal WHERE id = ?1", [id])?;
+        Ok(())
+    }
+
     /// Journaled deletes of `account` (every account with `None`) since `since_ms`, newest
     /// first, at most `limit`.
     pub fn journal(

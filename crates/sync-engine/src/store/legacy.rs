@@ -130,6 +130,13 @@ impl Db<'_> {
         Ok(value.and_then(|v| v.parse().ok()))
     }
 
+    /// Forgets which accounts were imported, so that a newly named state file is imported.
+    pub fn clear_legacy_imports(&mut self) -> Result<(), StoreError> {
+        self.conn
+            .execute("DELETE FROM meta WHERE key LIKE 'legacy_import:%'", [])?;
+        Ok(())
+    }
+
     /// Imports `rows` into `folder` (rooted at `root`), in one transaction, and records that
     /// `account` was imported. Blocking: stats every file (never reads one).
     pub fn import_legacy(

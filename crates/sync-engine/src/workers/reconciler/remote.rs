@@ -526,6 +526,31 @@ async fn move_to_os_trash(
         });
         return;
     }
+    // The intent first: the journal entry, and the file no longer tracked, so that the watcher
+    // seeing it leave takes it for the engine's move, not for a delete by the user. A crash
+    // before the move leaves the file in place, found again by the next scan and kept as
+    // deleted in Immich.
+    let reason = format!(
+        "deleted in Immich: moved to the {} (recoverable there)",
+        os_trash::name()
+    );
+    let entry = NewJournalEntry {
+        direction: DeleteDirection::ToLocal,
+        path: path.to_owned(),
+        asset_id: Some(file.asset_id.clone()),
+        sha1: Some(file.sha1.clone()),
+        trash_id: None,
+        reason: reason.clone(),
+    };
+    let (file_id, name) = (file.id, account.name.clone());
+    let Some(journal_id) = store_call(account, "journal a delete", move |db| {
+        db.journal_intent(&name, &entry, file_id, now_ms())
+    })
+    .await
+    else {
+        summary.errors += 1;
+        return;
+    };
     let trash_path = path.to_owned();
     let result = tokio::task::spawn_blocking(move || os_trash::move_to_trash(&trash_path))
         .await
@@ -533,23 +558,10 @@ async fn move_to_os_trash(
         .and_then(|r| r);
     match result {
         Ok(trash_id) => {
-            let reason = format!(
-                "deleted in Immich: moved to the {} (recoverable there)",
-                os_trash::name()
-            );
-            let entry = NewJournalEntry {
-                direction: DeleteDirection::ToLocal,
-                path: path.to_owned(),
-                asset_id: Some(file.asset_id.clone()),
-                sha1: Some(file.sha1.clone()),
-                trash_id,
-                reason: reason.clone(),
-            };
-            let (id, folder_id, name, now) = (file.id, folder.id, account.name.clone(), now_ms());
+            let folder_id = folder.id;
             store_call(account, "journal a file moved to the trash", move |db| {
-                db.journal_add(&name, &[entry], now)?;
-                db.record_deletes(folder_id, DeleteDirection::ToLocal, 1, now)?;
-                db.forget(&[id])
+                db.journal_done(journal_id, trash_id.as_deref())?;
+                db.record_deletes(folder_id, DeleteDirection::ToLocal, 1, now_ms())
             })
             .await;
             account.emit(Worker::Reconciler, EventKind::MovedToTrash, |e| {
@@ -559,6 +571,12 @@ async fn move_to_os_trash(
         }
         Err(error) => {
             summary.errors += 1;
+            store_call(account, "drop a delete that failed", move |db| {
+                db.journal_drop(journal_id)
+            })
+            .await;
+            // The file is looked at again: it stays, kept as deleted in Immich.
+            account.rescan.notify_one();
             account.emit(Worker::Reconciler, EventKind::Error, |e| {
                 e.path(path).asset(&file.asset_id).detail(format!(
                     "deleted in Immich, but the file could not be moved to the trash ({error}); it was left in place"

@@ -1,0 +1,140 @@
+// The Activity window's "Deletes" section: what Immich Sync deleted (with Undo), and the photos
+// remembered as deleted in Immich (with Upload again). Both lists are asked for when the window
+// opens and again after any event that may change them.
+
+import { backend } from "./backend.js";
+import { absoluteTime, deleteDoneLead, fileName, parentPath, relativeTime, sentence, tombstoneLead, undoSentence } from "./format.js";
+import { $, el } from "./dom.js";
+import { icon } from "./icons.js";
+
+const LIMIT = 200;
+// Events after which the lists may have changed.
+const RELOAD_ON = new Set(["deleted_in_immich", "moved_to_trash", "undone", "kept_local", "remote_deleted", "skipped", "restored_in_immich", "uploaded", "linked"]);
+
+
+const state = { done: null, stones: null, busy: false };
+
+function row({ lead, file, path, detail, at, button, undone, tone }) {
+  const li = el("li", `tone-${tone}`);
+  const badge = el("span", "event-icon");
+  badge.append(icon(tone === "delete" ? "trash" : "shield"));
+  const body = el("div", "event-body");
+  const title = el("p", "event-title", lead);
+  const name = el("span", "event-file", file);
+  name.title = path;
+  title.append(" ", name);
+  body.append(title, el("p", "event-detail", detail));
+  const meta = el("div", "event-meta");
+  const time = el("time", "", relativeTime(at));
+  time.dateTime = new Date(at).toISOString();
+  time.title = absoluteTime(at);
+  meta.append(time);
+  li.append(badge, body, meta);
+  if (button) li.append(button);
+  if (undone) li.append(el("span", "deletes-undone", undone));
+  return li;
+}
+
+function actionButton(label, describe, run) {
+  const button = el("button", "btn small deletes-action", label);
+  button.type = "button";
+  button.setAttribute("aria-label", describe);
+  button.disabled = state.busy;
+  button.addEventListener("click", run);
+  return button;
+}
+
+function render() {
+  const done = state.done || [];
+  $("done-count").textContent = state.done ? `(${done.length.toLocaleString()})` : "";
+  $("done-list").replaceChildren(
+    ...done.map((entry) =>
+      row({
+        lead: deleteDoneLead(entry),
+        file: fileName(entry.path),
+        path: entry.path,
+        detail: `${sentence(entry.reason).replace(/\.?$/, ".")} Folder: ${parentPath(entry.path)}`,
+        at: entry.at,
+        tone: "delete",
+        button: entry.undone ? null : actionButton("Undo", `Undo: put ${fileName(entry.path)} back`, () => undo([entry.id])),
+        undone: entry.undone ? "Undone" : null,
+      }),
+    ),
+  );
+  $("done-empty").hidden = done.length > 0 || !state.done;
+
+  const stones = (state.stones || []).filter((s) => !s.forgiven);
+  $("stones-count").textContent = state.stones ? `(${stones.length.toLocaleString()})` : "";
+  $("stones-list").replaceChildren(
+    ...stones.map((stone) =>
+      row({
+        lead: tombstoneLead(stone),
+        file: stone.path ? fileName(stone.path) : stone.sha1.slice(0, 12),
+        path: stone.path || stone.sha1,
+        detail: "Not uploaded again from any folder.",
+        at: stone.seen_at,
+        tone: "keep",
+        button: actionButton("Upload again", `Upload ${stone.path ? fileName(stone.path) : "this photo"} again`, () => uploadAgain([stone.id])),
+      }),
+    ),
+  );
+  $("stones-empty").hidden = stones.length > 0 || !state.stones;
+}
+
+function notice(text, tone = "ok") {
+  const line = $("deletes-notice");
+  line.hidden = !text;
+  line.className = `held-notice ${tone}`;
+  line.replaceChildren();
+  if (text) line.append(icon(tone === "error" ? "error" : "check"), el("span", "", text));
+}
+
+async function run(work) {
+  state.busy = true;
+  render();
+  try {
+    await work();
+  } catch (error) {
+    notice(error.message, "error");
+  }
+  state.busy = false;
+  await load();
+}
+
+function undo(ids) {
+  return run(async () => {
+    const results = await backend.undoDeletes(ids);
+    const said = undoSentence(results);
+    notice(said.text, said.tone);
+  });
+}
+
+function uploadAgain(ids) {
+  return run(async () => {
+    const n = await backend.uploadAgain(ids);
+    notice(n === 1 ? "It will be uploaded again (or restored from the Immich trash) at once." : `${n} photos will be uploaded again.`);
+  });
+}
+
+let request = 0;
+export async function load() {
+  const ticket = ++request;
+  try {
+    const [done, stones] = await Promise.all([backend.deletesDone(LIMIT), backend.deletedInImmich()]);
+    if (ticket !== request) return;
+    state.done = done;
+    state.stones = stones;
+  } catch (error) {
+    if (ticket !== request) return;
+    notice(`Could not load the deletes: ${error.message}`, "error");
+  }
+  render();
+}
+
+let timer;
+/** Called for every live event: reloads (at most twice a second) when it may matter. */
+export function onEvent(ev) {
+  if (!RELOAD_ON.has(ev.event)) return;
+  clearTimeout(timer);
+  timer = setTimeout(load, 500);
+}
