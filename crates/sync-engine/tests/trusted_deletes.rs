@@ -751,3 +751,59 @@ async fn the_delete_paths_speak_the_openapi_contract() {
         }
     }
 }
+
+/// Before a policy change is saved, the engine says what it would do now with the local
+/// deletes waiting in the folder.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_policy_change_says_what_it_would_do_before_it_is_saved() {
+    let h = Harness::new(Profile::V3).await;
+    let mut config = h.config();
+    // Deletes wait an hour for their batch: they stay waiting while the user edits settings.
+    config.delete_guard.grace = Duration::from_secs(3600);
+    h.write("keep.jpg", &photo(99));
+    let files: Vec<PathBuf> = (0..3)
+        .map(|i| h.write(&format!("d{i}.jpg"), &photo(i)))
+        .collect();
+    let engine = Engine::start(config, EngineOptions::default()).unwrap();
+    assert!(eventually(PATIENCE, || h.live_assets().len() == 4).await);
+    for f in &files {
+        std::fs::remove_file(f).unwrap();
+    }
+    assert!(
+        eventually(PATIENCE, || engine.status().accounts[0].folders[0]
+            .counts
+            .missing
+            == 3)
+        .await
+    );
+    let policy = |mode, threshold_days| sync_engine::config::DeletePolicy {
+        mode,
+        threshold_days,
+        max_age_days: 3650.0,
+    };
+    use sync_engine::config::DeleteMode;
+    let preview = engine
+        .delete_preview("alice", &h.photos, policy(DeleteMode::Mirror, 30.0))
+        .await
+        .unwrap();
+    assert_eq!(
+        preview.sentence.as_deref(),
+        Some("3 local deletes waiting would go to the Immich trash")
+    );
+    let preview = engine
+        .delete_preview("alice", &h.photos, policy(DeleteMode::UploadOnly, 30.0))
+        .await
+        .unwrap();
+    assert_eq!(
+        preview.sentence.as_deref(),
+        Some("3 local deletes waiting would stay in Immich")
+    );
+    let other = h.dir.path().join("elsewhere");
+    let preview = engine
+        .delete_preview("alice", &other, policy(DeleteMode::Mirror, 30.0))
+        .await
+        .unwrap();
+    assert_eq!(preview.sentence, None, "a folder with nothing waiting");
+    assert_eq!(h.live_assets().len(), 4, "a preview deletes nothing");
+    engine.shutdown().await;
+}
