@@ -807,3 +807,56 @@ async fn a_policy_change_says_what_it_would_do_before_it_is_saved() {
     assert_eq!(h.live_assets().len(), 4, "a preview deletes nothing");
     engine.shutdown().await;
 }
+
+/// A trash found by the trash feed counts from when it happened in Immich (the asset's
+/// `updatedAt`, on this computer's clock), not from the poll that saw it: the guard's batch
+/// closes `delete_grace` after the trash itself.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_trash_counts_from_when_it_happened_in_immich() {
+    let h = Harness::new(Profile::V3).await;
+    let mut config = h.config();
+    config.intervals.remote_check = Duration::from_secs(3);
+    config.delete_guard.grace = Duration::from_secs(3600);
+    h.write("keep.jpg", &photo(99));
+    h.write("trashed.jpg", &photo(1));
+    let engine = Engine::start(config, EngineOptions::default()).unwrap();
+    assert!(eventually(PATIENCE, || h.live_assets().len() == 2).await);
+    let polls = || {
+        h.server
+            .requests()
+            .iter()
+            .filter(|r| r.path == "/api/search/metadata")
+            .count()
+    };
+    // Right after a poll, so that the next one sees the trash about 3 s after it happened.
+    assert!(eventually(PATIENCE, || polls() >= 1).await);
+    let seen = polls();
+    assert!(eventually(PATIENCE, || polls() > seen).await);
+    let id = h
+        .live_assets()
+        .into_iter()
+        .find(|a| a.original_file_name == "trashed.jpg")
+        .unwrap()
+        .id;
+    let trashed_at = sync_engine::account::now_ms();
+    h.server.trash_asset(&id);
+    let state = h.state_path();
+    let gone_at = || {
+        Store::open(&state)
+            .unwrap()
+            .with(|db| db.remote_gone_files("alice"))
+            .unwrap()
+            .first()
+            .and_then(|f| f.remote_gone.map(|(at, _)| at))
+    };
+    assert!(eventually(PATIENCE, || gone_at().is_some()).await);
+    let found_at = sync_engine::account::now_ms();
+    let at = gone_at().unwrap();
+    assert!(
+        (trashed_at - 1000..=trashed_at + 1000).contains(&at),
+        "recorded {} ms after the trash, found {} ms after it",
+        at - trashed_at,
+        found_at - trashed_at
+    );
+    engine.shutdown().await;
+}

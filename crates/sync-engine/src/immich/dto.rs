@@ -124,6 +124,8 @@ pub(crate) struct AssetResponse {
     pub is_trashed: bool,
     #[serde(default)]
     pub created_at: Option<String>,
+    #[serde(default)]
+    pub updated_at: Option<String>,
 }
 
 #[derive(Debug, Serialize)]

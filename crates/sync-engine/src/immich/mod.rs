@@ -160,6 +160,9 @@ pub struct AssetInfo {
     pub is_trashed: bool,
     /// When it was added to Immich.
     pub created_at: Option<OffsetDateTime>,
+    /// When it last changed in Immich (for a trashed asset: when it was trashed, unless it
+    /// was edited since), by the server's clock.
+    pub updated_at: Option<OffsetDateTime>,
 }
 
 /// What the trash feed found.
@@ -801,13 +804,16 @@ fn parse_retry_after(value: &str) -> Option<Duration> {
 fn to_asset_info(asset: dto::AssetResponse) -> Result<AssetInfo, ApiError> {
     Ok(AssetInfo {
         sha1_hex: checksum_to_hex(&asset.checksum)?,
-        created_at: asset.created_at.as_deref().and_then(|t| {
-            OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok()
-        }),
+        created_at: asset.created_at.as_deref().and_then(parse_time),
+        updated_at: asset.updated_at.as_deref().and_then(parse_time),
         id: asset.id,
         owner_id: asset.owner_id,
         is_trashed: asset.is_trashed,
     })
+}
+
+fn parse_time(text: &str) -> Option<OffsetDateTime> {
+    OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).ok()
 }
 
 /// Immich answers checksums in base64; the engine stores hex.

@@ -578,12 +578,9 @@ impl Db<'_> {
         rows.collect::<Result<_, _>>().map_err(Into::into)
     }
 
-    /// Records that the assets of `ids` were seen gone from Immich (the first sighting counts).
-    pub fn mark_remote_gone(
-        &mut self,
-        ids: &[(i64, RemoteGone)],
-        now_ms: i64,
-    ) -> Result<(), StoreError> {
+    /// Records that the assets of `ids` were gone from Immich at the time given with each
+    /// (the first sighting counts).
+    pub fn mark_remote_gone(&mut self, ids: &[(i64, RemoteGone, i64)]) -> Result<(), StoreError> {
         let tx = self.conn.transaction()?;
         {
             let mut stmt = tx.prepare_cached(
@@ -591,8 +588,8 @@ impl Db<'_> {
                         remote_gone_how = CASE WHEN remote_gone_how = 'purged' THEN 'purged' ELSE ?2 END
                  WHERE id = ?1",
             )?;
-            for (id, how) in ids {
-                stmt.execute(params![id, how.as_str(), now_ms])?;
+            for (id, how, at_ms) in ids {
+                stmt.execute(params![id, how.as_str(), at_ms])?;
             }
         }
         tx.commit()?;

@@ -92,7 +92,7 @@ pub async fn full_check(account: &Arc<Account>) -> Result<(), ApiError> {
                 sightings.push((file, remote));
             }
         }
-        record(account, sightings).await;
+        record(account, sightings, &HashMap::new()).await;
     }
     restored_in_immich(account).await
 }
@@ -115,6 +115,21 @@ pub async fn trash_feed(account: &Arc<Account>) -> Result<(), ApiError> {
         .trashed_since(&account.server.user_id, since)
         .await?;
     let ids: Vec<String> = feed.assets.iter().map(|a| a.id.clone()).collect();
+    // When each was trashed, on this computer's clock: the server's time of the change, moved
+    // by the difference between the two clocks at the answer. The guard's batch then closes
+    // `delete_grace` after the trash itself, not after the poll that happened to see it.
+    let now = now_ms();
+    let skew = feed
+        .server_time
+        .map_or(0, |t| now - (t.unix_timestamp_nanos() / 1_000_000) as i64);
+    let when: HashMap<String, i64> = feed
+        .assets
+        .iter()
+        .filter_map(|a| {
+            let at = (a.updated_at?.unix_timestamp_nanos() / 1_000_000) as i64 + skew;
+            Some((a.id.clone(), at.clamp(since_ms.min(now), now)))
+        })
+        .collect();
     if !ids.is_empty() {
         let name = account.name.clone();
         let files = account
@@ -127,7 +142,7 @@ pub async fn trash_feed(account: &Arc<Account>) -> Result<(), ApiError> {
             .filter(|f| f.remote_gone.is_none())
             .map(|f| (f, Remote::Gone(RemoteGone::Trashed)))
             .collect();
-        record(account, sightings).await;
+        record(account, sightings, &when).await;
     }
     let answered = feed.server_time.unwrap_or_else(OffsetDateTime::now_utc);
     let next_ms =
@@ -141,8 +156,13 @@ pub async fn trash_feed(account: &Arc<Account>) -> Result<(), ApiError> {
 }
 
 /// Records what a check found: relinks, restores, and content gone from Immich (a tombstone
-/// unless this engine trashed it, and the time it was seen, which starts the guard's batch).
-async fn record(account: &Arc<Account>, sightings: Vec<(SyncedFile, Remote)>) {
+/// unless this engine trashed it, and when it left, from `when` by asset id or else now, which
+/// starts the guard's batch).
+async fn record(
+    account: &Arc<Account>,
+    sightings: Vec<(SyncedFile, Remote)>,
+    when: &HashMap<String, i64>,
+) {
     if sightings.is_empty() {
         return;
     }
@@ -195,7 +215,11 @@ async fn record(account: &Arc<Account>, sightings: Vec<(SyncedFile, Remote)>) {
     }
     let relinks: Vec<(i64, String)> = relinks.into_iter().map(|(f, id)| (f.id, id)).collect();
     let back: Vec<i64> = back.iter().map(|f| f.id).collect();
-    let marks: Vec<(i64, RemoteGone)> = gone.iter().map(|(f, how)| (f.id, *how)).collect();
+    let now = now_ms();
+    let marks: Vec<(i64, RemoteGone, i64)> = gone
+        .iter()
+        .map(|(f, how)| (f.id, *how, when.get(&f.asset_id).copied().unwrap_or(now)))
+        .collect();
     let gone: Vec<(String, String, RemoteGone, PathBuf)> = gone
         .iter()
         .map(|(f, how)| {
@@ -226,9 +250,8 @@ async fn record(account: &Arc<Account>, sightings: Vec<(SyncedFile, Remote)>) {
                 });
             }
         }
-        let now = now_ms();
         db.add_tombstones(&name, &sightings, now)?;
-        db.mark_remote_gone(&marks, now)
+        db.mark_remote_gone(&marks)
     })
     .await;
     account.wake_reconciler.notify_one();
