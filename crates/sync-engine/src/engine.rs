@@ -18,6 +18,7 @@ use tokio_util::task::TaskTracker;
 
 use crate::account::{Account, Folder, now_ms};
 use crate::config::{AccountConfig, Config};
+use crate::error::{Error, LocalError};
 use crate::events::{Event, EventBus, EventKind, Worker};
 use crate::filter::{Filter, MediaTypes};
 use crate::immich::{ApiError, ImmichClient, ServerInfo};
@@ -69,21 +70,8 @@ impl DeletePreview {
     }
 }
 
-/// Errors that stop the engine from starting.
-#[derive(Debug, thiserror::Error)]
-pub enum EngineError {
-    /// The state file cannot be used.
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    /// The event log cannot be opened.
-    #[error("cannot open the event log {path}: {source}")]
-    EventLog {
-        /// The file.
-        path: String,
-        /// The OS error.
-        source: std::io::Error,
-    },
-}
+/// What stops the engine from starting: the state file or the event log (always local).
+pub type EngineError = LocalError;
 
 /// How the engine runs.
 #[derive(Debug, Clone, Copy, Default)]
@@ -151,12 +139,8 @@ fn announce_recovery(store: &Store, events: &EventBus, config: &Config) {
 }
 
 fn open_events(config: &Config) -> Result<EventBus, EngineError> {
-    EventBus::new(config.event_log.as_deref()).map_err(|source| EngineError::EventLog {
-        path: config
-            .event_log
-            .as_ref()
-            .map(|p| p.display().to_string())
-            .unwrap_or_default(),
+    EventBus::new(config.event_log.as_deref()).map_err(|source| LocalError::EventLog {
+        path: config.event_log.clone().unwrap_or_default(),
         source,
     })
 }
@@ -583,7 +567,7 @@ fn report_connect_error(
     events: &EventBus,
     status: &StatusBoard,
     name: &str,
-    error: &ApiError,
+    error: &Error,
     wait: Duration,
 ) {
     let (state, message, kind) = if error.is_transient() {
@@ -613,17 +597,15 @@ fn report_connect_error(
 pub(crate) async fn handshake(
     config: &AccountConfig,
     store: &Store,
-) -> Result<(ImmichClient, ServerInfo), ApiError> {
-    let key = config
-        .api_key
-        .resolve(&config.name)
-        .map_err(|e| ApiError::Unauthorized {
-            message: e.to_string(),
-        })?;
-    let device_id = store
-        .call(|db| db.device_id())
+) -> Result<(ImmichClient, ServerInfo), Error> {
+    // The key may be a file to read: off the runtime's threads.
+    let source = config.api_key.clone();
+    let name = config.name.clone();
+    let key = tokio::task::spawn_blocking(move || source.resolve(&name))
         .await
-        .map_err(|e| ApiError::Protocol(format!("state database: {e}")))?;
+        .map_err(|e| StoreError::Task(e.to_string()))?
+        .map_err(LocalError::KeySource)?;
+    let device_id = store.call(|db| db.device_id()).await?;
     let mut client = ImmichClient::new(&config.server_url, key, &device_id)?;
     let server = client.handshake().await?;
     Ok((client, server))
@@ -640,16 +622,16 @@ async fn connect(
     options: EngineOptions,
     paused: watch::Receiver<bool>,
     cancel: CancellationToken,
-) -> Result<Arc<Account>, ApiError> {
+) -> Result<Arc<Account>, Error> {
     let (client, server) = handshake(config, store).await?;
     if let Some(permission) = server.missing_permissions.first() {
-        return Err(ApiError::MissingPermission {
+        return Err(Error::Remote(ApiError::MissingPermission {
             permission: if server.missing_permissions.len() == 1 {
                 permission.clone()
             } else {
                 server.missing_permissions.join("`, `")
             },
-        });
+        }));
     }
     let media = MediaTypes::new(
         &server.image_types,
@@ -662,8 +644,7 @@ async fn connect(
         let root = folder.path.clone();
         let id = store
             .call(move |db| db.ensure_folder(&account_name, &root))
-            .await
-            .map_err(|e| ApiError::Protocol(format!("state database: {e}")))?;
+            .await?;
         let filter = Filter::new(media.clone(), &folder.exclude_extensions);
         folders.push(Arc::new(Folder::new(
             id,
@@ -774,9 +755,9 @@ pub enum ImportStateError {
     /// No such account, or several to choose from.
     #[error("{0}")]
     Account(String),
-    /// The server could not be reached or refused the key.
+    /// The server could not be reached or refused the key, or the key cannot be read.
     #[error("cannot connect to Immich: {0}")]
-    Connect(#[from] ApiError),
+    Connect(#[from] Error),
     /// The import itself.
     #[error(transparent)]
     Import(#[from] crate::older_service::ImportError),
@@ -809,7 +790,7 @@ pub async fn import_state(
         },
     }
     .clone();
-    let store = open_store(&config, EngineOptions::default()).map_err(EngineError::from)?;
+    let store = open_store(&config, EngineOptions::default()).map_err(LocalError::from)?;
     let events = open_events(&config)?;
     let status = StatusBoard::default();
     let (_paused, paused) = watch::channel(false);

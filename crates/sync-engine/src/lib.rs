@@ -27,6 +27,7 @@
 pub mod account;
 pub mod config;
 pub mod engine;
+pub mod error;
 pub mod events;
 pub mod filter;
 pub mod immich;

@@ -39,6 +39,9 @@ pub enum UndoError {
     /// Immich refused or could not be reached.
     #[error("cannot restore the asset from the Immich trash: {0}")]
     Remote(#[from] ApiError),
+    /// No connection to the account's server.
+    #[error("cannot connect to Immich: {0}")]
+    Connect(String),
     /// The account is not in the configuration any more.
     #[error("the account `{0}` is not in the configuration")]
     NoAccount(String),
@@ -86,7 +89,7 @@ pub async fn undo(
             .map(Ok)
             .collect(),
     };
-    let mut clients: HashMap<String, Result<ImmichClient, ApiError>> = HashMap::new();
+    let mut clients: HashMap<String, Result<ImmichClient, String>> = HashMap::new();
     let mut out = Vec::new();
     for entry in entries {
         let entry = match entry {
@@ -114,7 +117,7 @@ pub async fn undo(
                     }
                     match clients.get(&entry.account) {
                         Some(Ok(client)) => restore_asset(client, &entry).await,
-                        Some(Err(e)) => Err(UndoError::Remote(e.clone())),
+                        Some(Err(e)) => Err(UndoError::Connect(e.clone())),
                         None => Err(UndoError::NoAccount(entry.account.clone())),
                     }
                 }
@@ -133,15 +136,16 @@ pub async fn undo(
     Ok(out)
 }
 
-async fn connect(config: &Config, store: &Store, account: &str) -> Result<ImmichClient, ApiError> {
+async fn connect(config: &Config, store: &Store, account: &str) -> Result<ImmichClient, String> {
     let Some(account) = config.accounts.iter().find(|a| a.name == account) else {
-        return Err(ApiError::Protocol(format!(
+        return Err(format!(
             "the account `{account}` is not in the configuration"
-        )));
+        ));
     };
     crate::engine::handshake(account, store)
         .await
         .map(|(client, _)| client)
+        .map_err(|e| e.to_string())
 }
 
 async fn put_file_back(entry: &JournalEntry) -> Result<String, UndoError> {

@@ -446,3 +446,29 @@ async fn every_request_the_client_sends_is_valid_against_the_openapi_document() 
         }
     }
 }
+
+/// A key file that cannot be read is a problem on this computer, said as such: not "the key
+/// was rejected by the server".
+#[tokio::test]
+async fn an_unreadable_key_file_is_not_called_a_rejected_key() {
+    let h = Harness::new(Profile::V3).await;
+    h.write("a.jpg", &photo(1));
+    let mut config = h.config();
+    let missing = h.dir.path().join("no-such-key-file");
+    config.accounts[0].api_key = sync_engine::config::ApiKeySource::File(missing.clone());
+    let report = once_config(&config).await;
+    assert_eq!(report.problems.len(), 1, "{report:?}");
+    let problem = &report.problems[0];
+    assert!(
+        problem.contains(&format!("cannot read API key file {}", missing.display())),
+        "{problem}"
+    );
+    assert!(!problem.contains("rejected"), "{problem}");
+    assert_eq!(h.server.created_uploads(), 0);
+}
+
+async fn once_config(config: &sync_engine::config::Config) -> sync_engine::OnceReport {
+    run_once(config.clone(), EngineOptions::default())
+        .await
+        .expect("pass runs")
+}

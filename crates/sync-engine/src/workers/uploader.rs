@@ -15,13 +15,14 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use crate::account::{Account, Folder, now_ms};
+use crate::error::Error;
 use crate::events::{EventKind, Worker};
 use crate::immich::{ApiError, CheckResult, UploadRequest};
 use crate::local;
 use crate::plan::{self, Check, Stone, UploadAction};
 use crate::policy;
 use crate::status::{AccountState, FolderState};
-use crate::store::{Observation, PendingUpload, RemoteGone, Sighting, Tombstone};
+use crate::store::{Observation, PendingUpload, RemoteGone, Sighting, StoreError, Tombstone};
 
 use super::{hash_candidate, record, settled};
 
@@ -43,9 +44,10 @@ pub struct RoundSummary {
     pub retried: u64,
 }
 
-/// The account cannot continue (key, permission, quota, server): the message says why.
-#[derive(Debug, Clone)]
-pub struct AccountProblem(pub ApiError);
+/// The account cannot continue (key, permission, quota, server, state file): the message says
+/// why.
+#[derive(Debug)]
+pub struct AccountProblem(pub Error);
 
 /// Runs until cancelled: rounds while there is work, then sleeps until woken, the next retry
 /// is due, or the fallback poll interval passes.
@@ -108,7 +110,7 @@ async fn next_wait(account: &Account) -> Duration {
 }
 
 /// Shows an account-level problem; for a transient one, when the next try is.
-pub(crate) fn report_account_problem(account: &Account, error: &ApiError) {
+pub(crate) fn report_account_problem(account: &Account, error: &Error) {
     let (state, message) = if error.is_transient() {
         (
             AccountState::Offline,
@@ -134,7 +136,7 @@ pub async fn round(account: &Arc<Account>) -> Result<RoundSummary, AccountProble
         .store
         .call(move |db| db.due_uploads(&name, now_ms(), ROUND_SIZE))
         .await
-        .map_err(|e| AccountProblem(ApiError::Protocol(format!("state database: {e}"))))?;
+        .map_err(|e| AccountProblem(e.into()))?;
     let due: Vec<PendingUpload> = due
         .into_iter()
         .filter(|f| {
@@ -175,6 +177,7 @@ pub async fn round(account: &Arc<Account>) -> Result<RoundSummary, AccountProble
                 .max()
                 .unwrap_or(0);
             return handle_batch_error(account, &ids, attempts, error, &mut summary)
+                .await
                 .map(|_| summary);
         }
     };
@@ -252,7 +255,7 @@ pub async fn round(account: &Arc<Account>) -> Result<RoundSummary, AccountProble
     if !to_restore.is_empty() {
         restore(account, &to_restore).await;
     }
-    link_present(account, &present).await;
+    link_present(account, &present).await?;
     keep_deleted(account, deleted).await;
 
     let semaphore = Arc::new(Semaphore::new(account.upload_concurrency.max(1)));
@@ -324,14 +327,17 @@ async fn deletion_facts(
                 .collect()
         })
         .await
-        .map_err(|e| AccountProblem(ApiError::Protocol(format!("state database: {e}"))))
+        .map_err(|e| AccountProblem(e.into()))
 }
 
 /// Records every file whose content Immich already has, in one transaction, then tells. Content
 /// that was remembered as deleted in Immich and is there again is no longer a tombstone.
-async fn link_present(account: &Account, present: &[(Vec<PendingUpload>, String, bool, bool)]) {
+async fn link_present(
+    account: &Account,
+    present: &[(Vec<PendingUpload>, String, bool, bool)],
+) -> Result<(), AccountProblem> {
     if present.is_empty() {
-        return;
+        return Ok(());
     }
     let groups: Vec<(Vec<i64>, String)> = present
         .iter()
@@ -343,7 +349,7 @@ async fn link_present(account: &Account, present: &[(Vec<PendingUpload>, String,
         .filter_map(|(files, asset, _, _)| files.first().map(|f| (f.sha1.clone(), asset.clone())))
         .collect();
     let name = account.name.clone();
-    if let Err(e) = account
+    account
         .store
         .call(move |db| {
             db.link_groups(&groups, now_ms())?;
@@ -353,15 +359,11 @@ async fn link_present(account: &Account, present: &[(Vec<PendingUpload>, String,
             Ok(())
         })
         .await
-    {
-        account.emit(Worker::Uploader, EventKind::Error, |ev| {
-            ev.detail(format!("cannot record links in the state database: {e}"))
-        });
-        return;
-    }
+        .map_err(|e| AccountProblem(e.into()))?;
     for (files, asset_id, was_trashed, _) in present {
         announce_links(account, files, asset_id, EventKind::Linked, *was_trashed);
     }
+    Ok(())
 }
 
 /// Content found deleted in Immich, with the files that hold it.
@@ -444,24 +446,28 @@ fn date_of(ms: i64) -> String {
         .unwrap_or_else(|_| "an unknown date".into())
 }
 
+/// Records that `files` hold `asset_id` (and that content forgiven by the user is in Immich
+/// again), then tells. A store failure stops the round: the next one finds the asset with
+/// bulk-upload-check and links it then.
 async fn link(
     account: &Account,
     files: &[PendingUpload],
     asset_id: &str,
     kind: EventKind,
-    was_trashed: bool,
-) {
+) -> Result<(), AccountProblem> {
     let ids: Vec<i64> = files.iter().map(|f| f.id).collect();
-    let asset = asset_id.to_owned();
-    if let Err(e) = account
+    let (name, asset) = (account.name.clone(), asset_id.to_owned());
+    let sha1 = files.first().map(|f| f.sha1.clone()).unwrap_or_default();
+    account
         .store
-        .call(move |db| db.link(&ids, &asset, now_ms()))
+        .call(move |db| {
+            db.link(&ids, &asset, now_ms())?;
+            db.end_tombstone(&name, &sha1, &asset)
+        })
         .await
-    {
-        tracing::error!("cannot record a link: {e}");
-        return;
-    }
-    announce_links(account, files, asset_id, kind, was_trashed);
+        .map_err(|e| AccountProblem(e.into()))?;
+    announce_links(account, files, asset_id, kind, false);
+    Ok(())
 }
 
 fn announce_links(
@@ -539,7 +545,9 @@ async fn upload_group(
                 path: path.display().to_string(),
                 gone,
             };
-            put_off(account, &folder, first, &ids, &error, false).await;
+            put_off(account, &folder, first, &ids, &error, false)
+                .await
+                .map_err(|e| AccountProblem(e.into()))?;
             summary.retried += files.len() as u64;
             return Ok(summary);
         }
@@ -549,25 +557,26 @@ async fn upload_group(
             e.path(&path)
                 .detail(format!("would upload ({} bytes)", first.stat.size))
         });
+        // The dry run's own copy of the store remembers the pretend upload, so the same
+        // content is reported once.
         let fake_id = format!("dry-run-{}", first.sha1);
         let ids2 = ids.clone();
-        let _ = account
+        account
             .store
             .call(move |db| db.link(&ids2, &fake_id, now_ms()))
-            .await;
+            .await
+            .map_err(|e| AccountProblem(e.into()))?;
         summary.uploaded += 1;
         return Ok(summary);
     }
 
+    // The intent is in the store before the request goes out, or nothing goes out.
     let marked = ids.clone();
-    if let Err(e) = account
+    account
         .store
         .call(move |db| db.mark_uploading(&marked))
         .await
-    {
-        tracing::error!("cannot record the upload intent: {e}");
-        return Ok(summary);
-    }
+        .map_err(|e| AccountProblem(e.into()))?;
     let (created_at, modified_at) = local::file_times(&meta);
     let request = UploadRequest {
         path: path.clone(),
@@ -600,20 +609,7 @@ async fn upload_group(
             } else {
                 EventKind::Uploaded
             };
-            link(account, &files, &outcome.asset_id, kind, false).await;
-            // Uploaded again after the user forgave it: no longer remembered as deleted.
-            let (name, sha1, asset) = (
-                account.name.clone(),
-                first.sha1.clone(),
-                outcome.asset_id.clone(),
-            );
-            if let Err(e) = account
-                .store
-                .call(move |db| db.end_tombstone(&name, &sha1, &asset))
-                .await
-            {
-                tracing::error!("cannot record an upload: {e}");
-            }
+            link(account, &files, &outcome.asset_id, kind).await?;
             if outcome.duplicate {
                 summary.linked += files.len() as u64;
             } else {
@@ -625,12 +621,14 @@ async fn upload_group(
         Err(error @ (ApiError::LocalFile { .. } | ApiError::FileChanged { .. })) => {
             // Changed, vanished or unreadable mid-upload: nothing reached Immich. Look at the
             // file again rather than fail it.
-            put_off(account, &folder, first, &ids, &error, true).await;
+            put_off(account, &folder, first, &ids, &error, true)
+                .await
+                .map_err(|e| AccountProblem(e.into()))?;
             summary.retried += files.len() as u64;
             Ok(summary)
         }
         Err(error) => {
-            handle_batch_error(account, &ids, first.attempts, error, &mut summary)?;
+            handle_batch_error(account, &ids, first.attempts, error, &mut summary).await?;
             Ok(summary)
         }
     }
@@ -638,7 +636,7 @@ async fn upload_group(
 
 /// Transient: back to the queue with backoff. Account-wide: back to the queue without counting
 /// an attempt, and stop the round. Otherwise: the files failed for good.
-fn handle_batch_error(
+async fn handle_batch_error(
     account: &Account,
     ids: &[i64],
     attempts: u32,
@@ -658,9 +656,11 @@ fn handle_batch_error(
         let ids_owned = ids.to_vec();
         let msg = message.clone();
         let counted = error.is_transient();
-        let _ = account
+        account
             .store
-            .with(move |db| db.retry_later(&ids_owned, &msg, next, counted));
+            .call(move |db| db.retry_later(&ids_owned, &msg, next, counted))
+            .await
+            .map_err(|e| AccountProblem(e.into()))?;
         summary.retried += ids.len() as u64;
         if error.is_transient() {
             account.emit(Worker::Uploader, EventKind::RetryScheduled, |e| {
@@ -679,11 +679,15 @@ fn handle_batch_error(
             });
             return Ok(());
         }
-        return Err(AccountProblem(error));
+        return Err(AccountProblem(error.into()));
     }
     let ids_owned = ids.to_vec();
     let msg = message.clone();
-    let _ = account.store.with(move |db| db.fail(&ids_owned, &msg));
+    account
+        .store
+        .call(move |db| db.fail(&ids_owned, &msg))
+        .await
+        .map_err(|e| AccountProblem(e.into()))?;
     summary.failed += ids.len() as u64;
     account.emit(Worker::Uploader, EventKind::UploadFailed, |e| {
         e.detail(format!(
@@ -703,10 +707,10 @@ async fn put_off(
     ids: &[i64],
     error: &ApiError,
     started: bool,
-) {
+) -> Result<(), StoreError> {
     let path = file.root.join(&file.rel);
     let message = error.to_string();
-    defer(account, ids, &message).await;
+    defer(account, ids, &message).await?;
     let (kind, detail) = match (error, started) {
         (ApiError::FileChanged { gone: true, .. }, true) => (
             EventKind::Skipped,
@@ -737,29 +741,24 @@ async fn put_off(
         // looks, not a loop.
         let ids = ids.to_vec();
         let next = now_ms() + policy::retry_delay(file.attempts, None).as_millis() as i64;
-        if let Err(e) = account
+        account
             .store
             .call(move |db| db.retry_later(&ids, &message, next, true))
-            .await
-        {
-            tracing::error!("cannot defer an upload: {e}");
-        }
+            .await?;
     }
+    Ok(())
 }
 
 /// Puts files back in the queue until they have been stable for a while, without counting an
 /// attempt: a file being rewritten is not the server's fault.
-async fn defer(account: &Account, ids: &[i64], reason: &str) {
+async fn defer(account: &Account, ids: &[i64], reason: &str) -> Result<(), StoreError> {
     let ids = ids.to_vec();
     let reason = reason.to_owned();
     let next = now_ms() + account.intervals.stable_after.as_millis().max(500) as i64;
-    if let Err(e) = account
+    account
         .store
         .call(move |db| db.retry_later(&ids, &reason, next, false))
         .await
-    {
-        tracing::error!("cannot defer an upload: {e}");
-    }
 }
 
 /// Looks at a file again after it changed or vanished between hashing and upload. Returns

@@ -21,16 +21,16 @@ use time::OffsetDateTime;
 
 use super::{GuardItem, ReconcileSummary, guard_holds, holds, store_call};
 use crate::account::{Account, Folder, now_ms};
+use crate::error::Error;
 use crate::events::{EventKind, Worker};
-use crate::immich::{ApiError, CheckResult};
+use crate::immich::CheckResult;
 use crate::local;
 use crate::os_trash;
 use crate::plan::{self, Action, DeleteFacts, Local, Remote};
 use crate::policy;
 use crate::status::FolderState;
 use crate::store::{
-    Decision, DeleteDirection, FolderId, NewJournalEntry, RemoteGone, Sighting, StoreError,
-    SyncedFile,
+    Decision, DeleteDirection, FolderId, NewJournalEntry, RemoteGone, Sighting, SyncedFile,
 };
 
 /// The trash feed asks from the last answer's server time minus this, so that a trash made
@@ -39,18 +39,10 @@ const FEED_OVERLAP: Duration = Duration::from_secs(120);
 /// How far back the very first trash feed looks (the full check at start covers the rest).
 const FEED_FIRST_LOOKBACK: Duration = Duration::from_secs(600);
 
-fn unavailable(e: StoreError) -> ApiError {
-    ApiError::Protocol(format!("state database: {e}"))
-}
-
 /// Every linked checksum checked with bulk-upload-check; absent ones confirmed by asset id.
-pub async fn full_check(account: &Arc<Account>) -> Result<(), ApiError> {
+pub async fn full_check(account: &Arc<Account>) -> Result<(), Error> {
     let name = account.name.clone();
-    let synced = account
-        .store
-        .call(move |db| db.synced_files(&name))
-        .await
-        .map_err(unavailable)?;
+    let synced = account.store.call(move |db| db.synced_files(&name)).await?;
     if !synced.is_empty() {
         let mut by_sha: BTreeMap<String, Vec<SyncedFile>> = BTreeMap::new();
         for file in synced {
@@ -98,14 +90,13 @@ pub async fn full_check(account: &Arc<Account>) -> Result<(), ApiError> {
 }
 
 /// Assets trashed in Immich since the last look, for the linked ones.
-pub async fn trash_feed(account: &Arc<Account>) -> Result<(), ApiError> {
+pub async fn trash_feed(account: &Arc<Account>) -> Result<(), Error> {
     let key = format!("trash_feed:{}", account.name);
     let stored_key = key.clone();
     let since_ms = account
         .store
         .call(move |db| db.meta(&stored_key))
-        .await
-        .map_err(unavailable)?
+        .await?
         .and_then(|v| v.parse::<i64>().ok())
         .unwrap_or_else(|| now_ms() - FEED_FIRST_LOOKBACK.as_millis() as i64);
     let since = OffsetDateTime::from_unix_timestamp_nanos(i128::from(since_ms) * 1_000_000)
@@ -135,8 +126,7 @@ pub async fn trash_feed(account: &Arc<Account>) -> Result<(), ApiError> {
         let files = account
             .store
             .call(move |db| db.synced_with_assets(&name, &ids))
-            .await
-            .map_err(unavailable)?;
+            .await?;
         let sightings = files
             .into_iter()
             .filter(|f| f.remote_gone.is_none())
@@ -150,8 +140,7 @@ pub async fn trash_feed(account: &Arc<Account>) -> Result<(), ApiError> {
     account
         .store
         .call(move |db| db.set_meta(&key, &next_ms.to_string()))
-        .await
-        .map_err(unavailable)?;
+        .await?;
     Ok(())
 }
 
@@ -260,13 +249,12 @@ async fn record(
 /// Content remembered as deleted in Immich that is there again (restored from the Immich
 /// trash, or uploaded anew by another device): its tombstone ends, kept files are linked again,
 /// and in mirror folders files this engine moved to the OS trash come back.
-async fn restored_in_immich(account: &Arc<Account>) -> Result<(), ApiError> {
+async fn restored_in_immich(account: &Arc<Account>) -> Result<(), Error> {
     let name = account.name.clone();
     let stones = account
         .store
         .call(move |db| db.tombstones(Some(&name)))
-        .await
-        .map_err(unavailable)?;
+        .await?;
     let standing: Vec<_> = stones.into_iter().filter(|t| !t.forgiven).collect();
     if standing.is_empty() {
         return Ok(());
