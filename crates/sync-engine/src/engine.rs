@@ -12,7 +12,6 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::sync::{Notify, broadcast, watch};
-use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -28,6 +27,7 @@ use crate::status::{AccountState, FolderState, Status, StatusBoard};
 use crate::store::{
     Decision, FolderBinding, HeldDelete, JournalEntry, MissingFile, Store, StoreError, Tombstone,
 };
+use crate::supervisor::{WorkerEnd, WorkerFuture, supervise};
 use crate::undo::{UndoOutcome, UndoSelection};
 use crate::workers::{reconciler, scanner, uploader, watcher};
 
@@ -88,6 +88,8 @@ struct AccountSlot {
     paused: watch::Sender<bool>,
     cancel: CancellationToken,
     live: Arc<Mutex<Option<Arc<Account>>>>,
+    /// The account's supervisor: it ends once every worker has.
+    task: tokio::task::JoinHandle<()>,
 }
 
 struct Inner {
@@ -467,13 +469,14 @@ impl EngineHandle {
                 cancel: cancel.clone(),
                 live: live.clone(),
             };
-            self.inner.tasks.spawn(supervisor.run());
+            let task = self.inner.tasks.spawn(supervisor.run());
             slots.insert(
                 account.name.clone(),
                 AccountSlot {
                     paused,
                     cancel,
                     live,
+                    task,
                 },
             );
         }
@@ -484,11 +487,13 @@ impl EngineHandle {
         for slot in &slots {
             slot.cancel.cancel();
         }
-        // Wait for the supervisors of these accounts to let go of their Account.
+        // Wait for the supervisors of these accounts, and so for all their workers, to end.
         let deadline = tokio::time::Instant::now() + SHUTDOWN_DEADLINE;
         for slot in slots {
-            while Arc::strong_count(&slot.live) > 1 && tokio::time::Instant::now() < deadline {
-                tokio::time::sleep(Duration::from_millis(20)).await;
+            if tokio::time::timeout_at(deadline, slot.task).await.is_err() {
+                tracing::warn!(
+                    "an account did not stop within {SHUTDOWN_DEADLINE:?}; its work resumes at the next start"
+                );
             }
         }
     }
@@ -546,21 +551,60 @@ impl Supervisor {
             }
         };
         *self.live.lock().unwrap_or_else(|p| p.into_inner()) = Some(account.clone());
-        let mut workers = JoinSet::new();
-        workers.spawn(watcher::run(account.clone()));
-        workers.spawn(scanner::run(account.clone()));
-        workers.spawn(uploader::run(account.clone()));
-        workers.spawn(reconciler::run(account.clone()));
-        while let Some(done) = workers.join_next().await {
-            if let Err(e) = done {
-                account.emit(Worker::Engine, EventKind::Error, |ev| {
-                    ev.detail(format!("a worker stopped unexpectedly: {e}"))
-                });
-                account.cancel.cancel();
+        let start = {
+            let account = account.clone();
+            move |worker: Worker| -> WorkerFuture {
+                let account = account.clone();
+                match worker {
+                    Worker::Watcher => Box::pin(watcher::run(account)),
+                    Worker::Scanner => Box::pin(scanner::run(account)),
+                    Worker::Uploader => Box::pin(uploader::run(account)),
+                    Worker::Reconciler | Worker::Engine => Box::pin(reconciler::run(account)),
+                }
             }
-        }
+        };
+        let reporting = account.clone();
+        supervise(
+            &[
+                Worker::Watcher,
+                Worker::Scanner,
+                Worker::Uploader,
+                Worker::Reconciler,
+            ],
+            start,
+            account.cancel.clone(),
+            move |worker, end| report_worker_end(&reporting, worker, end),
+        )
+        .await;
         self.live.lock().unwrap_or_else(|p| p.into_inner()).take();
     }
+}
+
+/// A worker that failed: the account's status names it ("The uploader stopped: …") until it
+/// runs again.
+fn report_worker_end(account: &Account, worker: Worker, end: WorkerEnd) {
+    let (state, message) = match &end {
+        WorkerEnd::Restarting { error, after } => (
+            AccountState::Error,
+            format!(
+                "The {} stopped: {error}; it starts again in {} s",
+                worker.noun(),
+                after.as_secs().max(1)
+            ),
+        ),
+        WorkerEnd::Stopped { error } => (
+            AccountState::Error,
+            format!("The {} stopped: {error}", worker.noun()),
+        ),
+    };
+    account.status.edit(&account.name, |s| {
+        s.state = state;
+        s.message = Some(message.clone());
+        s.last_error = Some(message.clone());
+    });
+    account.emit(Worker::Engine, EventKind::AccountError, |e| {
+        e.detail(message)
+    });
 }
 
 fn report_connect_error(

@@ -19,7 +19,7 @@ use tokio::sync::broadcast;
 pub const EVENT_CHANNEL_CAPACITY: usize = 1024;
 
 /// Which part of the engine speaks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Worker {
     /// The supervisor: start, stop, connection, pause.
@@ -32,6 +32,19 @@ pub enum Worker {
     Uploader,
     /// Deletes in both directions.
     Reconciler,
+}
+
+impl Worker {
+    /// The worker's name in a sentence ("The uploader stopped: …").
+    pub fn noun(self) -> &'static str {
+        match self {
+            Worker::Engine => "engine",
+            Worker::Watcher => "watcher",
+            Worker::Scanner => "scanner",
+            Worker::Uploader => "uploader",
+            Worker::Reconciler => "reconciler",
+        }
+    }
 }
 
 /// What happened.

@@ -40,6 +40,7 @@ pub mod policy;
 pub mod secret;
 pub mod status;
 pub mod store;
+mod supervisor;
 pub mod undo;
 pub mod volume;
 pub mod workers;

@@ -20,6 +20,7 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use crate::account::{Account, Folder, now_ms};
+use crate::error::Error;
 use crate::events::{EventKind, Worker};
 use crate::local::{self, Found};
 use crate::paths;
@@ -53,10 +54,10 @@ pub struct ScanSummary {
 }
 
 /// Runs until cancelled: a walk of every folder, then sleep until the schedule or a request.
-pub async fn run(account: Arc<Account>) {
+pub async fn run(account: Arc<Account>) -> Result<(), Error> {
     loop {
         if !account.wait_unpaused().await {
-            return;
+            return Ok(());
         }
         account.status.edit(&account.name, |s| {
             if matches!(
@@ -93,7 +94,7 @@ pub async fn run(account: Arc<Account>) {
             account.intervals.full_scan
         };
         tokio::select! {
-            _ = account.cancel.cancelled() => return,
+            _ = account.cancel.cancelled() => return Ok(()),
             _ = account.rescan.notified() => {}
             _ = tokio::time::sleep(wait) => {}
         }

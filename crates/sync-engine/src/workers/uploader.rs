@@ -51,10 +51,10 @@ pub struct AccountProblem(pub Error);
 
 /// Runs until cancelled: rounds while there is work, then sleeps until woken, the next retry
 /// is due, or the fallback poll interval passes.
-pub async fn run(account: Arc<Account>) {
+pub async fn run(account: Arc<Account>) -> Result<(), Error> {
     loop {
         if !account.wait_unpaused().await {
-            return;
+            return Ok(());
         }
         let mut blocked = false;
         match round(&account).await {
@@ -63,6 +63,8 @@ pub async fn run(account: Arc<Account>) {
                 continue;
             }
             Ok(_) => {}
+            // A local cause (the state file) is not the server's: the supervisor says so.
+            Err(AccountProblem(error @ Error::Local(_))) => return Err(error),
             Err(AccountProblem(error)) => {
                 report_account_problem(&account, &error);
                 blocked = true;
@@ -78,7 +80,7 @@ pub async fn run(account: Arc<Account>) {
             next_wait(&account).await
         };
         tokio::select! {
-            _ = account.cancel.cancelled() => return,
+            _ = account.cancel.cancelled() => return Ok(()),
             _ = account.wake_uploader.notified() => {}
             _ = tokio::time::sleep(wait) => {}
         }

@@ -17,6 +17,7 @@ use notify::{EventKind as NotifyKind, RecursiveMode, Watcher as _};
 use tokio::sync::mpsc;
 
 use crate::account::{Account, Folder};
+use crate::error::Error;
 use crate::events::{EventKind, Worker};
 use crate::local::{self, Found};
 use crate::status::FolderState;
@@ -44,7 +45,7 @@ struct Pending {
 }
 
 /// Runs until cancelled.
-pub async fn run(account: Arc<Account>) {
+pub async fn run(account: Arc<Account>) -> Result<(), Error> {
     let (tx, mut rx) = mpsc::channel::<Raw>(EVENT_QUEUE);
     let overflow_tx = tx.clone();
     let handler = move |result: notify::Result<notify::Event>| {
@@ -66,7 +67,7 @@ pub async fn run(account: Arc<Account>) {
             account.emit(Worker::Watcher, EventKind::Error, |ev| {
                 ev.detail(format!("file events are not available ({e}); changes are found by the scheduled scan only"))
             });
-            return;
+            return Ok(());
         }
     };
     let mut watched = vec![false; account.folders.len()];
@@ -79,9 +80,9 @@ pub async fn run(account: Arc<Account>) {
     rewatch.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
-            _ = account.cancel.cancelled() => return,
+            _ = account.cancel.cancelled() => return Ok(()),
             raw = rx.recv() => match raw {
-                None => return,
+                None => return Ok(()),
                 Some(Raw::Overflow) => {
                     account.rescan.notify_one();
                 }

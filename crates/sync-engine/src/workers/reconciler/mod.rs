@@ -27,6 +27,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::account::{Account, now_ms};
+use crate::error::Error;
 use crate::events::{EventKind, Worker};
 use crate::policy;
 use crate::store::{Decision, DeleteDirection, FolderId, HeldDelete, StoreError};
@@ -80,14 +81,14 @@ const DECISION_CHECK: Duration = Duration::from_secs(15);
 
 /// Runs until cancelled: the trash feed and the full remote check on their schedules (both at
 /// once on "Sync now"), and the local and remote delete batches whenever woken or due.
-pub async fn run(account: Arc<Account>) {
+pub async fn run(account: Arc<Account>) -> Result<(), Error> {
     let start = tokio::time::Instant::now();
     let mut next_full = start;
     let mut next_feed = start + account.intervals.remote_check;
     let mut failures = 0;
     loop {
         if !account.wait_unpaused().await {
-            return;
+            return Ok(());
         }
         let now = tokio::time::Instant::now();
         if account.take_remote_check_request() {
@@ -100,6 +101,7 @@ pub async fn run(account: Arc<Account>) {
                     next_full = now + account.intervals.reconcile;
                     next_feed = now + account.intervals.remote_check;
                 }
+                Err(error @ Error::Local(_)) => return Err(error),
                 Err(error) => {
                     report_account_problem(&account, &error);
                     failures += 1;
@@ -115,6 +117,7 @@ pub async fn run(account: Arc<Account>) {
                     failures = 0;
                     next_feed = now + account.intervals.remote_check;
                 }
+                Err(error @ Error::Local(_)) => return Err(error),
                 Err(error) => {
                     report_account_problem(&account, &error);
                     failures += 1;
@@ -138,7 +141,7 @@ pub async fn run(account: Arc<Account>) {
             next = next.min(tokio::time::Instant::now() + DECISION_CHECK);
         }
         tokio::select! {
-            _ = account.cancel.cancelled() => return,
+            _ = account.cancel.cancelled() => return Ok(()),
             _ = account.wake_reconciler.notified() => {
                 // Let a burst of deletes (a folder removed) arrive before looking.
                 tokio::time::sleep(account.intervals.stable_after).await;
