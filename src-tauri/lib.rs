@@ -392,13 +392,12 @@ pub fn run() {
             let Some((config, prefs, paths, secrets)) = parts.take() else {
                 return Ok(());
             };
-            let engine = {
-                let _guard = runtime_handle.enter();
-                Engine::start(
-                    settings::with_resolved_keys(&config, &secrets),
-                    EngineOptions::default(),
-                )
-            };
+            // Opening the state file (integrity check, migrations) happens on the runtime's
+            // blocking pool; the main thread waits for it before the tray exists.
+            let engine = runtime_handle.block_on(Engine::start(
+                settings::with_resolved_keys(&config, &secrets),
+                EngineOptions::default(),
+            ));
             let engine = match engine {
                 Ok(engine) => engine,
                 Err(error) => {

@@ -127,6 +127,20 @@ pub fn open_store(config: &Config, options: EngineOptions) -> Result<Store, Stor
     Ok(store)
 }
 
+/// The state file (integrity check, migrations) and the event log, opened on a blocking thread.
+async fn open_files(
+    config: &Config,
+    options: EngineOptions,
+) -> Result<(Store, EventBus), LocalError> {
+    let config = config.clone();
+    crate::blocking::spawn(move || {
+        let store = open_store(&config, options)?;
+        Ok((store, open_events(&config)?))
+    })
+    .await
+    .map_err(|e| LocalError::Task(e.to_string()))?
+}
+
 /// Tells every account (event log, log, activity list) that the state file was damaged and
 /// is being rebuilt.
 fn announce_recovery(store: &Store, events: &EventBus, config: &Config) {
@@ -149,9 +163,11 @@ fn open_events(config: &Config) -> Result<EventBus, EngineError> {
 
 impl Engine {
     /// Opens the store and starts every configured account.
-    pub fn start(config: Config, options: EngineOptions) -> Result<EngineHandle, EngineError> {
-        let store = open_store(&config, options)?;
-        let events = open_events(&config)?;
+    pub async fn start(
+        config: Config,
+        options: EngineOptions,
+    ) -> Result<EngineHandle, EngineError> {
+        let (store, events) = open_files(&config, options).await?;
         announce_recovery(&store, &events, &config);
         let handle = EngineHandle {
             inner: Arc::new(Inner {
@@ -645,7 +661,7 @@ pub(crate) async fn handshake(
     // The key may be a file to read: off the runtime's threads.
     let source = config.api_key.clone();
     let name = config.name.clone();
-    let key = tokio::task::spawn_blocking(move || source.resolve(&name))
+    let key = crate::blocking::spawn(move || source.resolve(&name))
         .await
         .map_err(|e| StoreError::Task(e.to_string()))?
         .map_err(LocalError::KeySource)?;
@@ -834,8 +850,7 @@ pub async fn import_state(
         },
     }
     .clone();
-    let store = open_store(&config, EngineOptions::default()).map_err(LocalError::from)?;
-    let events = open_events(&config)?;
+    let (store, events) = open_files(&config, EngineOptions::default()).await?;
     let status = StatusBoard::default();
     let (_paused, paused) = watch::channel(false);
     let account = connect(
@@ -889,8 +904,7 @@ const ONCE_MAX_ATTEMPTS: u32 = 5;
 /// One full pass for every account: scan, upload, reconcile. Dry runs reconcile before they
 /// pretend to upload, so that pretend links are never mistaken for remote deletes.
 pub async fn run_once(config: Config, options: EngineOptions) -> Result<OnceReport, EngineError> {
-    let store = open_store(&config, options)?;
-    let events = open_events(&config)?;
+    let (store, events) = open_files(&config, options).await?;
     announce_recovery(&store, &events, &config);
     let status = StatusBoard::default();
     let mut report = OnceReport::default();

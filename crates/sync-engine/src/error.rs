@@ -41,6 +41,9 @@ pub enum LocalError {
         /// The OS error.
         source: std::io::Error,
     },
+    /// A blocking task of the engine panicked (it is worth trying again).
+    #[error("a background task stopped unexpectedly ({0})")]
+    Task(String),
     /// A file or folder on disk.
     #[error("{}: {source}", path.display())]
     Disk {
@@ -58,11 +61,12 @@ impl From<StoreError> for Error {
 }
 
 impl Error {
-    /// True when waiting may help: a server that is down or busy, a network that failed. Local
-    /// causes wait for the user.
+    /// True when waiting may help: a server that is down or busy, a network that failed, a
+    /// task that panicked. Other local causes wait for the user.
     pub fn is_transient(&self) -> bool {
         match self {
             Error::Remote(e) => e.is_transient(),
+            Error::Local(LocalError::Task(_)) => true,
             Error::Local(_) => false,
         }
     }

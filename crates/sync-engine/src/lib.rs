@@ -25,6 +25,7 @@
 #![warn(clippy::unwrap_used)]
 
 pub mod account;
+mod blocking;
 pub mod config;
 pub mod engine;
 pub mod error;

@@ -107,7 +107,7 @@ pub async fn import_in_place(account: &Arc<Account>, database_path: &Path, accou
         }
     };
     let path = adopted.unwrap_or_else(|| database_path.to_owned());
-    let rows = match tokio::task::spawn_blocking(move || legacy_rows(&path)).await {
+    let rows = match crate::blocking::spawn(move || legacy_rows(&path)).await {
         Ok(Ok(Some(rows))) => rows,
         Ok(Ok(None)) => return,
         Ok(Err(e)) => {
@@ -172,7 +172,7 @@ pub async fn import_file(
     user_id: Option<&str>,
 ) -> Result<LegacyImport, ImportError> {
     let path = from.to_owned();
-    let rows = tokio::task::spawn_blocking(move || legacy_rows(&path))
+    let rows = crate::blocking::spawn(move || legacy_rows(&path))
         .await
         .map_err(|e| StoreError::Task(e.to_string()))??
         .ok_or_else(|| ImportError::NotOlderStateFile(from.display().to_string()))?;

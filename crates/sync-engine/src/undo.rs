@@ -151,7 +151,7 @@ async fn connect(config: &Config, store: &Store, account: &str) -> Result<Immich
 async fn put_file_back(entry: &JournalEntry) -> Result<String, UndoError> {
     let trash_id = entry.trash_id.clone();
     let path = entry.path.clone();
-    tokio::task::spawn_blocking(move || os_trash::restore(trash_id.as_deref(), &path))
+    crate::blocking::spawn(move || os_trash::restore(trash_id.as_deref(), &path))
         .await
         .map_err(|e| UndoError::Local(RestoreError::Failed(e.to_string())))??;
     Ok(format!(

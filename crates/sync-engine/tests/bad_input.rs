@@ -426,7 +426,9 @@ async fn a_wrong_key_says_what_to_do() {
 async fn a_key_revoked_while_running_stops_uploads_and_says_so() {
     let h = Harness::new(Profile::V3).await;
     h.write("a.jpg", &photo(1));
-    let engine = Engine::start(h.config(), EngineOptions::default()).unwrap();
+    let engine = Engine::start(h.config(), EngineOptions::default())
+        .await
+        .unwrap();
     assert!(eventually(PATIENCE, || h.server.created_uploads() == 1).await);
     assert!(
         eventually(PATIENCE, || engine.status().accounts[0].state
@@ -511,7 +513,9 @@ async fn a_full_quota_keeps_the_file_and_does_not_hammer_the_server() {
     // The running engine tries once, shows why, and then waits for new work or the poll
     // interval (an hour here): it does not spin on a full quota.
     h.server.clear_requests();
-    let engine = Engine::start(h.config(), EngineOptions::default()).unwrap();
+    let engine = Engine::start(h.config(), EngineOptions::default())
+        .await
+        .unwrap();
     assert!(
         eventually(PATIENCE, || engine.status().accounts[0].state
             == AccountState::Error)
@@ -735,7 +739,9 @@ async fn symlink_loops_end_the_scan_with_one_note_each() {
     assert!(h.events_of("error").is_empty());
 
     // The running engine (file events included) stays calm too.
-    let engine = Engine::start(h.config(), EngineOptions::default()).unwrap();
+    let engine = Engine::start(h.config(), EngineOptions::default())
+        .await
+        .unwrap();
     assert!(
         eventually(PATIENCE, || engine.status().accounts[0].state
             == AccountState::Idle)
@@ -1249,7 +1255,9 @@ async fn a_file_still_being_written_is_not_uploaded_half_written_by_the_running_
         Duration::from_millis(50),
     );
     tokio::time::sleep(Duration::from_millis(150)).await;
-    let engine = Engine::start(h.config(), EngineOptions::default()).unwrap();
+    let engine = Engine::start(h.config(), EngineOptions::default())
+        .await
+        .unwrap();
     let written = tokio::task::spawn_blocking(move || writer.join().unwrap())
         .await
         .unwrap();
@@ -1458,7 +1466,9 @@ async fn a_state_file_path_that_cannot_be_a_database_exits_5_naming_it() {
 async fn a_second_engine_on_the_same_state_file_is_refused() {
     let h = Harness::new(Profile::V3).await;
     h.write("a.jpg", &photo(1));
-    let engine = Engine::start(h.config(), EngineOptions::default()).unwrap();
+    let engine = Engine::start(h.config(), EngineOptions::default())
+        .await
+        .unwrap();
     assert!(eventually(PATIENCE, || h.server.created_uploads() == 1).await);
     let expected = format!(
         "the state database {} is in use by another running Immich Sync (immich-syncd or the tray app): stop that one first, or set database_path to a file of this configuration's own",
@@ -1621,7 +1631,9 @@ async fn the_api_key_appears_nowhere_in_success_or_failure() {
 
     // 5. What the tray and the settings window show: the status snapshot, the configuration
     // and error values as a panic message would print them.
-    let engine = Engine::start(h.config(), EngineOptions::default()).unwrap();
+    let engine = Engine::start(h.config(), EngineOptions::default())
+        .await
+        .unwrap();
     assert!(
         eventually(PATIENCE, || engine.status().accounts[0].state
             == AccountState::Error)

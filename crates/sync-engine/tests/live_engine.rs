@@ -16,7 +16,9 @@ async fn a_new_file_is_uploaded_without_waiting_for_a_poll() {
     let h = Harness::new(Profile::V3).await;
     h.write("before.jpg", &photo(0));
     // Every poll interval in the harness is an hour: only file events can explain a quick upload.
-    let engine = Engine::start(h.config(), EngineOptions::default()).unwrap();
+    let engine = Engine::start(h.config(), EngineOptions::default())
+        .await
+        .unwrap();
     assert!(
         eventually(PATIENCE, || h.server.created_uploads() == 1).await,
         "initial scan uploads"
@@ -54,7 +56,9 @@ async fn a_new_file_is_uploaded_without_waiting_for_a_poll() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn paused_accounts_wait_and_resume_where_they_left_off() {
     let h = Harness::new(Profile::V3).await;
-    let engine = Engine::start(h.config(), EngineOptions::default()).unwrap();
+    let engine = Engine::start(h.config(), EngineOptions::default())
+        .await
+        .unwrap();
     assert!(
         eventually(PATIENCE, || engine.status().accounts[0].state
             == AccountState::Idle)
@@ -81,7 +85,9 @@ async fn paused_accounts_wait_and_resume_where_they_left_off() {
 async fn a_syncthing_trash_rename_counts_as_a_delete() {
     let h = Harness::new(Profile::V3).await;
     let path = h.write("sync/IMG_9.jpg", &photo(9));
-    let engine = Engine::start(h.config(), EngineOptions::default()).unwrap();
+    let engine = Engine::start(h.config(), EngineOptions::default())
+        .await
+        .unwrap();
     assert!(eventually(PATIENCE, || h.server.created_uploads() == 1).await);
     assert!(
         eventually(PATIENCE, || engine.status().accounts[0].state
@@ -117,7 +123,9 @@ async fn a_missing_folder_pauses_itself_and_deletes_nothing() {
     // The drive is unplugged.
     let moved = h.dir.path().join("unplugged");
     std::fs::rename(&h.photos, &moved).unwrap();
-    let engine = Engine::start(h.config(), EngineOptions::default()).unwrap();
+    let engine = Engine::start(h.config(), EngineOptions::default())
+        .await
+        .unwrap();
     assert!(
         eventually(PATIENCE, || engine.status().accounts[0].folders[0].state
             == sync_engine::status::FolderState::Unavailable)

@@ -90,7 +90,9 @@ async fn a_different_drive_at_the_same_path_pauses_the_folder() {
 async fn an_unreachable_server_backs_off_and_says_so() {
     let h = Harness::new(Profile::V3).await;
     h.write("a.jpg", &photo(1));
-    let engine = Engine::start(h.config(), EngineOptions::default()).unwrap();
+    let engine = Engine::start(h.config(), EngineOptions::default())
+        .await
+        .unwrap();
     assert!(eventually(Duration::from_secs(20), || h.server.created_uploads() == 1).await);
     // The server starts failing every request.
     h.server

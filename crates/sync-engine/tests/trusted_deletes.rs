@@ -143,6 +143,12 @@ path = "{photos}"
     config
 }
 
+/// Runs blocking test code (a look into the state file) on a thread of its own, off the test's
+/// runtime: the engine's store refuses to block a runtime thread.
+fn off_runtime<R: Send>(f: impl FnOnce() -> R + Send) -> R {
+    std::thread::scope(|scope| scope.spawn(f).join().expect("the look succeeds"))
+}
+
 fn ago(d: Duration) -> OffsetDateTime {
     OffsetDateTime::now_utc() - d
 }
@@ -502,7 +508,9 @@ async fn a_trash_in_immich_reaches_a_running_engine() {
     config.intervals.remote_check = Duration::from_secs(1);
     h.write("keep.jpg", &photo(99));
     let path = h.write("gone.jpg", &photo(1));
-    let engine = Engine::start(config, EngineOptions::default()).unwrap();
+    let engine = Engine::start(config, EngineOptions::default())
+        .await
+        .unwrap();
     assert!(eventually(PATIENCE, || h.live_assets().len() == 2).await);
     // Idle: nothing but the trash feed.
     tokio::time::sleep(Duration::from_secs(1)).await;
@@ -539,7 +547,9 @@ async fn a_trash_in_immich_reaches_a_running_engine() {
     // "Sync now" with the default feed interval (30 s) looks at once.
     let h2 = Harness::new(Profile::V3).await;
     let path = h2.write("now.jpg", &photo(2));
-    let engine = Engine::start(h2.config(), EngineOptions::default()).unwrap();
+    let engine = Engine::start(h2.config(), EngineOptions::default())
+        .await
+        .unwrap();
     assert!(eventually(PATIENCE, || h2.live_assets().len() == 1).await);
     tokio::time::sleep(Duration::from_millis(500)).await;
     h2.server.trash_asset(&h2.live_assets()[0].id);
@@ -561,7 +571,9 @@ async fn a_mass_delete_arriving_in_bursts_is_held_whole() {
     let files: Vec<PathBuf> = (0..40)
         .map(|i| h.write(&format!("p{i:02}.jpg"), &photo(100 + i)))
         .collect();
-    let engine = Engine::start(config, EngineOptions::default()).unwrap();
+    let engine = Engine::start(config, EngineOptions::default())
+        .await
+        .unwrap();
     assert!(eventually(PATIENCE, || h.live_assets().len() == 40).await);
     std::fs::remove_file(&files[0]).unwrap();
     tokio::time::sleep(Duration::from_millis(1200)).await;
@@ -671,9 +683,14 @@ async fn a_photo_restored_in_immich_comes_back() {
     assert!(exists(&path), "back from the OS trash");
     let undone = h.events_of("undone");
     assert_eq!(undone.len(), 1, "{undone:?}");
-    let store = Store::open(&h.state_path()).unwrap();
-    assert!(store.with(|db| db.tombstones(None)).unwrap().is_empty());
-    drop(store);
+    let state = h.state_path();
+    let stones = off_runtime(move || {
+        Store::open(&state)
+            .unwrap()
+            .with(|db| db.tombstones(None))
+            .unwrap()
+    });
+    assert!(stones.is_empty(), "{stones:?}");
     let report = once(&config).await;
     assert_eq!(report.uploaded, 0, "{report:?}");
     assert_eq!(h.live_assets().len(), 2);
@@ -699,7 +716,9 @@ async fn the_delete_paths_speak_the_openapi_contract() {
         std::fs::remove_file(&deleted).unwrap();
         once(&config).await;
         h.write("deleted.jpg", &photo(2));
-        let engine = Engine::start(config, EngineOptions::default()).unwrap();
+        let engine = Engine::start(config, EngineOptions::default())
+            .await
+            .unwrap();
         // After the start's full check, only the trash feed can find the next trash.
         assert!(
             eventually(PATIENCE, || h
@@ -764,7 +783,9 @@ async fn a_policy_change_says_what_it_would_do_before_it_is_saved() {
     let files: Vec<PathBuf> = (0..3)
         .map(|i| h.write(&format!("d{i}.jpg"), &photo(i)))
         .collect();
-    let engine = Engine::start(config, EngineOptions::default()).unwrap();
+    let engine = Engine::start(config, EngineOptions::default())
+        .await
+        .unwrap();
     assert!(eventually(PATIENCE, || h.live_assets().len() == 4).await);
     for f in &files {
         std::fs::remove_file(f).unwrap();
@@ -819,7 +840,9 @@ async fn a_trash_counts_from_when_it_happened_in_immich() {
     config.delete_guard.grace = Duration::from_secs(3600);
     h.write("keep.jpg", &photo(99));
     h.write("trashed.jpg", &photo(1));
-    let engine = Engine::start(config, EngineOptions::default()).unwrap();
+    let engine = Engine::start(config, EngineOptions::default())
+        .await
+        .unwrap();
     assert!(eventually(PATIENCE, || h.live_assets().len() == 2).await);
     let polls = || {
         h.server
@@ -842,12 +865,15 @@ async fn a_trash_counts_from_when_it_happened_in_immich() {
     h.server.trash_asset(&id);
     let state = h.state_path();
     let gone_at = || {
-        Store::open(&state)
-            .unwrap()
-            .with(|db| db.remote_gone_files("alice"))
-            .unwrap()
-            .first()
-            .and_then(|f| f.remote_gone.map(|(at, _)| at))
+        let state = state.clone();
+        off_runtime(move || {
+            Store::open(&state)
+                .unwrap()
+                .with(|db| db.remote_gone_files("alice"))
+                .unwrap()
+                .first()
+                .and_then(|f| f.remote_gone.map(|(at, _)| at))
+        })
     };
     assert!(eventually(PATIENCE, || gone_at().is_some()).await);
     let found_at = sync_engine::account::now_ms();

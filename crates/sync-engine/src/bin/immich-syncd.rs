@@ -159,7 +159,12 @@ fn main() -> ExitCode {
         Some(Command::Tombstones { action }) => return tombstones(&config, action),
         Some(Command::Journal { since }) => return journal(&config, since.as_deref()),
         Some(Command::Undo { ids, since }) => {
-            return runtime.block_on(undo(&config, ids, since.as_deref()));
+            // Opened here, before the runtime runs: opening checks and migrates the file.
+            let store = match open_state(&config) {
+                Ok(store) => store,
+                Err(code) => return code,
+            };
+            return runtime.block_on(undo(&config, store, ids, since.as_deref()));
         }
         Some(Command::ImportState {
             from,
@@ -396,7 +401,7 @@ fn journal(config: &Config, since: Option<&str>) -> ExitCode {
 }
 
 /// `undo IDS|--since TIME`.
-async fn undo(config: &Config, ids: &[i64], since: Option<&str>) -> ExitCode {
+async fn undo(config: &Config, store: Store, ids: &[i64], since: Option<&str>) -> ExitCode {
     use sync_engine::undo::{UndoSelection, undo};
     let selection = match (since, ids.is_empty()) {
         (Some(since), _) => match parse_since(since) {
@@ -411,10 +416,6 @@ async fn undo(config: &Config, ids: &[i64], since: Option<&str>) -> ExitCode {
             eprintln!("immich-syncd: name the ids to undo (see `journal`) or pass --since TIME");
             return ExitCode::from(EXIT_CONFIG);
         }
-    };
-    let store = match open_state(config) {
-        Ok(store) => store,
-        Err(code) => return code,
     };
     match undo(config, &store, selection).await {
         Ok(outcomes) => {
@@ -523,7 +524,7 @@ async fn daemon(config: Config, options: EngineOptions) -> ExitCode {
     if let Some(code) = preflight(&config, false).await {
         return code;
     }
-    let engine = match Engine::start(config, options) {
+    let engine = match Engine::start(config, options).await {
         Ok(engine) => engine,
         Err(error) => {
             eprintln!("immich-syncd: {error}");

@@ -383,26 +383,29 @@ impl ImmichClient {
         let local_problem: Arc<std::sync::Mutex<Option<ApiError>>> = Arc::default();
         let problem = local_problem.clone();
         let (path, expected) = (request.path.clone(), request.expected);
-        let stream = ReaderStream::with_capacity(limited, UPLOAD_CHUNK).map(move |chunk| {
-            let checked = match (chunk, expected) {
-                (Ok(bytes), Some(expected)) => match still_the_same(&path, expected) {
-                    Ok(()) => Ok(bytes),
-                    Err(error) => Err(error),
-                },
-                (chunk, _) => chunk.map_err(|e| ApiError::LocalFile {
-                    path: path.display().to_string(),
-                    message: e.to_string(),
-                }),
-            };
-            match checked {
-                Ok(bytes) => {
-                    counter.fetch_add(bytes.len() as u64, Ordering::Relaxed);
-                    Ok(bytes)
-                }
-                Err(error) => {
-                    let text = error.to_string();
-                    *problem.lock().unwrap_or_else(|p| p.into_inner()) = Some(error);
-                    Err(std::io::Error::other(text))
+        let stream = ReaderStream::with_capacity(limited, UPLOAD_CHUNK).then(move |chunk| {
+            let (path, counter, problem) = (path.clone(), counter.clone(), problem.clone());
+            async move {
+                let checked = match (chunk, expected) {
+                    (Ok(bytes), Some(expected)) => match still_the_same(&path, expected).await {
+                        Ok(()) => Ok(bytes),
+                        Err(error) => Err(error),
+                    },
+                    (chunk, _) => chunk.map_err(|e| ApiError::LocalFile {
+                        path: path.display().to_string(),
+                        message: e.to_string(),
+                    }),
+                };
+                match checked {
+                    Ok(bytes) => {
+                        counter.fetch_add(bytes.len() as u64, Ordering::Relaxed);
+                        Ok(bytes)
+                    }
+                    Err(error) => {
+                        let text = error.to_string();
+                        *problem.lock().unwrap_or_else(|p| p.into_inner()) = Some(error);
+                        Err(std::io::Error::other(text))
+                    }
                 }
             }
         });
@@ -843,9 +846,11 @@ pub fn utc_millis(t: OffsetDateTime) -> String {
 }
 
 /// Checks, between two chunks of an upload, that the file is still the one that was hashed.
-fn still_the_same(path: &std::path::Path, expected: Stat) -> Result<(), ApiError> {
+/// Whether the file is still the one that was hashed. The stat runs on the blocking pool
+/// (`tokio::fs`): this is asked after every chunk of an upload.
+async fn still_the_same(path: &std::path::Path, expected: Stat) -> Result<(), ApiError> {
     let shown = || path.display().to_string();
-    match std::fs::symlink_metadata(path) {
+    match tokio::fs::symlink_metadata(path).await {
         Ok(meta) if local::stat_of(&meta) == expected => Ok(()),
         Ok(_) => Err(ApiError::FileChanged {
             path: shown(),

@@ -305,16 +305,19 @@ impl Store {
         R: Send + 'static,
     {
         let store = self.clone();
-        tokio::task::spawn_blocking(move || store.with(f))
+        crate::blocking::spawn(move || store.with(f))
             .await
             .map_err(|e| StoreError::Task(e.to_string()))?
     }
 
-    /// Runs `f` with the connection on the current thread (for blocking contexts).
+    /// Runs `f` with the connection on the current thread, for blocking contexts only (a
+    /// command-line tool, a blocking section of the engine); async code uses [`Store::call`].
+    /// Debug builds panic when this runs on a runtime's thread (see `blocking`).
     pub fn with<F, R>(&self, f: F) -> Result<R, StoreError>
     where
         F: FnOnce(&mut Db<'_>) -> Result<R, StoreError>,
     {
+        crate::blocking::assert_may_block();
         // A panic while holding the lock leaves SQLite itself consistent (transactions roll
         // back), so a poisoned mutex is safe to reuse.
         let mut guard = self

@@ -108,7 +108,7 @@ pub async fn scan_folder(account: &Arc<Account>, folder: &Arc<Folder>) -> ScanSu
     }
     let acc = account.clone();
     let fold = folder.clone();
-    let result = tokio::task::spawn_blocking(move || scan_blocking(&acc, &fold)).await;
+    let result = crate::blocking::spawn(move || scan_blocking(&acc, &fold)).await;
     let summary = match result {
         Ok(summary) => summary,
         Err(e) => {

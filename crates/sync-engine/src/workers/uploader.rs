@@ -770,7 +770,7 @@ async fn recheck(account: &Arc<Account>, folder: &Arc<Folder>, file: &PendingUpl
     let account = account.clone();
     let folder = folder.clone();
     let rel = file.rel.clone();
-    tokio::task::spawn_blocking(move || {
+    crate::blocking::spawn(move || {
         let path = folder.path_of(&rel);
         let observation = match std::fs::symlink_metadata(&path) {
             Err(_) => Some(Observation::Gone { rel: rel.clone() }),

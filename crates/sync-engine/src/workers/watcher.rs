@@ -71,7 +71,7 @@ pub async fn run(account: Arc<Account>) -> Result<(), Error> {
         }
     };
     let mut watched = vec![false; account.folders.len()];
-    watch_available(&account, &mut watcher, &mut watched);
+    (watcher, watched) = watch_available(&account, watcher, watched).await?;
 
     let mut pending: HashMap<PathBuf, Pending> = HashMap::new();
     let mut tick = tokio::time::interval(SETTLE_TICK);
@@ -104,14 +104,29 @@ pub async fn run(account: Arc<Account>) -> Result<(), Error> {
                 settle(&account, &mut pending).await;
             }
             _ = rewatch.tick() => {
-                watch_available(&account, &mut watcher, &mut watched);
+                (watcher, watched) = watch_available(&account, watcher, watched).await?;
             }
         }
     }
 }
 
-/// Starts watching folders that became available (a drive plugged back in).
-fn watch_available(
+/// Starts watching folders that became available (a drive plugged back in), on a blocking
+/// thread: a recursive watch walks the whole folder.
+async fn watch_available(
+    account: &Arc<Account>,
+    mut watcher: notify::RecommendedWatcher,
+    mut watched: Vec<bool>,
+) -> Result<(notify::RecommendedWatcher, Vec<bool>), Error> {
+    let account = account.clone();
+    crate::blocking::spawn(move || {
+        watch_folders(&account, &mut watcher, &mut watched);
+        (watcher, watched)
+    })
+    .await
+    .map_err(|e| Error::Local(crate::error::LocalError::Task(e.to_string())))
+}
+
+fn watch_folders(
     account: &Account,
     watcher: &mut notify::RecommendedWatcher,
     watched: &mut [bool],
@@ -145,10 +160,37 @@ fn folder_of(account: &Account, path: &Path) -> Option<usize> {
         .map(|(i, _)| i)
 }
 
-/// Looks at every pending path once; hashes and records those that are stable.
+/// Looks at every pending path once (on a blocking thread: up to [`MAX_PENDING`] stats);
+/// hashes and records those that are stable.
 async fn settle(account: &Arc<Account>, pending: &mut HashMap<PathBuf, Pending>) {
-    let now = Instant::now();
     let stable_after = account.intervals.stable_after;
+    let mut waiting = std::mem::take(pending);
+    let swept = crate::blocking::spawn(move || {
+        let ready = sweep(&mut waiting, stable_after);
+        (waiting, ready)
+    })
+    .await;
+    let ready = match swept {
+        Ok((waiting, ready)) => {
+            *pending = waiting;
+            ready
+        }
+        // The paths are lost with the thread: a full walk finds whatever they were.
+        Err(_) => {
+            account.rescan.notify_one();
+            return;
+        }
+    };
+    record_settled(account, pending, ready).await;
+}
+
+/// Takes the paths that are ready out of `pending`: gone, directories, and files unchanged for
+/// `stable_after`. Blocking (a stat per path).
+fn sweep(
+    pending: &mut HashMap<PathBuf, Pending>,
+    stable_after: Duration,
+) -> Vec<(PathBuf, usize, Option<Stat>)> {
+    let now = Instant::now();
     let mut ready: Vec<(PathBuf, usize, Option<Stat>)> = Vec::new();
     pending.retain(|path, p| {
         let stat = std::fs::symlink_metadata(path).ok().map(|meta| {
@@ -184,11 +226,21 @@ async fn settle(account: &Arc<Account>, pending: &mut HashMap<PathBuf, Pending>)
             }
         }
     });
+    ready
+}
+
+/// Hashes and records the settled paths; directories that appeared add their files to
+/// `pending`.
+async fn record_settled(
+    account: &Arc<Account>,
+    pending: &mut HashMap<PathBuf, Pending>,
+    ready: Vec<(PathBuf, usize, Option<Stat>)>,
+) {
     if ready.is_empty() {
         return;
     }
     let worker_account = account.clone();
-    let more: Vec<PathBuf> = tokio::task::spawn_blocking(move || {
+    let more: Vec<PathBuf> = crate::blocking::spawn(move || {
         let account = worker_account;
         let mut discovered = Vec::new();
         let mut by_folder: HashMap<usize, Vec<Observation>> = HashMap::new();

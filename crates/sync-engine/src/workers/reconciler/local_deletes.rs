@@ -212,7 +212,7 @@ async fn present_folders(account: &Arc<Account>) -> HashSet<FolderId> {
         .await
         .flatten();
         let root = folder.root.clone();
-        let ok = tokio::task::spawn_blocking(move || {
+        let ok = crate::blocking::spawn(move || {
             crate::workers::scanner::check_root(&root).is_ok()
                 && crate::volume::check(recorded, crate::volume::volume_id(&root)).is_ok()
         })
@@ -232,7 +232,7 @@ async fn still_missing(account: &Arc<Account>, missing: Vec<MissingFile>) -> Vec
         .iter()
         .map(|f| (f.id, f.root.clone()))
         .collect();
-    tokio::task::spawn_blocking(move || {
+    crate::blocking::spawn(move || {
         missing
             .into_iter()
             .filter(|m| {

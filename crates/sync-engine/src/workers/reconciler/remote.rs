@@ -436,7 +436,7 @@ async fn local_facts(folder: &Arc<Folder>, files: &[SyncedFile]) -> Vec<Local> {
         .map(|f| (folder.path_of(&f.rel), f.stat, f.sha1.clone()))
         .collect();
     let n = checks.len();
-    tokio::task::spawn_blocking(move || {
+    crate::blocking::spawn(move || {
         checks
             .into_iter()
             .map(|(path, expected, sha1)| {
@@ -563,7 +563,7 @@ async fn move_to_os_trash(
         return;
     };
     let trash_path = path.to_owned();
-    let result = tokio::task::spawn_blocking(move || os_trash::move_to_trash(&trash_path))
+    let result = crate::blocking::spawn(move || os_trash::move_to_trash(&trash_path))
         .await
         .map_err(|e| e.to_string())
         .and_then(|r| r);
