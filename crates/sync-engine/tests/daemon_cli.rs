@@ -1,15 +1,10 @@
 //! The `immich-syncd` binary: exit statuses and messages a NAS owner sees.
 
-mod common;
-
 use std::process::Command;
 
-use common::{Harness, photo};
+use crate::common::daemon::syncd;
+use crate::common::{Harness, photo};
 use fake_immich::Profile;
-
-fn syncd() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_immich-syncd"))
-}
 
 fn write_config(h: &Harness, server_url: &str, key: &str) -> std::path::PathBuf {
     let path = h.dir.path().join("config.toml");

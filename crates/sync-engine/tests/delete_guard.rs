@@ -1,21 +1,12 @@
 //! The mass-delete guard: many deletes at once are held until the user decides, in both
 //! directions, and the daemon's `deletions` command is how a NAS owner decides.
 
-mod common;
-
 use std::process::Command;
 use std::time::Duration;
 
-use common::{Harness, exists, in_trash, photo};
+use crate::common::{Harness, exists, in_trash, once, photo};
 use fake_immich::Profile;
 use sync_engine::config::Config;
-use sync_engine::{EngineOptions, OnceReport, run_once};
-
-async fn once(config: &Config) -> OnceReport {
-    run_once(config.clone(), EngineOptions::default())
-        .await
-        .expect("pass runs")
-}
 
 /// `immich-syncd --config <file> deletions <args>` with `config` written to a file.
 fn deletions(h: &Harness, config: &Config, args: &[&str]) -> String {

@@ -1,10 +1,8 @@
 //! The running engine: file events, pause and resume, status, shutdown.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::{Harness, eventually, photo};
+use crate::common::{Harness, eventually, photo};
 use fake_immich::Profile;
 use sync_engine::status::AccountState;
 use sync_engine::{Engine, EngineOptions};

@@ -1,18 +1,15 @@
 //! Engine stories driven through `run_once` (the daemon's `--once`): each pass is scan, upload,
 //! reconcile against the fake Immich server, with a real folder and a real state file.
 
-mod common;
-
 use std::time::Duration;
 
-use common::{Harness, exists, in_trash, photo};
+use crate::common::{Harness, exists, in_trash, photo};
 use fake_immich::Profile;
 use sync_engine::{EngineOptions, run_once};
 
+/// One pass with the harness's own configuration.
 async fn once(h: &Harness) -> sync_engine::OnceReport {
-    run_once(h.config(), EngineOptions::default())
-        .await
-        .expect("pass runs")
+    crate::common::once(&h.config()).await
 }
 
 async fn once_with(h: &Harness, folder_extra: &str) -> sync_engine::OnceReport {
@@ -105,7 +102,7 @@ async fn content_already_on_the_server_is_linked_not_uploaded() {
 async fn a_changed_file_becomes_a_new_asset() {
     let mut h = Harness::new(Profile::V3).await;
     // A key that may also move albums and favourites (`asset.copy`, optional).
-    let mut permissions = common::ALL_PERMISSIONS.to_vec();
+    let mut permissions = crate::common::ALL_PERMISSIONS.to_vec();
     permissions.push("asset.copy");
     h.key = h.server.add_api_key(&h.user_id, &permissions);
     let path = h.write("edit.jpg", &photo(1));

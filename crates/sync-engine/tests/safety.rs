@@ -1,11 +1,9 @@
 //! Guards that protect a library from the wrong server, the wrong drive, crashes and outages.
 
-mod common;
-
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use common::{Harness, eventually, photo};
+use crate::common::{Harness, eventually, photo};
 use fake_immich::Profile;
 use sync_engine::{Engine, EngineOptions, run_once};
 
@@ -22,7 +20,7 @@ async fn a_folder_stays_with_the_immich_user_it_was_synced_with() {
     let bob = h.server.add_user("bob@example.com", "Bob");
     let alice_key = std::mem::replace(
         &mut h.key,
-        h.server.add_api_key(&bob, common::ALL_PERMISSIONS),
+        h.server.add_api_key(&bob, crate::common::ALL_PERMISSIONS),
     );
     h.write("new.jpg", &photo(50));
     std::fs::remove_file(h.photos.join("bound-0.jpg")).unwrap();

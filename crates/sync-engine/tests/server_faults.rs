@@ -1,8 +1,6 @@
 //! A flaky server never costs a photo and never duplicates one.
 
-mod common;
-
-use common::{Harness, photo};
+use crate::common::{Harness, photo};
 use fake_immich::Profile;
 use sync_engine::{EngineOptions, run_once};
 

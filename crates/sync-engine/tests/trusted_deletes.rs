@@ -3,28 +3,20 @@
 //! running engine, a mass delete arriving in bursts, and undoing what the engine deleted.
 //! Each story runs against the fake Immich server with a real folder and a real state file.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, SystemTime};
 
-use common::{Harness, eventually, exists, in_trash, photo};
+use crate::common::{Harness, eventually, exists, in_trash, once, photo};
 use fake_immich::Profile;
 use sha1::{Digest, Sha1};
 use sync_engine::config::{self, Config};
 use sync_engine::store::Store;
-use sync_engine::{Engine, EngineOptions, OnceReport, run_once};
+use sync_engine::{Engine, EngineOptions};
 use time::OffsetDateTime;
 
 const PATIENCE: Duration = Duration::from_secs(20);
 const DAY: Duration = Duration::from_secs(86_400);
-
-async fn once(config: &Config) -> OnceReport {
-    run_once(config.clone(), EngineOptions::default())
-        .await
-        .expect("the pass runs")
-}
 
 fn syncd(config: &Path, args: &[&str]) -> (i32, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_immich-syncd"))
@@ -702,7 +694,7 @@ async fn a_photo_restored_in_immich_comes_back() {
 async fn the_delete_paths_speak_the_openapi_contract() {
     for profile in [Profile::V3, Profile::V2] {
         let mut h = Harness::new(profile).await;
-        let mut permissions = common::ALL_PERMISSIONS.to_vec();
+        let mut permissions = crate::common::ALL_PERMISSIONS.to_vec();
         permissions.push("asset.copy");
         h.key = h.server.add_api_key(&h.user_id, &permissions);
         let mut config = h.config();

@@ -2,6 +2,9 @@
 //! state file, and the configuration that ties them together.
 #![allow(dead_code)]
 
+pub mod daemon;
+pub mod web;
+
 use std::path::{Path, PathBuf};
 use std::sync::Once;
 use std::time::{Duration, Instant};
@@ -177,4 +180,11 @@ pub fn in_trash(name: &str) -> Option<PathBuf> {
 
 pub fn exists(path: &Path) -> bool {
     std::fs::symlink_metadata(path).is_ok()
+}
+
+/// One `--once` pass with `config`, as `immich-syncd --once` runs it.
+pub async fn once(config: &Config) -> sync_engine::OnceReport {
+    sync_engine::run_once(config.clone(), sync_engine::EngineOptions::default())
+        .await
+        .expect("the pass runs")
 }

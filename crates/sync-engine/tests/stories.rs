@@ -1,0 +1,15 @@
+//! The engine's stories, in one test binary: one link instead of one per theme, which counts
+//! on a 2-core machine. Each module is a theme; `common` holds what they share (a fake Immich
+//! with a real folder and state file, the daemon's command line, small web servers).
+
+mod common;
+
+mod bad_input;
+mod config_files;
+mod daemon_cli;
+mod delete_guard;
+mod live_engine;
+mod once_stories;
+mod safety;
+mod server_faults;
+mod trusted_deletes;
