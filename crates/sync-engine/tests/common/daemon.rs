@@ -45,30 +45,8 @@ pub async fn run_daemon(mut cmd: Command) -> Run {
 /// `server_url` with `key`, with `extra` lines added to `[defaults]`.
 pub fn config_file(h: &Harness, server_url: &str, key: &str, extra: &str) -> PathBuf {
     let path = h.dir.path().join("config.toml");
-    std::fs::write(
-        &path,
-        format!(
-            r#"database_path = "{state}"
-event_log = "{events}"
-[defaults]
-stable_after = "300ms"
-upload_poll_interval = "1h"
-reconcile_interval = "1h"
-full_scan_interval = "1h"
-{extra}
-[[account]]
-name = "alice"
-server_url = "{server_url}"
-api_key = "{key}"
-[[account.folder]]
-path = "{photos}"
-"#,
-            state = h.state_path().display(),
-            events = h.event_log().display(),
-            photos = h.photos.display(),
-        ),
-    )
-    .expect("write the config file");
+    std::fs::write(&path, h.config_text(server_url, key, extra, ""))
+        .expect("write the config file");
     path
 }
 

@@ -68,7 +68,21 @@ impl Harness {
 
     /// A configuration with extra `[defaults]` and folder lines.
     pub fn config_full(&self, defaults_extra: &str, folder_extra: &str) -> Config {
-        let text = format!(
+        let text = self.config_text(&self.server.url(), &self.key, defaults_extra, folder_extra);
+        config::parse(&text, self.dir.path()).expect("test config is valid")
+    }
+
+    /// The configuration file's text: this harness's folder, state file and event log, the
+    /// given server and key, every interval long (so only events and requests explain what
+    /// happens), and extra `[defaults]` and folder lines.
+    pub fn config_text(
+        &self,
+        server_url: &str,
+        key: &str,
+        defaults_extra: &str,
+        folder_extra: &str,
+    ) -> String {
+        format!(
             r#"
 database_path = "{state}"
 event_log = "{events}"
@@ -88,11 +102,9 @@ path = "{photos}"
 "#,
             state = self.state_path().display(),
             events = self.event_log().display(),
-            url = self.server.url(),
-            key = self.key,
+            url = server_url,
             photos = self.photos.display(),
-        );
-        config::parse(&text, self.dir.path()).expect("test config is valid")
+        )
     }
 
     pub fn config(&self) -> Config {
