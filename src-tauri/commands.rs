@@ -7,7 +7,6 @@ use serde::Serialize;
 use sync_engine::config::{DeleteMode, DeletePolicy};
 use sync_engine::engine::DeletePreview;
 use sync_engine::events::Event;
-use sync_engine::policy::{self, LocalDeleteDecision, RemoteDeleteDecision};
 use sync_engine::secret::ApiKey;
 use sync_engine::status::Status;
 use sync_engine::store::{HeldDelete, Tombstone};
@@ -193,7 +192,7 @@ pub fn delete_example(
     if !threshold.is_finite() || !max_age.is_finite() || threshold < 0.0 || max_age <= 0.0 {
         return Err(UiError::new("invalid", "enter the number of days"));
     }
-    Ok(delete_examples(DeletePolicy {
+    Ok(sync_engine::summary::delete_examples(DeletePolicy {
         mode,
         threshold_days: threshold,
         max_age_days: max_age,
@@ -404,98 +403,9 @@ pub fn close_window(window: WebviewWindow) {
     let _ = window.close();
 }
 
-const DAY_MS: i64 = 86_400_000;
-
-/// Two local examples (one young, one older than the threshold) and one remote example.
-pub fn delete_examples(policy: DeletePolicy) -> Vec<String> {
-    let young = (policy.threshold_days / 2.0)
-        .max(1.0)
-        .min(policy.threshold_days.max(1.0))
-        .round()
-        .max(1.0);
-    let old = (policy.threshold_days * 2.0)
-        .max(policy.threshold_days + 14.0)
-        .round();
-    let mut out = Vec::new();
-    for days in [young, old] {
-        if days > policy.max_age_days {
-            continue;
-        }
-        let outcome = match policy::local_delete(&policy, 0, (days * DAY_MS as f64) as i64) {
-            LocalDeleteDecision::TrashInImmich => {
-                "moved to the Immich trash (you can restore it there)"
-            }
-            LocalDeleteDecision::Keep(_) => "kept in Immich",
-        };
-        out.push(format!(
-            "A photo you added {} and delete here: {outcome}.",
-            ago(days)
-        ));
-        if policy.mode == DeleteMode::UploadOnly {
-            break;
-        }
-    }
-    out.push(match policy::remote_delete(&policy) {
-        RemoteDeleteDecision::MoveToTrash => {
-            "A photo you delete in Immich: moved to this computer's trash (only if unchanged here)."
-                .to_owned()
-        }
-        RemoteDeleteDecision::Keep(_) => {
-            "A photo you delete in Immich: stays on this computer.".to_owned()
-        }
-    });
-    out
-}
-
-fn ago(days: f64) -> String {
-    let d = days.round() as i64;
-    let (n, unit) = match d {
-        0..=1 => (1, "day"),
-        2..=13 => (d, "day"),
-        14..=59 => (d / 7, "week"),
-        60..=729 => (d / 30, "month"),
-        _ => (d / 365, "year"),
-    };
-    if n == 1 {
-        format!("1 {unit} ago")
-    } else {
-        format!("{n} {unit}s ago")
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn delete_examples_follow_the_engine_policy() {
-        let mirror = delete_examples(DeletePolicy {
-            mode: DeleteMode::Mirror,
-            threshold_days: 30.0,
-            max_age_days: 3650.0,
-        });
-        assert_eq!(
-            mirror,
-            vec![
-                "A photo you added 2 weeks ago and delete here: moved to the Immich trash (you can restore it there).",
-                "A photo you added 2 months ago and delete here: kept in Immich.",
-                "A photo you delete in Immich: moved to this computer's trash (only if unchanged here).",
-            ]
-        );
-        let upload_only = delete_examples(DeletePolicy {
-            mode: DeleteMode::UploadOnly,
-            threshold_days: 30.0,
-            max_age_days: 3650.0,
-        });
-        assert_eq!(
-            upload_only[0],
-            "A photo you added 2 weeks ago and delete here: kept in Immich."
-        );
-        assert_eq!(
-            upload_only[1],
-            "A photo you delete in Immich: stays on this computer."
-        );
-    }
 
     #[test]
     fn bad_numbers_are_refused() {

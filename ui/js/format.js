@@ -96,40 +96,9 @@ export function stateTone(state) {
   );
 }
 
-/** Files synced across an account's folders. */
-export function syncedCount(account) {
-  return (account.folders || []).reduce((sum, f) => sum + (f.counts?.synced || 0), 0);
-}
-
-/**
- * The one-line state of an account, e.g. "Paused", "Up to date · 2 photos",
- * "Uploading 1 of 3". `queue_depth` counts every file still waiting, those in flight included.
- */
+/** How an account is doing, in the engine's own words (`line` in the status snapshot). */
 export function accountStateSentence(account) {
-  const uploading = (account.uploads || []).length;
-  switch (account.state) {
-    case "paused":
-      return "Paused";
-    case "idle":
-      return `Up to date · ${plural(syncedCount(account), "photo")}`;
-    case "syncing":
-      if (uploading > 0) {
-        return `Uploading ${uploading} of ${Math.max(account.queue_depth || 0, uploading)}`;
-      }
-      return account.queue_depth > 0
-        ? `Syncing · ${plural(account.queue_depth, "file")} waiting`
-        : "Syncing";
-    case "scanning":
-      return "Checking folders for new photos";
-    case "starting":
-      return "Connecting to the server";
-    case "offline":
-      return "Offline · will keep trying";
-    case "error":
-      return "Needs attention";
-    default:
-      return sentence(account.state);
-  }
+  return account.line || sentence(account.state);
 }
 
 /** "12,840 synced · 3 waiting · 14 skipped · 1 failed": zero counts other than synced are left out. */

@@ -269,8 +269,28 @@ let stones = empty
 const statusListeners = new Set();
 const eventListeners = new Set();
 
+// The engine writes each account's `line` (sync_engine::summary::account_line); the mock
+// stands in for it with the same words.
+function withLines(s) {
+  const copy = clone(s);
+  for (const a of copy.accounts) {
+    const photos = a.folders.reduce((n, f) => n + (f.counts?.synced || 0), 0);
+    const host = a.server_url.replace(/^[a-z]+:\/\//, "").split("/")[0];
+    a.line = {
+      paused: "Paused",
+      idle: `Up to date · ${photos.toLocaleString()} ${photos === 1 ? "photo" : "photos"}`,
+      syncing: a.queue_depth > 0 ? `Uploading · ${a.queue_depth.toLocaleString()} ${a.queue_depth === 1 ? "file" : "files"} waiting` : "Syncing",
+      scanning: "Checking for new photos…",
+      starting: "Connecting to the server…",
+      offline: `Can't reach ${host} · will keep trying`,
+      error: a.message ? `Needs attention: ${a.message.split(":")[0]}` : "Needs attention",
+    }[a.state];
+  }
+  return copy;
+}
+
 function emitStatus() {
-  for (const cb of statusListeners) cb(clone(status));
+  for (const cb of statusListeners) cb(withLines(status));
 }
 
 function emitEvent(event) {
@@ -470,7 +490,7 @@ let picks = 0;
 export const mockBackend = {
   async getStatus() {
     await wait(60);
-    return clone(status);
+    return withLines(status);
   },
   async recentEvents(limit) {
     await wait(80);

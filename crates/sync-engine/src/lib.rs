@@ -41,6 +41,7 @@ pub mod policy;
 pub mod secret;
 pub mod status;
 pub mod store;
+pub mod summary;
 mod supervisor;
 pub mod undo;
 pub mod volume;

@@ -96,6 +96,8 @@ pub struct AccountStatus {
     pub folders: Vec<FolderStatus>,
     /// The last error, kept until the next success.
     pub last_error: Option<String>,
+    /// How the account is doing, in the words every front end shows (`summary::account_line`).
+    pub line: String,
 }
 
 /// The whole engine.
@@ -181,6 +183,7 @@ impl StatusBoard {
                 })
                 .collect(),
             last_error: None,
+            line: String::new(),
         };
         board
             .accounts
@@ -252,6 +255,7 @@ impl StatusBoard {
                             total: u.total,
                         })
                         .collect();
+                    status.line = crate::summary::account_line(&status);
                     status
                 })
                 .collect(),
