@@ -95,38 +95,53 @@ impl AppState {
     ) -> Result<SettingsDto, UiError> {
         let current = lock(&self.config).clone();
         let saved = settings::validate(dto, keys, &current, &self.paths, &self.secrets)?;
-        for (account, key) in keys {
-            let key = sync_engine::secret::ApiKey::new(key.as_str());
-            if !key.is_empty() {
-                self.secrets
-                    .set(account.trim(), &key)
-                    .map_err(|e| UiError::new("keychain", e))?;
+        // The keychain may be a D-Bus round trip: off the runtime's threads.
+        let secrets = self.secrets.clone();
+        let typed: Vec<(String, String)> = keys
+            .iter()
+            .map(|(a, k)| (a.trim().to_owned(), k.clone()))
+            .collect();
+        let removed: Vec<String> = current
+            .accounts
+            .iter()
+            .filter(|old| !saved.config.accounts.iter().any(|a| a.name == old.name))
+            .map(|old| old.name.clone())
+            .collect();
+        tauri::async_runtime::spawn_blocking(move || {
+            for (account, key) in typed {
+                let key = sync_engine::secret::ApiKey::new(key.as_str());
+                if !key.is_empty() {
+                    secrets.set(&account, &key)?;
+                }
             }
-        }
-        for old in &current.accounts {
-            if !saved.config.accounts.iter().any(|a| a.name == old.name) {
-                self.secrets.delete(&old.name);
+            for name in removed {
+                secrets.delete(&name);
             }
-        }
-        settings::write_atomically(&self.paths.config_file, &saved.text).map_err(|e| {
-            UiError::new(
-                "write",
-                format!(
-                    "cannot save the settings to {}: {e}",
-                    self.paths.config_file.display()
-                ),
-            )
-        })?;
+            Ok::<(), String>(())
+        })
+        .await
+        .map_err(|e| UiError::new("keychain", e.to_string()))?
+        .map_err(|e| UiError::new("keychain", e))?;
+        // The engine validates, writes the file atomically and applies it.
+        let secrets = self.secrets.clone();
+        self.engine
+            .apply_config(&saved.config, &self.paths.config_file, |c| {
+                settings::with_resolved_keys(c, &secrets)
+            })
+            .await
+            .map_err(|e| UiError::new("write", e.to_string()))?;
         let prefs_text = serde_json::to_string_pretty(&saved.prefs).unwrap_or_default();
-        if let Err(e) = settings::write_atomically(&self.paths.prefs_file, &prefs_text) {
-            tracing::warn!("cannot save app preferences: {e}");
+        let prefs_file = self.paths.prefs_file.clone();
+        let wrote = tauri::async_runtime::spawn_blocking(move || {
+            sync_engine::config::write_file(&prefs_file, &prefs_text)
+        })
+        .await;
+        if !matches!(wrote, Ok(Ok(()))) {
+            tracing::warn!("cannot save app preferences");
         }
         apply_autostart(app, saved.prefs.start_at_login);
         *lock(&self.prefs) = saved.prefs.clone();
         *lock(&self.config) = saved.config.clone();
-        self.engine
-            .reconfigure(settings::with_resolved_keys(&saved.config, &self.secrets))
-            .await;
         let accounts = self.menu_accounts();
         if let Some(tray) = lock(&self.tray).as_mut() {
             if let Err(e) = tray.rebuild(app, &accounts) {

@@ -319,10 +319,8 @@ pub fn validate(
             .collect(),
         warnings: Vec::new(),
     };
-    let text = config::to_toml(&config);
-    let parsed = config::parse(&text, &paths.config_dir);
-    match parsed {
-        Ok(validated) if problems.is_empty() => Ok(Saved {
+    match config::validate(&config, &paths.config_dir) {
+        Ok((validated, text)) if problems.is_empty() => Ok(Saved {
             config: validated,
             text,
             prefs: AppPrefs {
@@ -357,21 +355,6 @@ fn hours(h: f64) -> Duration {
     } else {
         Duration::ZERO
     }
-}
-
-/// Writes the settings file atomically (write, sync, rename), so a crash never leaves half a
-/// file behind.
-pub fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent)?;
-    }
-    let tmp = path.with_extension("toml.tmp");
-    {
-        let mut file = std::fs::File::create(&tmp)?;
-        std::io::Write::write_all(&mut file, text.as_bytes())?;
-        file.sync_all()?;
-    }
-    std::fs::rename(tmp, path)
 }
 
 #[cfg(test)]

@@ -233,6 +233,31 @@ pub fn parse(text: &str, base_dir: &Path) -> Result<Config, ConfigError> {
     build::parse_in(text, &context, platform_database_path())
 }
 
+/// Writes `text` to the configuration file at `path` so that a crash leaves either the old or
+/// the new file, never half of one: a temporary file beside it, flushed to disk, then renamed.
+/// Blocking.
+pub fn write_file(path: &Path, text: &str) -> std::io::Result<()> {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    let tmp = path.with_extension("toml.tmp");
+    {
+        let mut file = std::fs::File::create(&tmp)?;
+        std::io::Write::write_all(&mut file, text.as_bytes())?;
+        file.sync_all()?;
+    }
+    std::fs::rename(tmp, path)
+}
+
+/// Checks `config` with the same rules as a file read from disk: it is rendered with
+/// [`to_toml`] and parsed back, so whatever passes is a file the daemon accepts too. Returns the
+/// configuration as parsed and the file's text.
+pub fn validate(config: &Config, base_dir: &Path) -> Result<(Config, String), ConfigError> {
+    let text = to_toml(config);
+    let parsed = parse(&text, base_dir)?;
+    Ok((parsed, text))
+}
+
 /// Where the store lives when `database_path` is not set: `state.db` in the platform's data
 /// folder (e.g. `~/.local/share/immich-sync/state.db` on Linux). Without a home folder, where
 /// no data folder is known, it is `state.db` in the current folder.

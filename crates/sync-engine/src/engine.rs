@@ -357,6 +357,35 @@ impl EngineHandle {
             .await
     }
 
+    /// Saves and applies a configuration edited in a settings window: validated by the engine's
+    /// own rules (every problem keyed by field), written to `file` atomically (on the blocking
+    /// pool), then applied with `resolve` turning it into what runs (keys from the keychain
+    /// read in). Returns the configuration as saved. Nothing is written or applied when it is
+    /// invalid.
+    pub async fn apply_config(
+        &self,
+        config: &Config,
+        file: &std::path::Path,
+        resolve: impl FnOnce(&Config) -> Config,
+    ) -> Result<Config, crate::config::ConfigError> {
+        let base = file
+            .parent()
+            .map(std::path::Path::to_path_buf)
+            .unwrap_or_default();
+        let (validated, text) = crate::config::validate(config, &base)?;
+        let path = file.to_owned();
+        crate::blocking::spawn(move || crate::config::write_file(&path, &text))
+            .await
+            .map_err(|e| std::io::Error::other(e.to_string()))
+            .and_then(|written| written)
+            .map_err(|source| crate::config::ConfigError::Write {
+                path: file.to_owned(),
+                source,
+            })?;
+        self.reconfigure(resolve(&validated)).await;
+        Ok(validated)
+    }
+
     /// Applies a new configuration: accounts are restarted with it, the store is kept.
     pub async fn reconfigure(&self, config: Config) {
         self.stop_accounts().await;

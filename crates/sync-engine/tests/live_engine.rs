@@ -149,3 +149,54 @@ async fn a_missing_folder_pauses_itself_and_deletes_nothing() {
         "nothing deleted locally"
     );
 }
+
+/// A settings window saves through the engine: an invalid configuration is refused with the
+/// key of each problem and nothing is written or applied; a valid one is written and applied
+/// at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_configuration_is_validated_written_and_applied_by_the_engine() {
+    let h = Harness::new(Profile::V3).await;
+    let engine = Engine::start(h.config(), EngineOptions::default())
+        .await
+        .unwrap();
+    let file = h.dir.path().join("settings/config.toml");
+    let mut bad = h.config();
+    bad.upload_concurrency = 99;
+    let refused = engine
+        .apply_config(&bad, &file, |c| c.clone())
+        .await
+        .expect_err("refused");
+    assert!(
+        refused.to_string().contains("defaults.upload_concurrency"),
+        "{refused}"
+    );
+    assert!(!file.exists(), "nothing written");
+    assert_eq!(
+        engine.config().upload_concurrency,
+        h.config().upload_concurrency
+    );
+
+    let mut good = h.config();
+    let second = h.dir.path().join("Second");
+    std::fs::create_dir_all(&second).unwrap();
+    std::fs::write(second.join("s.jpg"), photo(7)).unwrap();
+    let mut folder = good.accounts[0].folders[0].clone();
+    folder.path = second.clone();
+    good.accounts[0].folders.push(folder);
+    let saved = engine
+        .apply_config(&good, &file, |c| c.clone())
+        .await
+        .unwrap();
+    assert_eq!(saved.accounts[0].folders.len(), 2);
+    let written = sync_engine::config::load(&file).expect("the daemon reads what was saved");
+    assert_eq!(written.accounts[0].folders.len(), 2);
+    assert!(
+        eventually(PATIENCE, || h
+            .live_assets()
+            .iter()
+            .any(|a| a.original_file_name == "s.jpg"))
+        .await,
+        "the new folder syncs at once"
+    );
+    engine.shutdown().await;
+}

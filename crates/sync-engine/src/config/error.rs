@@ -16,6 +16,14 @@ pub enum ConfigError {
         /// The OS error.
         source: io::Error,
     },
+    /// The file could not be written (a settings window saving it).
+    #[error("cannot save the settings to {}: {}", .path.display(), io_reason(.source))]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// The OS error.
+        source: io::Error,
+    },
     /// The file is not valid TOML.
     #[error("syntax error{} at line {line}, column {column}: {message}", in_file(.path.as_deref()))]
     Syntax {
