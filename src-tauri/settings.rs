@@ -81,6 +81,24 @@ pub struct SettingsDto {
     /// Shown when keys are not kept in a system keychain.
     #[serde(default)]
     pub key_storage_note: Option<String>,
+    /// The engine's limits for the numbers the window edits (read-only).
+    #[serde(default)]
+    pub limits: Limits,
+}
+
+/// The ranges the engine accepts, so that the window checks as the engine does.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Limits {
+    /// Parallel uploads: 1 to this.
+    pub upload_concurrency_max: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            upload_concurrency_max: config::MAX_UPLOAD_CONCURRENCY,
+        }
+    }
 }
 
 fn yes() -> bool {
@@ -238,6 +256,7 @@ pub fn to_dto(config: &Config, prefs: &AppPrefs, secrets: &Secrets) -> SettingsD
         start_at_login: prefs.start_at_login,
         notifications: prefs.notifications,
         key_storage_note: secrets.note(),
+        limits: Limits::default(),
     }
 }
 
@@ -385,6 +404,7 @@ mod tests {
             start_at_login: false,
             notifications: true,
             key_storage_note: None,
+            limits: Limits::default(),
         }
     }
 

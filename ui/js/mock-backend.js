@@ -34,6 +34,7 @@ const folder = (path, extra = {}) => ({
 
 let settings = {
   first_run: empty,
+  limits: { upload_concurrency_max: 16 }, // the engine's, as get_settings reports them
   accounts: empty
     ? []
     : [

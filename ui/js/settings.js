@@ -117,9 +117,11 @@ const checks = {
     return null;
   },
   upload_concurrency(value) {
-    return Number.isInteger(value) && value >= 1 && value <= 16
+    // The range is the engine's (`limits` in the settings), never a number of our own.
+    const max = state.settings.limits.upload_concurrency_max;
+    return Number.isInteger(value) && value >= 1 && value <= max
       ? null
-      : "Choose a whole number from 1 to 16.";
+      : `Choose a whole number from 1 to ${max}.`;
   },
   full_scan_interval_hours(value) {
     return Number.isFinite(value) && value > 0 ? null : "Enter a number of hours above 0.";
@@ -764,6 +766,8 @@ function generalPane() {
     });
   };
   numberField("upload_concurrency", numberOf);
+  $(root, "#upload-concurrency").max = String(s.limits.upload_concurrency_max);
+  $(root, "#upload-concurrency-hint").prepend(`From 1 to ${s.limits.upload_concurrency_max}. `);
   numberField("full_scan_interval_hours", numberOf);
 
   const chipsField = $(root, '[data-field="exclude_extensions"]');
