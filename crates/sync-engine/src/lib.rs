@@ -17,10 +17,30 @@
 //! trash or the OS trash (never a permanent delete), and never happen for a folder that is not
 //! there.
 //!
-//! Modules: [`config`] (TOML, validated once), [`store`] (all SQL), [`immich`] (all HTTP),
-//! [`filter`] and [`policy`] (pure rules), [`local`] (stat and hashing), [`workers`] (the four
-//! loops), [`engine`] (supervisor and [`engine::EngineHandle`]), [`events`] and [`status`]
-//! (what the outside world sees).
+//! Deletes are decided by a pure plan ([`plan`], table in `docs/reconciliation.md`) from facts
+//! the workers gather; content deleted in Immich is remembered (a tombstone) so it never comes
+//! back by itself, and every delete the engine makes is journaled and can be undone ([`undo`]).
+//!
+//! # Modules
+//!
+//! [`config`] (TOML, validated once), [`store`] (all SQL), [`immich`] (all HTTP), [`filter`],
+//! [`policy`] and [`plan`] (pure rules and decisions), [`local`] (stat, hashing, birth time),
+//! [`os_trash`] (the only way a local file is removed), [`workers`] (the four loops),
+//! [`engine`] (handle, per-account supervisor, connect, `--once`), [`older_service`] (moving
+//! over), [`error`] (local vs remote causes), [`events`], [`status`] and [`summary`] (what the
+//! outside world sees, in one set of words). `docs/architecture.md` draws them.
+//!
+//! # Concurrency
+//!
+//! One tokio runtime. Each account has a supervisor task running four named workers in a
+//! `JoinSet`; a worker that panics or fails transiently is restarted alone with backoff, and a
+//! fatal failure is shown in the account's status. Workers meet through the shared `Account`:
+//! `Notify` handles wake the uploader and reconciler when work is recorded, a `watch` channel
+//! carries pause, one `CancellationToken` stops them, and stopping awaits the supervisor.
+//! Everything that blocks (stat, hashing, SQLite, the OS trash) runs on the blocking pool
+//! through `blocking::spawn` or `Store::call`; in debug builds the store panics if it is queried
+//! on a runtime thread, so the tests keep it that way. Every queue is bounded and says what
+//! happens when it is full.
 #![deny(missing_docs)]
 #![warn(clippy::unwrap_used)]
 
@@ -30,21 +50,21 @@ pub mod config;
 pub mod engine;
 pub mod error;
 pub mod events;
-pub mod filter;
+pub(crate) mod filter;
 pub mod immich;
-pub mod local;
+pub(crate) mod local;
+mod named_workers;
 pub mod older_service;
-pub mod os_trash;
-pub mod paths;
-pub mod plan;
-pub mod policy;
+pub(crate) mod os_trash;
+pub(crate) mod paths;
+pub(crate) mod plan;
+pub(crate) mod policy;
 pub mod secret;
 pub mod status;
 pub mod store;
 pub mod summary;
-mod supervisor;
 pub mod undo;
-pub mod volume;
-pub mod workers;
+pub(crate) mod volume;
+pub(crate) mod workers;
 
 pub use engine::{Engine, EngineHandle, EngineOptions, OnceReport, run_once, test_connection};

@@ -1,5 +1,6 @@
-//! Reading the local disk: stat, stable-content hashing, and turning a path into an
-//! [`Observation`] for the store.
+//! Reading the local disk: stat, stable-content hashing, birth times, and turning a path into
+//! an [`Observation`]. The facts the disk gives ([`Stat`], [`Observation`]) are defined here,
+//! where they are learned; the store records them.
 //!
 //! A file's identity for change detection is (size, mtime, inode/file id). Hashing reads the
 //! file in fixed-size chunks (memory does not grow with file size) and checks the stat again
@@ -8,14 +9,56 @@
 
 use std::fs::Metadata;
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use sha1::{Digest, Sha1};
 use time::OffsetDateTime;
 
 use crate::filter::Filter;
-use crate::store::{Observation, Stat};
+
+/// What identifies a version of a file without reading it: if all three are unchanged the
+/// content is taken as unchanged and never hashed again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stat {
+    /// Size in bytes.
+    pub size: u64,
+    /// Modification time, nanoseconds since the epoch.
+    pub mtime_ns: i64,
+    /// Inode (Unix) or file index (Windows), when known.
+    pub file_key: Option<u64>,
+}
+
+/// A fact learned about one file on disk.
+#[derive(Debug, Clone)]
+pub enum Observation {
+    /// The file is complete and has this content.
+    Hashed {
+        /// Path relative to the folder root.
+        rel: PathBuf,
+        /// Its stat when hashed.
+        stat: Stat,
+        /// Its SHA-1, hex.
+        sha1: String,
+        /// Its birth time (unix ms; the mtime where the filesystem keeps none): where its age
+        /// starts, unless the same content is known to be older.
+        born_ms: i64,
+    },
+    /// The file is not to be uploaded, for `reason`.
+    Skipped {
+        /// Path relative to the folder root.
+        rel: PathBuf,
+        /// Its stat.
+        stat: Stat,
+        /// Why (a `SkipReason` description).
+        reason: String,
+    },
+    /// The file no longer exists.
+    Gone {
+        /// Path relative to the folder root.
+        rel: PathBuf,
+    },
+}
 
 /// Read buffer for hashing.
 const HASH_CHUNK: usize = 256 * 1024;

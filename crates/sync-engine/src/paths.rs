@@ -42,11 +42,6 @@ pub fn from_bytes(bytes: &[u8]) -> PathBuf {
     PathBuf::from(OsString::from_wide(&units))
 }
 
-/// A printable form for logs and events (lossy only for display, never for identity).
-pub fn display(path: &Path) -> String {
-    path.to_string_lossy().into_owned()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

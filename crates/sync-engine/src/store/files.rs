@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use rusqlite::{OptionalExtension, params};
 
 use super::{Db, FolderId, StoreError};
+pub use crate::local::{Observation, Stat};
 use crate::paths;
 
 /// Where a file stands. Stored as text; see the schema for the meaning of each.
@@ -42,18 +43,6 @@ impl FileState {
     }
 }
 
-/// What identifies a version of a file without reading it: if all three are unchanged the
-/// content is taken as unchanged and never hashed again.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Stat {
-    /// Size in bytes.
-    pub size: u64,
-    /// Modification time, nanoseconds since the epoch.
-    pub mtime_ns: i64,
-    /// Inode (Unix) or file index (Windows), when known.
-    pub file_key: Option<u64>,
-}
-
 /// A row as the scanner compares it with the disk.
 #[derive(Debug, Clone)]
 pub struct IndexEntry {
@@ -65,37 +54,6 @@ pub struct IndexEntry {
     pub sha1: Option<String>,
     /// Skip reason or last error.
     pub last_error: Option<String>,
-}
-
-/// A fact learned about one file on disk.
-#[derive(Debug, Clone)]
-pub enum Observation {
-    /// The file is complete and has this content.
-    Hashed {
-        /// Path relative to the folder root.
-        rel: PathBuf,
-        /// Its stat when hashed.
-        stat: Stat,
-        /// Its SHA-1, hex.
-        sha1: String,
-        /// Its birth time (unix ms; the mtime where the filesystem keeps none): where its age
-        /// starts, unless the same content is known to be older.
-        born_ms: i64,
-    },
-    /// The file is not to be uploaded, for `reason`.
-    Skipped {
-        /// Path relative to the folder root.
-        rel: PathBuf,
-        /// Its stat.
-        stat: Stat,
-        /// Why (a `SkipReason` description).
-        reason: String,
-    },
-    /// The file no longer exists.
-    Gone {
-        /// Path relative to the folder root.
-        rel: PathBuf,
-    },
 }
 
 /// What recording an observation changed; the caller turns these into events.

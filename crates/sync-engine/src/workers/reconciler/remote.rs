@@ -81,7 +81,11 @@ pub async fn full_check(account: &Arc<Account>) -> Result<(), Error> {
                         }
                     },
                 };
-                sightings.push((file, remote));
+                // Only what changes something is kept: an alive asset matters only when it
+                // was seen gone before (restored in Immich).
+                if remote != Remote::Alive || file.remote_gone.is_some() {
+                    sightings.push((file, remote));
+                }
             }
         }
         record(account, sightings, &HashMap::new()).await;
