@@ -155,15 +155,16 @@ fn remote_gone(f: &DeleteFacts<'_>) -> Action {
     }
 }
 
-/// The file is gone and the asset is (as far as known) still in Immich.
+/// The file is gone and the asset is (as far as known) still in Immich. The user's approval
+/// of a held delete lifts the guard, not the policy: an upload-only folder or an asset that
+/// another file still uses is kept whatever was approved.
 fn local_gone(f: &DeleteFacts<'_>) -> Action {
     match f.decision {
         Some(Decision::Waiting) => return Action::Wait,
         Some(Decision::Rejected) => {
             return Action::KeepInImmich("you chose to keep it in Immich".into());
         }
-        Some(Decision::Approved) => return Action::TrashInImmich { confirmed: true },
-        None => {}
+        Some(Decision::Approved) | None => {}
     }
     if f.policy.mode == DeleteMode::UploadOnly {
         return Action::KeepInImmich(
@@ -174,6 +175,9 @@ fn local_gone(f: &DeleteFacts<'_>) -> Action {
         return Action::KeepInImmich(
             "another synced file has the same content: the asset stays".into(),
         );
+    }
+    if f.decision == Some(Decision::Approved) {
+        return Action::TrashInImmich { confirmed: true };
     }
     match policy::local_delete(f.policy, f.born_ms, f.deleted_ms) {
         LocalDeleteDecision::Keep(reason) => Action::KeepInImmich(reason),
@@ -453,6 +457,16 @@ mod tests {
             Row {
                 decision: Some(Decision::Rejected),
                 ..row(Local::Gone, Remote::Alive, Mirror, keep())
+            },
+            // An approval lifts the guard, not the policy.
+            Row {
+                decision: Some(Decision::Approved),
+                shared: true,
+                ..row(Local::Gone, Remote::Alive, Mirror, keep())
+            },
+            Row {
+                decision: Some(Decision::Approved),
+                ..row(Local::Gone, Remote::Alive, UploadOnly, keep())
             },
         ]);
     }

@@ -102,6 +102,21 @@ pub fn batch_due(first_ms: i64, last_ms: i64, grace: Duration) -> i64 {
         .min(first_ms.saturating_add(cap_ms))
 }
 
+/// When the batch made of deletes seen at `times` is complete (see [`batch_due`]); `None` for
+/// no deletes. Deletes seen more than [`BATCH_WAIT_MAX`] before the latest one (a lookup that
+/// keeps failing, a delete left from long ago) do not shorten the wait of the new ones.
+pub fn batch_due_of(times: &[i64], grace: Duration) -> Option<i64> {
+    let last = *times.iter().max()?;
+    let cap_ms = i64::try_from(BATCH_WAIT_MAX.max(grace).as_millis()).unwrap_or(i64::MAX);
+    let first = times
+        .iter()
+        .copied()
+        .filter(|t| *t >= last.saturating_sub(cap_ms))
+        .min()
+        .unwrap_or(last);
+    Some(batch_due(first, last, grace))
+}
+
 /// First retry delay after a transient failure.
 pub const RETRY_BASE: Duration = Duration::from_secs(5);
 /// Longest wait between retries.
@@ -233,6 +248,18 @@ mod tests {
             batch_due(0, 0, long),
             600_000,
             "the cap is never below the grace"
+        );
+    }
+
+    #[test]
+    fn a_stale_delete_does_not_close_a_new_batch() {
+        let grace = Duration::from_secs(30);
+        assert_eq!(batch_due_of(&[], grace), None);
+        let hour = 3_600_000;
+        assert_eq!(
+            batch_due_of(&[0, hour, hour + 250], grace),
+            Some(hour + 30_250),
+            "a delete from an hour ago that is still waiting does not close the new batch"
         );
     }
 

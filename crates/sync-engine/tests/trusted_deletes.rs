@@ -878,3 +878,38 @@ async fn a_trash_counts_from_when_it_happened_in_immich() {
     );
     engine.shutdown().await;
 }
+
+/// Once the engine has put back an asset it had trashed (the file came back), a later trash of
+/// that asset in Immich is the user's: it stays, and in a mirror folder the file follows it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_engines_old_trash_does_not_undo_a_later_delete_in_immich() {
+    let h = Harness::new(Profile::V3).await;
+    let config = h.config();
+    h.write("keep.jpg", &photo(99));
+    let path = h.write("back-and-forth.jpg", &photo(1));
+    once(&config).await;
+    let id = h
+        .live_assets()
+        .into_iter()
+        .find(|a| a.original_file_name == "back-and-forth.jpg")
+        .unwrap()
+        .id;
+    std::fs::remove_file(&path).unwrap();
+    assert_eq!(once(&config).await.trashed_in_immich, 1, "deleted here");
+    h.write("back-and-forth.jpg", &photo(1));
+    once(&config).await;
+    assert!(
+        h.live_assets().iter().any(|a| a.id == id),
+        "the file came back: the engine restored its own trash"
+    );
+    h.server.trash_asset(&id);
+    let report = once(&config).await;
+    assert!(
+        h.server
+            .assets(&h.user_id)
+            .iter()
+            .any(|a| a.id == id && a.is_trashed),
+        "the user's trash stays: {report:?}"
+    );
+    assert!(!exists(&path), "a mirror folder follows the user's delete");
+}

@@ -390,7 +390,8 @@ impl Db<'_> {
         {
             let mut stmt = tx.prepare_cached(
                 "UPDATE files SET state = 'synced', asset_id = ?2, attempts = 0, last_error = NULL,
-                        next_attempt_at = NULL, synced_at = ?3
+                        next_attempt_at = NULL, synced_at = ?3, remote_gone_at = NULL,
+                        remote_gone_how = NULL
                  WHERE id = ?1 AND state IN ('queued', 'uploading')",
             )?;
             for (ids, asset_id) in groups {
@@ -480,6 +481,12 @@ impl Db<'_> {
     /// Drops rows once a decision about them has been carried out.
     pub fn forget(&mut self, ids: &[i64]) -> Result<(), StoreError> {
         self.set_state(ids, "DELETE FROM files WHERE id = ?1")
+    }
+
+    /// Drops rows of files deleted here once their delete was decided, unless the file came
+    /// back meanwhile (the watcher made the row synced or queued again).
+    pub fn forget_missing(&mut self, ids: &[i64]) -> Result<(), StoreError> {
+        self.set_state(ids, "DELETE FROM files WHERE id = ?1 AND state = 'missing'")
     }
 
     /// Synced files of `account`, for remote-delete reconciliation.

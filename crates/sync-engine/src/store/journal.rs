@@ -71,14 +71,15 @@ const COLUMNS: &str =
     "id, account, direction, path, asset_id, sha1, trash_id, at, reason, undone_at";
 
 impl Db<'_> {
-    /// Journals deletes carried out for `account`.
+    /// Journals deletes about to be carried out for `account`; returns their ids, in order.
     pub fn journal_add(
         &mut self,
         account: &str,
         entries: &[NewJournalEntry],
         now_ms: i64,
-    ) -> Result<(), StoreError> {
+    ) -> Result<Vec<i64>, StoreError> {
         let tx = self.conn.transaction()?;
+        let mut ids = Vec::with_capacity(entries.len());
         {
             let mut stmt = tx.prepare_cached(
                 "INSERT INTO journal (account, direction, path, asset_id, sha1, trash_id, at, reason)
@@ -95,10 +96,11 @@ impl Db<'_> {
                     now_ms,
                     e.reason
                 ])?;
+                ids.push(tx.last_insert_rowid());
             }
         }
         tx.commit()?;
-        Ok(())
+        Ok(ids)
     }
 
     /// Journals one delete about to be carried out, and forgets the file row `file_id` in the
@@ -194,6 +196,23 @@ impl Db<'_> {
         ))?;
         let rows = stmt.query_map(params![account, sha1], entry_row)?;
         rows.collect::<Result<_, _>>().map_err(Into::into)
+    }
+
+    /// The asset is in Immich again (restored by this engine for a file that came back, or by
+    /// the user): the engine's earlier move of it to the Immich trash no longer stands, so a
+    /// later trash of it is the user's and stays.
+    pub fn close_engine_trash(
+        &mut self,
+        account: &str,
+        asset_id: &str,
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
+        self.conn.execute(
+            "UPDATE journal SET undone_at = ?3 WHERE account = ?1 AND asset_id = ?2
+               AND direction = 'to_immich' AND undone_at IS NULL",
+            params![account, asset_id, now_ms],
+        )?;
+        Ok(())
     }
 
     /// Whether this engine itself moved `asset_id` of `account` to the Immich trash (and that

@@ -147,7 +147,8 @@ impl Db<'_> {
                 tx.prepare_cached("UPDATE tombstones SET forgiven_at = ?2 WHERE id = ?1")?;
             let mut requeue = tx.prepare_cached(
                 "UPDATE files SET state = 'queued', asset_id = NULL, attempts = 0,
-                        last_error = NULL, next_attempt_at = NULL
+                        last_error = NULL, next_attempt_at = NULL, remote_gone_at = NULL,
+                        remote_gone_how = NULL
                  WHERE state = 'remote_deleted' AND sha1 = ?2
                    AND folder_id IN (SELECT id FROM folders WHERE account = ?1)",
             )?;
@@ -259,6 +260,7 @@ mod tests {
                     "a purge upgrades the first sighting"
                 );
                 assert!(db.tombstone("bob", "aa")?.is_none(), "per account");
+                db.mark_remote_gone(&[(id, RemoteGone::Trashed, 5)])?;
                 db.mark_tombstoned(&[id], Some("asset-1"), "deleted in Immich")?;
                 assert!(db.due_uploads("alice", 10, 10)?.is_empty());
                 assert_eq!(db.forgive_tombstones(None, 7)?, 1);
@@ -267,6 +269,11 @@ mod tests {
                     db.due_uploads("alice", 10, 10)?.len(),
                     1,
                     "upload again puts the file back in the queue"
+                );
+                db.link(&[id], "asset-2", 8)?;
+                assert!(
+                    db.remote_gone_files("alice")?.is_empty(),
+                    "uploaded again: no longer waiting to be deleted here"
                 );
                 db.end_tombstone("alice", "aa", "asset-2")?;
                 assert!(db.tombstones(None)?.is_empty());

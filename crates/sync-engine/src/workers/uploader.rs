@@ -254,8 +254,26 @@ pub async fn round(account: &Arc<Account>) -> Result<RoundSummary, AccountProble
             (_, Check::Absent) => to_upload.push((sha1, files)),
         }
     }
-    if !to_restore.is_empty() {
-        restore(account, &to_restore).await;
+    if !to_restore.is_empty()
+        && let Err(error) = restore(account, &to_restore).await
+    {
+        // Not restored: nothing is linked to an asset still in the trash (the next check
+        // would take it for a new delete in Immich). The files wait and are tried again.
+        let (waiting, rest): (Vec<_>, Vec<_>) = present
+            .into_iter()
+            .partition(|(_, _, was_trashed, _)| *was_trashed);
+        present = rest;
+        let ids: Vec<i64> = waiting
+            .iter()
+            .flat_map(|(files, _, _, _)| files.iter().map(|f| f.id))
+            .collect();
+        let attempts = waiting
+            .iter()
+            .flat_map(|(files, _, _, _)| files.iter().map(|f| f.attempts))
+            .max()
+            .unwrap_or(0);
+        summary.linked -= ids.len() as u64;
+        handle_batch_error(account, &ids, attempts, error, &mut summary).await?;
     }
     link_present(account, &present).await?;
     keep_deleted(account, deleted).await;
@@ -354,9 +372,14 @@ async fn link_present(
     account
         .store
         .call(move |db| {
-            db.link_groups(&groups, now_ms())?;
+            let now = now_ms();
+            db.link_groups(&groups, now)?;
             for (sha1, asset) in &ended {
                 db.end_tombstone(&name, sha1, asset)?;
+            }
+            // Each asset is in Immich now: an earlier trash of it by this engine is over.
+            for (_, asset) in &groups {
+                db.close_engine_trash(&name, asset, now)?;
             }
             Ok(())
         })
@@ -463,7 +486,9 @@ async fn link(
     account
         .store
         .call(move |db| {
-            db.link(&ids, &asset, now_ms())?;
+            let now = now_ms();
+            db.link(&ids, &asset, now)?;
+            db.close_engine_trash(&name, &asset, now)?;
             db.end_tombstone(&name, &sha1, &asset)
         })
         .await
@@ -496,7 +521,7 @@ fn announce_links(
     }
 }
 
-async fn restore(account: &Account, ids: &[String]) {
+async fn restore(account: &Account, ids: &[String]) -> Result<(), ApiError> {
     if account.dry_run {
         for id in ids {
             account.emit(Worker::Uploader, EventKind::WouldDo, |e| {
@@ -504,7 +529,7 @@ async fn restore(account: &Account, ids: &[String]) {
                     .detail("would restore this asset from the Immich trash")
             });
         }
-        return;
+        return Ok(());
     }
     match account.client.restore_from_trash(ids).await {
         Ok(()) => {
@@ -515,12 +540,16 @@ async fn restore(account: &Account, ids: &[String]) {
                     )
                 });
             }
+            Ok(())
         }
-        Err(error) => account.emit(Worker::Uploader, EventKind::Error, |e| {
-            e.detail(format!(
-                "cannot restore assets from the Immich trash: {error}"
-            ))
-        }),
+        Err(error) => {
+            account.emit(Worker::Uploader, EventKind::Error, |e| {
+                e.detail(format!(
+                    "cannot restore assets from the Immich trash: {error}"
+                ))
+            });
+            Err(error)
+        }
     }
 }
 

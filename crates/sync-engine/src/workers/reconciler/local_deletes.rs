@@ -141,21 +141,18 @@ pub async fn pass(account: &Arc<Account>) -> ReconcileSummary {
             continue;
         };
         // The undecided ones are one batch, judged once no new delete came for a while.
+        // The previous version of a changed file is not a delete by the user: it does not set
+        // the batch's timing (its change may be long before its new version reached Immich).
         let undecided: Vec<i64> = candidates
             .iter()
-            .filter(|c| c.decision.is_none())
+            .filter(|c| c.decision.is_none() && c.replaced.is_none())
             .map(|c| c.since_ms)
             .collect();
-        let batch_open = match (undecided.iter().min(), undecided.iter().max()) {
-            (Some(first), Some(last)) => {
-                let due = policy::batch_due(*first, *last, account.delete_guard.grace);
-                if due > now {
-                    summary.due_at(due);
-                    summary.waiting += undecided.len() as u64;
-                    true
-                } else {
-                    false
-                }
+        let batch_open = match policy::batch_due_of(&undecided, account.delete_guard.grace) {
+            Some(due) if due > now => {
+                summary.due_at(due);
+                summary.waiting += undecided.len() as u64;
+                true
             }
             _ => false,
         };
@@ -355,7 +352,7 @@ async fn done(account: &Account, candidates: &[Candidate]) {
         .filter_map(|c| c.replaced.as_ref().map(|r| r.id))
         .collect();
     store_call(account, "record finished deletes", move |db| {
-        db.forget(&files)?;
+        db.forget_missing(&files)?;
         db.forget_replaced(&replaced)
     })
     .await;
@@ -400,15 +397,48 @@ async fn trash_in_immich(
         }
         ready.push(c);
     }
+    // A file that came back while Immich was asked about it is not deleted after all.
+    let ready = still_gone(account, folder, ready).await;
     // Several rows may share an asset (identical copies all deleted).
     let mut by_asset: BTreeMap<String, Vec<Candidate>> = BTreeMap::new();
     for c in ready {
         by_asset.entry(c.asset_id.clone()).or_default().push(c);
     }
-    let ids: Vec<String> = by_asset.keys().cloned().collect();
-    if ids.is_empty() {
+    if by_asset.is_empty() {
         return;
     }
+    // The intent first: each delete is journaled before the request, so that after a crash
+    // the asset found in the Immich trash is known as this engine's, not the user's.
+    let mut entries = Vec::new();
+    let mut owners = Vec::new();
+    for (asset, candidates) in &by_asset {
+        for c in candidates {
+            let reason = match &c.replaced {
+                Some(_) => "the file changed: its previous version was moved to the Immich trash (recoverable there)".to_owned(),
+                None => "deleted here within the delete threshold: moved to the Immich trash (recoverable there)".to_owned(),
+            };
+            entries.push(NewJournalEntry {
+                direction: DeleteDirection::ToImmich,
+                path: folder.path_of(&c.rel),
+                asset_id: Some(asset.clone()),
+                sha1: c.sha1.clone(),
+                trash_id: None,
+                reason,
+            });
+            owners.push(asset.clone());
+        }
+    }
+    let name = account.name.clone();
+    let logged = entries.clone();
+    let Some(journal_ids) = store_call(account, "journal deletes", move |db| {
+        db.journal_add(&name, &logged, now_ms())
+    })
+    .await
+    else {
+        summary.errors += 1;
+        return;
+    };
+    let ids: Vec<String> = by_asset.keys().cloned().collect();
     let trashed = match account.client.trash_assets(&ids).await {
         Ok(()) => ids,
         Err(ApiError::NotFound { .. }) => trash_one_by_one(account, &ids).await,
@@ -419,43 +449,80 @@ async fn trash_in_immich(
                     "cannot move deleted photos to the Immich trash yet: {error}"
                 ))
             });
-            return;
+            Vec::new()
         }
     };
-    let mut finished = Vec::new();
-    let mut journal = Vec::new();
-    for asset in &trashed {
-        for c in by_asset.remove(asset).into_iter().flatten() {
-            let path = folder.path_of(&c.rel);
-            let reason = match &c.replaced {
-                Some(_) => "the file changed: its previous version was moved to the Immich trash (recoverable there)".to_owned(),
-                None => "deleted here within the delete threshold: moved to the Immich trash (recoverable there)".to_owned(),
-            };
-            account.emit(Worker::Reconciler, EventKind::DeletedInImmich, |e| {
-                e.path(&path).asset(asset).detail(reason.clone())
-            });
-            journal.push(NewJournalEntry {
-                direction: DeleteDirection::ToImmich,
-                path,
-                asset_id: Some(asset.clone()),
-                sha1: c.sha1.clone(),
-                trash_id: None,
-                reason,
-            });
-            summary.trashed_in_immich += 1;
-            finished.push(c);
-        }
+    // Entries for what did not happen go again.
+    let not_done: Vec<i64> = journal_ids
+        .iter()
+        .zip(&owners)
+        .filter(|(_, asset)| !trashed.contains(asset))
+        .map(|(id, _)| *id)
+        .collect();
+    if !not_done.is_empty() {
+        store_call(account, "drop deletes that did not happen", move |db| {
+            for id in &not_done {
+                db.journal_drop(*id)?;
+            }
+            Ok(())
+        })
+        .await;
     }
-    let name = account.name.clone();
+    let mut finished = Vec::new();
+    for (entry, asset) in entries.iter().zip(&owners) {
+        if !trashed.contains(asset) {
+            continue;
+        }
+        account.emit(Worker::Reconciler, EventKind::DeletedInImmich, |e| {
+            e.path(&entry.path)
+                .asset(asset)
+                .detail(entry.reason.clone())
+        });
+        summary.trashed_in_immich += 1;
+    }
+    for asset in &trashed {
+        finished.extend(by_asset.remove(asset).into_iter().flatten());
+    }
     let folder_id = folder.id;
     let count = finished.len();
-    let now = now_ms();
-    store_call(account, "journal deletes", move |db| {
-        db.journal_add(&name, &journal, now)?;
-        db.record_deletes(folder_id, DeleteDirection::ToImmich, count, now)
+    store_call(account, "count deletes", move |db| {
+        db.record_deletes(folder_id, DeleteDirection::ToImmich, count, now_ms())
     })
     .await;
     done(account, &finished).await;
+}
+
+/// Keeps the candidates whose file is still gone (the previous versions of changed files are
+/// gone by definition).
+async fn still_gone(
+    account: &Account,
+    folder: &Folder,
+    candidates: Vec<Candidate>,
+) -> Vec<Candidate> {
+    let root = folder.root.clone();
+    let checks: Vec<(bool, PathBuf)> = candidates
+        .iter()
+        .map(|c| (c.replaced.is_some(), c.rel.clone()))
+        .collect();
+    let gone = crate::blocking::spawn(move || {
+        checks
+            .into_iter()
+            .map(|(replaced, rel)| replaced || std::fs::symlink_metadata(root.join(rel)).is_err())
+            .collect::<Vec<bool>>()
+    })
+    .await;
+    let Ok(gone) = gone else {
+        account.emit(Worker::Reconciler, EventKind::Error, |e| {
+            e.detail("cannot check whether deleted files came back; they are looked at again later")
+        });
+        return Vec::new();
+    };
+    candidates
+        .into_iter()
+        .zip(gone)
+        .filter(|(_, gone)| *gone)
+        .map(|(c, _)| c)
+        .collect()
 }
 
 /// After Immich rejected a batch (all-or-nothing 400), find the ids that still exist and

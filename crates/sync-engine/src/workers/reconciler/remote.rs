@@ -349,14 +349,11 @@ pub async fn judge(account: &Arc<Account>) -> ReconcileSummary {
             .filter(|r| !decisions.contains_key(&r.id))
             .filter_map(|r| r.remote_gone.map(|(at, _)| at))
             .collect();
-        let batch_open = match (undecided.iter().min(), undecided.iter().max()) {
-            (Some(first), Some(last)) => {
-                let due = policy::batch_due(*first, *last, account.delete_guard.grace);
-                if due > now {
-                    summary.due_at(due);
-                    summary.waiting += undecided.len() as u64;
-                }
-                due > now
+        let batch_open = match policy::batch_due_of(&undecided, account.delete_guard.grace) {
+            Some(due) if due > now => {
+                summary.due_at(due);
+                summary.waiting += undecided.len() as u64;
+                true
             }
             _ => false,
         };
@@ -506,9 +503,10 @@ async fn restore(account: &Account, file: &SyncedFile, path: &std::path::Path) {
         .await
     {
         Ok(()) => {
-            let id = file.id;
+            let (id, name, asset) = (file.id, account.name.clone(), file.asset_id.clone());
             store_call(account, "record a restore", move |db| {
-                db.clear_remote_gone(id)
+                db.clear_remote_gone(id)?;
+                db.close_engine_trash(&name, &asset, now_ms())
             })
             .await;
             account.emit(Worker::Reconciler, EventKind::RestoredInImmich, |e| {
@@ -540,6 +538,36 @@ async fn move_to_os_trash(
                 .detail("would move this file to the OS trash")
         });
         return;
+    }
+    // Asked again just before: a photo restored in Immich while its delete waited (for its
+    // batch, or for the user) keeps its file.
+    match account.client.asset(&file.asset_id).await {
+        Ok(Some(info)) if !info.is_trashed => {
+            let (id, name, asset) = (file.id, account.name.clone(), file.asset_id.clone());
+            let sha1 = file.sha1.clone();
+            store_call(account, "record a photo back in Immich", move |db| {
+                db.clear_remote_gone(id)?;
+                db.release_hold(id, DeleteDirection::ToLocal)?;
+                db.end_tombstone(&name, &sha1, &asset)
+            })
+            .await;
+            account.emit(Worker::Reconciler, EventKind::RestoredInImmich, |e| {
+                e.path(path)
+                    .asset(&file.asset_id)
+                    .detail("restored in Immich before its file was moved: the file stays")
+            });
+            return;
+        }
+        Ok(_) => {}
+        Err(error) => {
+            summary.errors += 1;
+            account.emit(Worker::Reconciler, EventKind::Error, |e| {
+                e.path(path).asset(&file.asset_id).detail(format!(
+                    "cannot check this photo in Immich before moving its file to the trash ({error}); it is looked at again later"
+                ))
+            });
+            return;
+        }
     }
     // The intent first: the journal entry, and the file no longer tracked, so that the watcher
     // seeing it leave takes it for the engine's move, not for a delete by the user. A crash
