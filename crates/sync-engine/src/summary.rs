@@ -148,15 +148,7 @@ fn short(text: &str) -> String {
     out
 }
 
-/// `https://photos.example.com/` → `photos.example.com`.
-pub fn host(url: &str) -> &str {
-    url.split("://")
-        .nth(1)
-        .unwrap_or(url)
-        .split('/')
-        .next()
-        .unwrap_or(url)
-}
+pub use crate::immich::host;
 
 /// 1204 → "1,204".
 pub fn thousands(n: u64) -> String {

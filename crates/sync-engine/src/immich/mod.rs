@@ -53,7 +53,7 @@ pub use assets::{
 };
 use client::REQUEST_TIMEOUT;
 pub use handshake::{ApiProfile, REQUIRED_PERMISSIONS, ServerInfo};
-pub use origin::normalize_url;
+pub use origin::{host, normalize_url};
 use origin::{host_name, host_of, same_origin, same_origin_redirects};
 pub use upload::{UploadOutcome, UploadRequest, utc_millis};
 

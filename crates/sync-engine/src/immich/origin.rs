@@ -21,12 +21,17 @@ pub fn normalize_url(raw: &str) -> Result<String, ApiError> {
     Ok(without_api.to_owned())
 }
 
-pub(super) fn host_of(url: &str) -> String {
+/// `https://photos.example.com:2283/api` → `photos.example.com:2283`: how a server is named
+/// in messages, the tray and the windows.
+pub fn host(url: &str) -> &str {
     url.split("://")
         .nth(1)
         .and_then(|rest| rest.split('/').next())
         .unwrap_or(url)
-        .to_owned()
+}
+
+pub(super) fn host_of(url: &str) -> String {
+    host(url).to_owned()
 }
 
 /// `host:port` without the port (IPv6 literals keep their brackets).
