@@ -462,12 +462,7 @@ async fn a_photos_age_survives_renames_and_a_new_state_file() {
     assert_eq!(h.live_assets().len(), 3);
 
     // A new state file over a library uploaded two years ago (by this engine, the CLI, ...).
-    let id = h
-        .live_assets()
-        .into_iter()
-        .find(|a| a.original_file_name == "keep.jpg")
-        .unwrap()
-        .id;
+    let id = h.asset_id("keep.jpg");
     h.server.set_created_at(&id, ago(DAY * 730));
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", h.state_path().display()));
@@ -516,12 +511,7 @@ async fn a_trash_in_immich_reaches_a_running_engine() {
         "{:?}",
         idle.iter().map(|r| &r.path).collect::<Vec<_>>()
     );
-    let id = h
-        .live_assets()
-        .into_iter()
-        .find(|a| a.original_file_name == "gone.jpg")
-        .unwrap()
-        .id;
+    let id = h.asset_id("gone.jpg");
     h.server.trash_asset(&id);
     assert!(
         eventually(PATIENCE, || !exists(&path)).await,
@@ -605,12 +595,7 @@ async fn undo_puts_back_what_the_engine_deleted() {
     let here = h.write("deleted-in-immich.jpg", &photo(1));
     let there = h.write("deleted-here.jpg", &photo(2));
     once(&config).await;
-    let remote_id = h
-        .live_assets()
-        .into_iter()
-        .find(|a| a.original_file_name == "deleted-in-immich.jpg")
-        .unwrap()
-        .id;
+    let remote_id = h.asset_id("deleted-in-immich.jpg");
     h.server.trash_asset(&remote_id);
     std::fs::remove_file(&there).unwrap();
     let report = once(&config).await;
@@ -661,12 +646,7 @@ async fn a_photo_restored_in_immich_comes_back() {
     h.write("keep.jpg", &photo(99));
     let path = h.write("restore-me.jpg", &photo(7));
     once(&config).await;
-    let id = h
-        .live_assets()
-        .into_iter()
-        .find(|a| a.original_file_name == "restore-me.jpg")
-        .unwrap()
-        .id;
+    let id = h.asset_id("restore-me.jpg");
     h.server.trash_asset(&id);
     assert_eq!(once(&config).await.moved_to_trash, 1);
     assert!(!exists(&path));
@@ -720,12 +700,7 @@ async fn the_delete_paths_speak_the_openapi_contract() {
                 .any(|r| r.path == "/api/search/metadata"))
             .await
         );
-        let id = h
-            .live_assets()
-            .into_iter()
-            .find(|a| a.original_file_name == "trashed.jpg")
-            .unwrap()
-            .id;
+        let id = h.asset_id("trashed.jpg");
         h.server.trash_asset(&id);
         assert!(
             eventually(PATIENCE, || !exists(&trashed)).await,
@@ -847,12 +822,7 @@ async fn a_trash_counts_from_when_it_happened_in_immich() {
     assert!(eventually(PATIENCE, || polls() >= 1).await);
     let seen = polls();
     assert!(eventually(PATIENCE, || polls() > seen).await);
-    let id = h
-        .live_assets()
-        .into_iter()
-        .find(|a| a.original_file_name == "trashed.jpg")
-        .unwrap()
-        .id;
+    let id = h.asset_id("trashed.jpg");
     let trashed_at = sync_engine::account::now_ms();
     h.server.trash_asset(&id);
     let state = h.state_path();
@@ -888,12 +858,7 @@ async fn the_engines_old_trash_does_not_undo_a_later_delete_in_immich() {
     h.write("keep.jpg", &photo(99));
     let path = h.write("back-and-forth.jpg", &photo(1));
     once(&config).await;
-    let id = h
-        .live_assets()
-        .into_iter()
-        .find(|a| a.original_file_name == "back-and-forth.jpg")
-        .unwrap()
-        .id;
+    let id = h.asset_id("back-and-forth.jpg");
     std::fs::remove_file(&path).unwrap();
     assert_eq!(once(&config).await.trashed_in_immich, 1, "deleted here");
     h.write("back-and-forth.jpg", &photo(1));

@@ -128,6 +128,16 @@ path = "{photos}"
             .collect()
     }
 
+    /// The id of the user's asset named `name` (live or trashed).
+    pub fn asset_id(&self, name: &str) -> String {
+        self.server
+            .assets(&self.user_id)
+            .into_iter()
+            .find(|a| a.original_file_name == name)
+            .unwrap_or_else(|| panic!("{name} is in Immich"))
+            .id
+    }
+
     /// Events from the JSONL log.
     pub fn events(&self) -> Vec<serde_json::Value> {
         std::fs::read_to_string(self.event_log())

@@ -14,7 +14,6 @@ use crate::account::{Account, Folder, now_ms};
 use crate::events::{EventKind, Worker};
 use crate::immich::ApiError;
 use crate::plan::{self, Action, DeleteFacts, Local, Remote};
-use crate::policy;
 use crate::status::FolderState;
 use crate::store::{
     Decision, DeleteDirection, FolderId, MissingFile, NewJournalEntry, RemoteGone, ReplacedAsset,
@@ -148,14 +147,7 @@ pub async fn pass(account: &Arc<Account>) -> ReconcileSummary {
             .filter(|c| c.decision.is_none() && c.replaced.is_none())
             .map(|c| c.since_ms)
             .collect();
-        let batch_open = match policy::batch_due_of(&undecided, account.delete_guard.grace) {
-            Some(due) if due > now => {
-                summary.due_at(due);
-                summary.waiting += undecided.len() as u64;
-                true
-            }
-            _ => false,
-        };
+        let batch_open = summary.batch_open(&undecided, account.delete_guard.grace, now);
         let ready: Vec<Candidate> = candidates
             .into_iter()
             .filter(|c| c.decision.is_some() || !batch_open)

@@ -60,6 +60,24 @@ impl ReconcileSummary {
         self.next_due_ms = Some(self.next_due_ms.map_or(at_ms, |d| d.min(at_ms)));
     }
 
+    /// Whether a folder's batch of undecided deletes, seen at `times`, is still gathering
+    /// (`policy::batch_due_of`); if so the pass wakes again when it closes.
+    pub(crate) fn batch_open(
+        &mut self,
+        times: &[i64],
+        grace: std::time::Duration,
+        now: i64,
+    ) -> bool {
+        match policy::batch_due_of(times, grace) {
+            Some(due) if due > now => {
+                self.due_at(due);
+                self.waiting += times.len() as u64;
+                true
+            }
+            _ => false,
+        }
+    }
+
     fn add(&mut self, other: &ReconcileSummary) {
         self.trashed_in_immich += other.trashed_in_immich;
         self.kept_in_immich += other.kept_in_immich;

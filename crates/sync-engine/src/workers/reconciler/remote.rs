@@ -27,7 +27,6 @@ use crate::immich::CheckResult;
 use crate::local;
 use crate::os_trash;
 use crate::plan::{self, Action, DeleteFacts, Local, Remote};
-use crate::policy;
 use crate::status::FolderState;
 use crate::store::{
     Decision, DeleteDirection, FolderId, NewJournalEntry, RemoteGone, Sighting, SyncedFile,
@@ -349,14 +348,7 @@ pub async fn judge(account: &Arc<Account>) -> ReconcileSummary {
             .filter(|r| !decisions.contains_key(&r.id))
             .filter_map(|r| r.remote_gone.map(|(at, _)| at))
             .collect();
-        let batch_open = match policy::batch_due_of(&undecided, account.delete_guard.grace) {
-            Some(due) if due > now => {
-                summary.due_at(due);
-                summary.waiting += undecided.len() as u64;
-                true
-            }
-            _ => false,
-        };
+        let batch_open = summary.batch_open(&undecided, account.delete_guard.grace, now);
         let ready: Vec<SyncedFile> = rows
             .into_iter()
             .filter(|r| decisions.contains_key(&r.id) || !batch_open)
