@@ -177,6 +177,24 @@ impl std::fmt::Debug for EventBus {
     }
 }
 
+/// How an event reads in the log: plain values, only those it has
+/// (`Uploaded /photos/a.jpg [asset 6f1c…]: already in Immich`).
+fn log_line(event: &Event) -> String {
+    let mut line = format!("{:?}", event.event);
+    if let Some(path) = &event.path {
+        line.push(' ');
+        line.push_str(path);
+    }
+    if let Some(asset) = &event.asset_id {
+        line.push_str(&format!(" [asset {asset}]"));
+    }
+    if let Some(detail) = &event.detail {
+        line.push_str(": ");
+        line.push_str(detail);
+    }
+    line
+}
+
 impl EventBus {
     /// A bus that also appends to the JSONL file at `log`, if given.
     pub fn new(log: Option<&Path>) -> std::io::Result<EventBus> {
@@ -200,13 +218,12 @@ impl EventBus {
 
     /// Records and broadcasts `event`.
     pub fn emit(&self, event: Event) {
+        let line = log_line(&event);
         match event.event {
             EventKind::AccountError | EventKind::UploadFailed | EventKind::Error => {
-                tracing::warn!(account = %event.user_id, path = ?event.path, asset = ?event.asset_id, detail = ?event.detail, "{:?}", event.event)
+                tracing::warn!(account = %event.user_id, "{line}")
             }
-            _ => {
-                tracing::info!(account = %event.user_id, path = ?event.path, asset = ?event.asset_id, detail = ?event.detail, "{:?}", event.event)
-            }
+            _ => tracing::info!(account = %event.user_id, "{line}"),
         }
         if let Some(log) = &self.log {
             let mut line = match serde_json::to_vec(&event) {
@@ -235,6 +252,22 @@ impl EventBus {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn log_lines_show_plain_values_and_only_those_there_are() {
+        let event = Event::new("alice", Worker::Uploader, EventKind::Uploaded)
+            .path(Path::new("/photos/a.jpg"))
+            .asset("6f1c")
+            .detail("already in Immich");
+        assert_eq!(
+            log_line(&event),
+            "Uploaded /photos/a.jpg [asset 6f1c]: already in Immich"
+        );
+        assert_eq!(
+            log_line(&Event::new("alice", Worker::Engine, EventKind::Paused)),
+            "Paused"
+        );
+    }
 
     #[test]
     fn the_event_log_has_one_object_per_line_with_the_older_fields() {
