@@ -137,6 +137,15 @@ pub async fn import_in_place(account: &Arc<Account>, database_path: &Path, accou
         .filter(|r| r.user_id == account.name)
         .collect();
     if mine.is_empty() {
+        // Nothing of this account there: not read again at every start.
+        let name = account.name.clone();
+        if let Err(e) = account
+            .store
+            .call(move |db| db.mark_legacy_imported(&name, now_ms()))
+            .await
+        {
+            tracing::warn!("cannot record the older state file as read: {e}");
+        }
         return;
     }
     match import_rows(account, &account.name.clone(), mine).await {

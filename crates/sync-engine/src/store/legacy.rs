@@ -130,6 +130,12 @@ impl Db<'_> {
         Ok(value.and_then(|v| v.parse().ok()))
     }
 
+    /// Records `account` as imported with nothing to import (the older file has none of its
+    /// rows), so the file is not read again at every start.
+    pub fn mark_legacy_imported(&mut self, account: &str, now_ms: i64) -> Result<(), StoreError> {
+        self.set_meta(&meta_key(account), &now_ms.to_string())
+    }
+
     /// Forgets which accounts were imported, so that a newly named state file is imported.
     pub fn clear_legacy_imports(&mut self) -> Result<(), StoreError> {
         self.conn

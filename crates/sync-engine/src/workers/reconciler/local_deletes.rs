@@ -120,12 +120,13 @@ pub async fn pass(account: &Arc<Account>) -> ReconcileSummary {
             .collect();
     let present = present_folders(account).await;
     let mut by_folder: BTreeMap<FolderId, Vec<Candidate>> = BTreeMap::new();
-    let missing = still_missing(account, missing).await;
-    for mut c in missing
+    // A file back on disk is left to the next scan or event, which restores its row.
+    let candidates = missing
         .into_iter()
         .map(Candidate::from_missing)
         .chain(replaced.into_iter().map(Candidate::from_replaced))
-    {
+        .collect();
+    for mut c in still_gone(account, candidates).await {
         if !present.contains(&c.folder) {
             continue;
         }
@@ -212,27 +213,6 @@ async fn present_folders(account: &Arc<Account>) -> HashSet<FolderId> {
         }
     }
     present
-}
-
-/// Drops rows whose file is back on disk (the next scan or event restores them).
-async fn still_missing(account: &Arc<Account>, missing: Vec<MissingFile>) -> Vec<MissingFile> {
-    let roots: HashMap<FolderId, PathBuf> = account
-        .folders
-        .iter()
-        .map(|f| (f.id, f.root.clone()))
-        .collect();
-    crate::blocking::spawn(move || {
-        missing
-            .into_iter()
-            .filter(|m| {
-                roots
-                    .get(&m.folder)
-                    .is_some_and(|root| std::fs::symlink_metadata(root.join(&m.rel)).is_err())
-            })
-            .collect()
-    })
-    .await
-    .unwrap_or_default()
 }
 
 /// Plans one candidate; a delete the local facts allow is checked in Immich first.
@@ -390,7 +370,7 @@ async fn trash_in_immich(
         ready.push(c);
     }
     // A file that came back while Immich was asked about it is not deleted after all.
-    let ready = still_gone(account, folder, ready).await;
+    let ready = still_gone(account, ready).await;
     // Several rows may share an asset (identical copies all deleted).
     let mut by_asset: BTreeMap<String, Vec<Candidate>> = BTreeMap::new();
     for c in ready {
@@ -485,21 +465,24 @@ async fn trash_in_immich(
 }
 
 /// Keeps the candidates whose file is still gone (the previous versions of changed files are
-/// gone by definition).
-async fn still_gone(
-    account: &Account,
-    folder: &Folder,
-    candidates: Vec<Candidate>,
-) -> Vec<Candidate> {
-    let root = folder.root.clone();
-    let checks: Vec<(bool, PathBuf)> = candidates
+/// gone by definition; a folder no longer configured is left alone).
+async fn still_gone(account: &Account, candidates: Vec<Candidate>) -> Vec<Candidate> {
+    let checks: Vec<Option<PathBuf>> = candidates
         .iter()
-        .map(|c| (c.replaced.is_some(), c.rel.clone()))
+        .map(|c| match (&c.replaced, account.folder(c.folder)) {
+            (Some(_), _) => None,
+            (None, Some(folder)) => Some(folder.path_of(&c.rel)),
+            (None, None) => Some(PathBuf::new()),
+        })
         .collect();
     let gone = crate::blocking::spawn(move || {
         checks
             .into_iter()
-            .map(|(replaced, rel)| replaced || std::fs::symlink_metadata(root.join(rel)).is_err())
+            .map(|path| match path {
+                None => true,
+                Some(path) if path.as_os_str().is_empty() => false,
+                Some(path) => std::fs::symlink_metadata(path).is_err(),
+            })
             .collect::<Vec<bool>>()
     })
     .await;
