@@ -238,28 +238,16 @@ impl Db<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::{Observation, Stat, Store};
-    use std::path::Path;
+    use crate::store::Observation;
+    use crate::store::test_fixtures::{hashed, setup};
 
     #[test]
     fn holds_wait_for_a_decision_and_vanish_with_their_file() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("s.db")).unwrap();
+        let (_dir, store, folder) = setup();
         store
             .with(|db| {
-                let folder = db.ensure_folder("alice", Path::new("/p"))?;
-                let stat = Stat {
-                    size: 1,
-                    mtime_ns: 1,
-                    file_key: None,
-                };
                 let obs: Vec<Observation> = (0..3)
-                    .map(|i| Observation::Hashed {
-                        rel: format!("{i}.jpg").into(),
-                        stat,
-                        sha1: format!("{i}"),
-                        born_ms: 1,
-                    })
+                    .map(|i| hashed(&format!("{i}.jpg"), &i.to_string()))
                     .collect();
                 db.apply_observations(folder, &obs, 1)?;
                 let ids: Vec<i64> = db

@@ -933,31 +933,7 @@ fn apply_one(
 mod tests {
     use super::*;
     use crate::store::Store;
-    use std::path::Path;
-
-    const STAT: Stat = Stat {
-        size: 10,
-        mtime_ns: 1_000,
-        file_key: Some(7),
-    };
-
-    fn hashed(rel: &str, sha1: &str) -> Observation {
-        Observation::Hashed {
-            rel: rel.into(),
-            stat: STAT,
-            sha1: sha1.into(),
-            born_ms: 1,
-        }
-    }
-
-    fn setup() -> (tempfile::TempDir, Store, FolderId) {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("state.db")).unwrap();
-        let folder = store
-            .with(|db| db.ensure_folder("alice", Path::new("/photos")))
-            .unwrap();
-        (dir, store, folder)
-    }
+    use crate::store::test_fixtures::{STAT, hashed, setup};
 
     #[test]
     fn a_file_goes_from_queued_to_synced_to_missing() {

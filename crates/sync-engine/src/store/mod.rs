@@ -17,6 +17,8 @@ mod journal;
 mod legacy;
 mod migrations;
 mod recovery;
+#[cfg(test)]
+mod test_fixtures;
 mod tombstones;
 
 use std::path::{Path, PathBuf};

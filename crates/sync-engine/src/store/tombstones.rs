@@ -212,37 +212,20 @@ impl Db<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::{Observation, Stat, Store};
-    use std::path::Path;
+    use crate::store::test_fixtures::{hashed, setup};
 
     #[test]
     fn tombstones_stand_until_forgiven_and_requeue_their_files() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("s.db")).unwrap();
+        let (_dir, store, folder) = setup();
         store
             .with(|db| {
-                let folder = db.ensure_folder("alice", Path::new("/p"))?;
-                let stat = Stat {
-                    size: 1,
-                    mtime_ns: 1,
-                    file_key: None,
-                };
-                db.apply_observations(
-                    folder,
-                    &[Observation::Hashed {
-                        rel: "a.jpg".into(),
-                        stat,
-                        sha1: "aa".into(),
-                        born_ms: 1,
-                    }],
-                    1,
-                )?;
+                db.apply_observations(folder, &[hashed("a.jpg", "aa")], 1)?;
                 let id = db.due_uploads("alice", 1, 10)?[0].id;
                 let sighting = Sighting {
                     sha1: "aa".into(),
                     asset_id: Some("asset-1".into()),
                     how: RemoteGone::Trashed,
-                    path: Some("/p/a.jpg".into()),
+                    path: Some("/photos/a.jpg".into()),
                 };
                 db.add_tombstones("alice", std::slice::from_ref(&sighting), 5)?;
                 db.add_tombstones(
