@@ -173,9 +173,7 @@ async fn a_hostile_server_gets_no_chance_to_move_the_key_elsewhere_or_echo_it() 
         ),
     })
     .await;
-    let mut config = h.config();
-    config.accounts[0].server_url = hostile.clone();
-    let report = run_once(config, EngineOptions::default()).await.unwrap();
+    let report = h.once_against(&hostile).await;
     assert_eq!(report.problems.len(), 1, "{report:?}");
     assert!(
         report.problems[0].starts_with("alice: the API key was rejected by the server (Invalid API key; you sent GET /api/users/me HTTP/1.1"),
@@ -230,9 +228,7 @@ async fn redirects_to_another_host_are_not_followed_with_the_key() {
         ),
     })
     .await;
-    let mut config = h.config();
-    config.accounts[0].server_url = moved.clone();
-    let report = run_once(config, EngineOptions::default()).await.unwrap();
+    let report = h.once_against(&moved).await;
     assert_eq!(
         report.problems,
         vec![format!(

@@ -62,9 +62,7 @@ async fn a_web_server_that_is_not_immich_is_named_as_such() {
     let before = folder_snapshot(&h.photos);
     let url = web_server(|_, _| ("404 Not Found", "text/html", NOT_FOUND_PAGE.to_owned())).await;
 
-    let mut config = h.config();
-    config.accounts[0].server_url = url.clone();
-    let report = run_once(config, EngineOptions::default()).await.unwrap();
+    let report = h.once_against(&url).await;
     let expected = format!(
         "{url} does not look like an Immich server (it answered 404 Not Found with a web page titled \"404 Not Found\"); check the server URL"
     );
@@ -89,10 +87,8 @@ async fn a_url_with_a_wrong_path_or_a_login_in_front_is_not_immich() {
     h.write("a.jpg", &photo(1));
     let before = folder_snapshot(&h.photos);
     // Immich itself, at a path it is not served under.
-    let mut config = h.config();
     let url = format!("{}/photos", h.server.url());
-    config.accounts[0].server_url = url.clone();
-    let report = run_once(config, EngineOptions::default()).await.unwrap();
+    let report = h.once_against(&url).await;
     assert_eq!(
         report.problems,
         vec![format!(
@@ -108,9 +104,7 @@ async fn a_url_with_a_wrong_path_or_a_login_in_front_is_not_immich() {
         )
     })
     .await;
-    let mut config = h.config();
-    config.accounts[0].server_url = url.clone();
-    let report = run_once(config, EngineOptions::default()).await.unwrap();
+    let report = h.once_against(&url).await;
     assert_eq!(
         report.problems,
         vec![format!(
@@ -133,9 +127,7 @@ async fn a_web_page_answering_every_path_is_not_immich_either() {
         )
     })
     .await;
-    let mut config = h.config();
-    config.accounts[0].server_url = url.clone();
-    let report = run_once(config, EngineOptions::default()).await.unwrap();
+    let report = h.once_against(&url).await;
     assert_eq!(
         report.problems,
         vec![format!(
@@ -152,9 +144,7 @@ async fn https_to_a_plain_http_port_is_a_secure_connection_problem() {
     let https = h.server.url().replace("http://", "https://");
     let host = https.trim_start_matches("https://").to_owned();
 
-    let mut config = h.config();
-    config.accounts[0].server_url = https.clone();
-    let report = run_once(config, EngineOptions::default()).await.unwrap();
+    let report = h.once_against(&https).await;
     let expected = format!(
         "secure connection to {host} failed: the server does not speak HTTPS on this port (try http:// instead of https://, or the port of the HTTPS proxy)"
     );

@@ -111,6 +111,13 @@ path = "{photos}"
         self.config_with("")
     }
 
+    /// One `--once` pass with the usual configuration, pointed at `server_url` instead.
+    pub async fn once_against(&self, server_url: &str) -> sync_engine::OnceReport {
+        let mut config = self.config();
+        config.accounts[0].server_url = server_url.to_owned();
+        once(&config).await
+    }
+
     /// Writes a file below the photo folder, creating directories.
     pub fn write(&self, rel: &str, content: &[u8]) -> PathBuf {
         let path = self.photos.join(rel);
