@@ -2,12 +2,10 @@
 
 use std::time::{Duration, Instant};
 
-use crate::common::{Harness, eventually, photo};
+use crate::common::{Harness, PATIENCE, eventually, goes_idle, photo};
 use fake_immich::Profile;
 use sync_engine::status::AccountState;
 use sync_engine::{Engine, EngineOptions};
-
-const PATIENCE: Duration = Duration::from_secs(20);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_new_file_is_uploaded_without_waiting_for_a_poll() {
@@ -31,9 +29,7 @@ async fn a_new_file_is_uploaded_without_waiting_for_a_poll() {
         "the new file arrived through the watcher"
     );
     assert!(
-        eventually(PATIENCE, || engine.status().accounts[0].state
-            == AccountState::Idle)
-        .await,
+        goes_idle(&engine).await,
         "the account settles as up to date: {:?}",
         engine.status()
     );
@@ -57,11 +53,7 @@ async fn paused_accounts_wait_and_resume_where_they_left_off() {
     let engine = Engine::start(h.config(), EngineOptions::default())
         .await
         .unwrap();
-    assert!(
-        eventually(PATIENCE, || engine.status().accounts[0].state
-            == AccountState::Idle)
-        .await
-    );
+    assert!(goes_idle(&engine).await);
     engine.pause(None);
     assert_eq!(engine.status().accounts[0].state, AccountState::Paused);
     h.write("while-paused.jpg", &photo(3));
@@ -87,11 +79,7 @@ async fn a_syncthing_trash_rename_counts_as_a_delete() {
         .await
         .unwrap();
     assert!(eventually(PATIENCE, || h.server.created_uploads() == 1).await);
-    assert!(
-        eventually(PATIENCE, || engine.status().accounts[0].state
-            == AccountState::Idle)
-        .await
-    );
+    assert!(goes_idle(&engine).await);
     std::fs::rename(&path, h.photos.join("sync/.trashed-1712345678-IMG_9.jpg")).unwrap();
     assert!(
         eventually(PATIENCE, || h

@@ -7,15 +7,13 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, SystemTime};
 
-use crate::common::{Harness, eventually, exists, in_trash, once, photo};
+use crate::common::{Harness, PATIENCE, eventually, exists, in_trash, once, photo};
 use fake_immich::Profile;
 use sha1::{Digest, Sha1};
 use sync_engine::config::{self, Config};
 use sync_engine::store::Store;
 use sync_engine::{Engine, EngineOptions};
 use time::OffsetDateTime;
-
-const PATIENCE: Duration = Duration::from_secs(20);
 const DAY: Duration = Duration::from_secs(86_400);
 
 fn syncd(config: &Path, args: &[&str]) -> (i32, String, String) {

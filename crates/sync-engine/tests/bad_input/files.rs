@@ -195,13 +195,7 @@ async fn symlink_loops_end_the_scan_with_one_note_each() {
     let engine = Engine::start(h.config(), EngineOptions::default())
         .await
         .unwrap();
-    assert!(
-        eventually(PATIENCE, || engine.status().accounts[0].state
-            == AccountState::Idle)
-        .await,
-        "{:?}",
-        engine.status()
-    );
+    assert!(goes_idle(&engine).await, "{:?}", engine.status());
     h.write("album/b.jpg", &photo(2));
     assert!(eventually(PATIENCE, || h.server.created_uploads() == 2).await);
     tokio::time::sleep(Duration::from_secs(1)).await;
@@ -651,11 +645,7 @@ async fn a_file_still_being_written_is_not_uploaded_half_written_by_the_running_
         "{:?}",
         engine.status()
     );
-    assert!(
-        eventually(PATIENCE, || engine.status().accounts[0].state
-            == AccountState::Idle)
-        .await
-    );
+    assert!(goes_idle(&engine).await);
     engine.shutdown().await;
     assert_eq!(h.server.created_uploads(), 1, "one upload: the whole file");
     let assets = h.live_assets();

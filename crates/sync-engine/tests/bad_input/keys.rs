@@ -26,11 +26,7 @@ async fn a_key_revoked_while_running_stops_uploads_and_says_so() {
         .await
         .unwrap();
     assert!(eventually(PATIENCE, || h.server.created_uploads() == 1).await);
-    assert!(
-        eventually(PATIENCE, || engine.status().accounts[0].state
-            == AccountState::Idle)
-        .await
-    );
+    assert!(goes_idle(&engine).await);
 
     h.server.revoke_api_key(&h.key);
     h.write("b.jpg", &photo(2));

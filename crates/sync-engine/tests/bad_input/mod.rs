@@ -18,13 +18,11 @@ use std::time::Duration;
 
 use crate::common::daemon::{config_file, once_cmd, run_daemon, syncd};
 use crate::common::web::{NOT_FOUND_PAGE, closed_port, web_server};
-use crate::common::{Harness, eventually, photo};
+use crate::common::{Harness, PATIENCE, eventually, goes_idle, photo};
 use fake_immich::Profile;
 use sha1::{Digest, Sha1};
 use sync_engine::status::AccountState;
 use sync_engine::{Engine, EngineOptions, run_once};
-
-const PATIENCE: Duration = Duration::from_secs(20);
 
 // ---------------------------------------------------------------------------------------------
 // Helpers

@@ -211,6 +211,17 @@ pub fn exists(path: &Path) -> bool {
     std::fs::symlink_metadata(path).is_ok()
 }
 
+/// How long a test waits for something the engine does within a few seconds.
+pub const PATIENCE: Duration = Duration::from_secs(20);
+
+/// Whether the first account settles to idle (all queued work done) within [`PATIENCE`].
+pub async fn goes_idle(engine: &sync_engine::EngineHandle) -> bool {
+    eventually(PATIENCE, || {
+        engine.status().accounts[0].state == sync_engine::status::AccountState::Idle
+    })
+    .await
+}
+
 /// One `--once` pass with `config`, as `immich-syncd --once` runs it.
 pub async fn once(config: &Config) -> sync_engine::OnceReport {
     sync_engine::run_once(config.clone(), sync_engine::EngineOptions::default())
