@@ -130,21 +130,27 @@ async fn the_api_key_appears_nowhere_in_success_or_failure() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_hostile_server_gets_no_chance_to_move_the_key_elsewhere_or_echo_it() {
-    let h = Harness::new(Profile::V3).await;
-    h.write("a.jpg", &photo(1));
-    // A second server records any request carrying the key.
+/// A second server that counts the requests carrying `key`: its URL and the count.
+async fn key_catcher(key: &str) -> (String, Arc<AtomicU64>) {
     let leaked = Arc::new(AtomicU64::new(0));
     let counter = leaked.clone();
-    let key = h.key.clone();
-    let elsewhere = web_server(move |_, head| {
+    let key = key.to_owned();
+    let url = web_server(move |_, head| {
         if head.contains(&key) {
             counter.fetch_add(1, Ordering::SeqCst);
         }
         ("200 OK", "application/json", "{}".to_owned())
     })
     .await;
+    (url, leaked)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hostile_server_gets_no_chance_to_move_the_key_elsewhere_or_echo_it() {
+    let h = Harness::new(Profile::V3).await;
+    h.write("a.jpg", &photo(1));
+    // A second server records any request carrying the key.
+    let (elsewhere, leaked) = key_catcher(&h.key).await;
     // The configured server claims its API lives elsewhere, redirects authenticated calls
     // there, and echoes request headers in its error pages.
     let target = elsewhere.clone();
@@ -196,16 +202,7 @@ async fn a_hostile_server_gets_no_chance_to_move_the_key_elsewhere_or_echo_it() 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redirects_to_another_host_are_not_followed_with_the_key() {
     let h = Harness::new(Profile::V3).await;
-    let leaked = Arc::new(AtomicU64::new(0));
-    let counter = leaked.clone();
-    let key = h.key.clone();
-    let elsewhere = web_server(move |_, head| {
-        if head.contains(&key) {
-            counter.fetch_add(1, Ordering::SeqCst);
-        }
-        ("200 OK", "application/json", "{}".to_owned())
-    })
-    .await;
+    let (elsewhere, leaked) = key_catcher(&h.key).await;
     let target = elsewhere.clone();
     let moved = web_server(move |path, _| match path {
         "/api/server/ping" => ("200 OK", "application/json", r#"{"res":"pong"}"#.to_owned()),
