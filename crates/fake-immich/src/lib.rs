@@ -6,13 +6,15 @@
 //! included), all-or-nothing deletes, the trash. Tests drive it from the outside through
 //! [`FakeImmich`] (users, keys, assets, quotas), [`Faults`] (error statuses, delays, cut-off
 //! uploads, a server that is down) and the request log ([`RecordedRequest`]), which
-//! [`openapi::Spec`] checks against Immich's OpenAPI document.
+//! [`openapi::Spec`] checks against Immich's OpenAPI document. [`older_service`] writes the
+//! state file the older sync service leaves beside such a server.
 
 mod auth;
 mod dto;
 mod errors;
 mod faults;
 mod fields;
+pub mod older_service;
 pub mod openapi;
 mod record;
 mod routes;

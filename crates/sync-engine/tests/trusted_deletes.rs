@@ -9,7 +9,7 @@ use std::time::{Duration, SystemTime};
 
 use crate::common::{Harness, PATIENCE, eventually, exists, in_trash, once, photo};
 use fake_immich::Profile;
-use sha1::{Digest, Sha1};
+use fake_immich::older_service::{OlderRow, write_state_file};
 use sync_engine::config::{self, Config};
 use sync_engine::store::Store;
 use sync_engine::{Engine, EngineOptions};
@@ -34,51 +34,6 @@ fn write_config(h: &Harness, config: &Config) -> PathBuf {
     let path = h.dir.path().join("config.toml");
     std::fs::write(&path, config::to_toml(config)).unwrap();
     path
-}
-
-/// One row of the older service's `assets` table.
-struct OldRow<'a> {
-    path: &'a str,
-    content: Vec<u8>,
-    asset_id: Option<String>,
-    created_at: Option<OffsetDateTime>,
-}
-
-/// Writes the older service's state file, exactly as it did (`immich-api.md` §12).
-fn write_older_state_file(path: &Path, user_id: &str, rows: &[OldRow<'_>]) {
-    let conn = rusqlite::Connection::open(path).unwrap();
-    conn.execute_batch(
-        "PRAGMA journal_mode = WAL;
-         CREATE TABLE IF NOT EXISTS assets (
-            id INTEGER PRIMARY KEY AUTOINCREMENT,
-            user_id TEXT NOT NULL,
-            asset_path TEXT NOT NULL,
-            checksum BLOB NOT NULL,
-            asset_id TEXT,
-            created_at TEXT,
-            UNIQUE(user_id, asset_path)
-         );
-         CREATE INDEX IF NOT EXISTS idx_assets_checksum ON assets(user_id, checksum);
-         CREATE INDEX IF NOT EXISTS idx_assets_asset_id ON assets(asset_id);",
-    )
-    .unwrap();
-    let format =
-        time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
-    for row in rows {
-        let sum: [u8; 20] = Sha1::digest(&row.content).into();
-        conn.execute(
-            "INSERT INTO assets (user_id, asset_path, checksum, asset_id, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5)",
-            rusqlite::params![
-                user_id,
-                row.path,
-                sum.to_vec(),
-                row.asset_id,
-                row.created_at.map(|t| t.format(&format).unwrap())
-            ],
-        )
-        .unwrap();
-    }
 }
 
 /// A row of the older service's table as stored: user_id, asset_path, checksum, asset_id,
@@ -161,14 +116,15 @@ async fn moving_over_from_the_older_service_keeps_each_photos_age() {
         // The older service uploaded them; Immich shows them as added just now (its clock
         // cannot tell), so only the recorded age can protect them.
         let id = h.server.insert_asset(&h.user_id, name, &photo(n));
-        rows.push(OldRow {
-            path: name,
+        rows.push(OlderRow {
+            user_id: "alice".into(),
+            asset_path: name.into(),
             content: photo(n),
             asset_id: Some(id),
             created_at: Some(ago(DAY * age)),
         });
     }
-    write_older_state_file(&state, "alice", &rows);
+    write_state_file(&state, &rows).unwrap();
     let before = older_rows(&state);
     let config = older_config(&h, &h.key, &state);
 
@@ -237,16 +193,17 @@ async fn an_older_state_file_of_another_user_is_refused() {
         let id = h.server.insert_asset(&bob, &name, &photo(n));
         rows.push((name, photo(n), id));
     }
-    let rows: Vec<OldRow<'_>> = rows
-        .iter()
-        .map(|(name, content, id)| OldRow {
-            path: name,
-            content: content.clone(),
-            asset_id: Some(id.clone()),
+    let rows: Vec<OlderRow> = rows
+        .into_iter()
+        .map(|(name, content, id)| OlderRow {
+            user_id: "alice".into(),
+            asset_path: name,
+            content,
+            asset_id: Some(id),
             created_at: Some(ago(DAY * 30)),
         })
         .collect();
-    write_older_state_file(&state, "alice", &rows);
+    write_state_file(&state, &rows).unwrap();
     let config = older_config(&h, &h.key, &state);
     let report = once(&config).await;
     assert_eq!(
@@ -277,16 +234,17 @@ async fn import_state_takes_an_older_state_file_from_elsewhere() {
     std::fs::create_dir_all(old.parent().unwrap()).unwrap();
     h.write("a.jpg", &photo(1));
     let id = h.server.insert_asset(&h.user_id, "a.jpg", &photo(1));
-    write_older_state_file(
+    write_state_file(
         &old,
-        "family",
-        &[OldRow {
-            path: "a.jpg",
+        &[OlderRow {
+            user_id: "family".into(),
+            asset_path: "a.jpg".into(),
             content: photo(1),
             asset_id: Some(id),
             created_at: Some(ago(DAY * 400)),
         }],
-    );
+    )
+    .unwrap();
     let config = write_config(&h, &h.config());
     let (code, _, err) = syncd(&config, &["import-state", "--from", old.to_str().unwrap()]);
     assert_eq!(code, 3, "{err}");

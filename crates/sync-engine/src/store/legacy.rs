@@ -222,44 +222,11 @@ impl Db<'_> {
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
     use crate::store::{FileState, Store};
-
-    /// user_id, asset_path, content, asset_id, created_at.
-    pub(crate) type OldRow<'a> = (&'a str, &'a str, &'a [u8], Option<&'a str>, Option<&'a str>);
-
-    /// Writes a state file exactly as the older service did.
-    pub(crate) fn write_legacy_file(path: &Path, rows: &[OldRow<'_>]) {
-        let conn = Connection::open(path).unwrap();
-        conn.execute_batch(
-            "PRAGMA journal_mode = WAL;
-             CREATE TABLE IF NOT EXISTS assets (
-                id INTEGER PRIMARY KEY AUTOINCREMENT,
-                user_id TEXT NOT NULL,
-                asset_path TEXT NOT NULL,
-                checksum BLOB NOT NULL,
-                asset_id TEXT,
-                created_at TEXT,
-                UNIQUE(user_id, asset_path)
-             );
-             CREATE INDEX IF NOT EXISTS idx_assets_checksum ON assets(user_id, checksum);
-             CREATE INDEX IF NOT EXISTS idx_assets_asset_id ON assets(asset_id);",
-        )
-        .unwrap();
-        for (user, path, content, asset, created) in rows {
-            let sum: [u8; 20] = {
-                use sha1::Digest;
-                sha1::Sha1::digest(content).into()
-            };
-            conn.execute(
-                "INSERT INTO assets (user_id, asset_path, checksum, asset_id, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![user, path, sum.to_vec(), asset, created],
-            )
-            .unwrap();
-        }
-    }
+    use fake_immich::older_service::{OlderRow, write_state_file};
+    use time::macros::datetime;
 
     #[test]
     fn the_older_state_file_is_imported_in_place_and_left_untouched() {
@@ -269,27 +236,36 @@ pub(crate) mod tests {
         std::fs::write(root.join("old.jpg"), b"old").unwrap();
         std::fs::write(root.join("new.jpg"), b"new").unwrap();
         let db = dir.path().join("state.db");
-        write_legacy_file(
+        let row =
+            |user: &str, path: &str, content: &[u8], asset: Option<&str>, created_at| OlderRow {
+                user_id: user.into(),
+                asset_path: path.into(),
+                content: content.to_vec(),
+                asset_id: asset.map(Into::into),
+                created_at,
+            };
+        write_state_file(
             &db,
             &[
-                (
+                row(
                     "alice",
                     "old.jpg",
                     b"old",
                     Some("asset-old"),
-                    Some("2024-11-25T10:00:00Z"),
+                    Some(datetime!(2024-11-25 10:00 UTC)),
                 ),
-                (
+                row(
                     "alice",
                     "new.jpg",
                     b"new",
                     None,
-                    Some("2026-11-20T10:00:00Z"),
+                    Some(datetime!(2026-11-20 10:00 UTC)),
                 ),
-                ("alice", "gone.jpg", b"gone", Some("asset-gone"), None),
-                ("bob", "b.jpg", b"b", Some("asset-b"), None),
+                row("alice", "gone.jpg", b"gone", Some("asset-gone"), None),
+                row("bob", "b.jpg", b"b", Some("asset-b"), None),
             ],
-        );
+        )
+        .unwrap();
         let rows = legacy_rows(&db).unwrap().expect("an assets table");
         assert_eq!(rows.len(), 4);
         let store = Store::open(&db).unwrap();
