@@ -7,9 +7,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use fake_immich::older_service::{OlderRow, write_state_file};
 use fake_immich::{FakeImmich, Profile};
 use fantoccini::elements::Element;
 use fantoccini::{Client, ClientBuilder, Locator};
+use time::macros::datetime;
 
 const PATIENCE: Duration = Duration::from_secs(30);
 
@@ -414,34 +416,6 @@ async fn first_run_setup_then_uploads_pause_and_resume() {
     server.shutdown().await;
 }
 
-/// Writes the older service's state file (`immich-api.md` §12) with rows uploaded long ago.
-fn write_older_state_file(path: &Path, folder: &Path, assets: &[(String, Vec<u8>, String)]) {
-    use sha1::Digest;
-    let conn = rusqlite::Connection::open(path).expect("older state file");
-    conn.execute_batch(
-        "CREATE TABLE IF NOT EXISTS assets (
-            id INTEGER PRIMARY KEY AUTOINCREMENT,
-            user_id TEXT NOT NULL,
-            asset_path TEXT NOT NULL,
-            checksum BLOB NOT NULL,
-            asset_id TEXT,
-            created_at TEXT,
-            UNIQUE(user_id, asset_path)
-         );",
-    )
-    .expect("schema");
-    for (name, content, asset) in assets {
-        assert!(folder.join(name).exists());
-        let sum: [u8; 20] = sha1::Sha1::digest(content).into();
-        conn.execute(
-            "INSERT INTO assets (user_id, asset_path, checksum, asset_id, created_at)
-             VALUES ('alice', ?1, ?2, ?3, '2024-06-01T10:00:00Z')",
-            rusqlite::params![name, sum.to_vec(), asset],
-        )
-        .expect("row");
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs Xvfb, D-Bus, WebKitWebDriver and tauri-driver: run by scripts/test"]
 async fn moving_over_from_the_older_service_then_undoing_a_delete() {
@@ -464,11 +438,17 @@ async fn moving_over_from_the_older_service_then_undoing_a_delete() {
             let name = format!("IMG_{n:04}.jpg");
             std::fs::write(folder.join(&name), photo(100 + n)).unwrap();
             let id = server_for_setup.insert_asset(&user, &name, &photo(100 + n));
-            assets.push((name, photo(100 + n), id));
+            assets.push(OlderRow {
+                user_id: "alice".into(),
+                asset_path: name,
+                content: photo(100 + n),
+                asset_id: Some(id),
+                created_at: Some(datetime!(2024-06-01 10:00 UTC)),
+            });
         }
         let state = home.join("older/state.db");
         std::fs::create_dir_all(state.parent().unwrap()).unwrap();
-        write_older_state_file(&state, &folder, &assets);
+        write_state_file(&state, &assets).unwrap();
         let config = home.join("older/config.toml");
         std::fs::write(
             &config,
