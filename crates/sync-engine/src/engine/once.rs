@@ -150,13 +150,7 @@ pub(super) async fn upload_once(account: &Arc<Account>, report: &mut OnceReport)
             }
         }
         // Nothing due now: wait for pending retries, within limits.
-        let name = account.name.clone();
-        let next = account
-            .store
-            .call(move |db| db.next_retry_at(&name))
-            .await
-            .ok()
-            .flatten();
+        let next = uploader::next_retry_at(account).await;
         let name = account.name.clone();
         let exhausted = account
             .store

@@ -152,13 +152,7 @@ impl ImmichClient {
         path: &str,
         body: &B,
     ) -> Result<T, ApiError> {
-        let response = self
-            .request(method, &self.url(path))
-            .timeout(REQUEST_TIMEOUT)
-            .json(body)
-            .send()
-            .await
-            .map_err(|e| self.network_error(e))?;
+        let response = self.send_body(method, path, body).await?;
         self.read_json(response).await
     }
 
@@ -168,14 +162,23 @@ impl ImmichClient {
         path: &str,
         body: &B,
     ) -> Result<(), ApiError> {
-        let response = self
-            .request(method, &self.url(path))
+        let response = self.send_body(method, path, body).await?;
+        self.check_status(response).await.map(|_| ())
+    }
+
+    /// Sends `body` as JSON; the answer's status is left to the caller.
+    async fn send_body<B: Serialize>(
+        &self,
+        method: Method,
+        path: &str,
+        body: &B,
+    ) -> Result<reqwest::Response, ApiError> {
+        self.request(method, &self.url(path))
             .timeout(REQUEST_TIMEOUT)
             .json(body)
             .send()
             .await
-            .map_err(|e| self.network_error(e))?;
-        self.check_status(response).await.map(|_| ())
+            .map_err(|e| self.network_error(e))
     }
 
     pub(super) async fn read_json<T: DeserializeOwned>(

@@ -97,18 +97,24 @@ fn set_idle_if_done(account: &Account) {
 }
 
 async fn next_wait(account: &Account) -> Duration {
-    let name = account.name.clone();
-    let next = account
-        .store
-        .call(move |db| db.next_retry_at(&name))
-        .await
-        .ok()
-        .flatten();
+    let next = next_retry_at(account).await;
     let poll = account.intervals.upload_poll;
     match next {
         Some(at) => Duration::from_millis((at - now_ms()).max(50) as u64).min(poll),
         None => poll,
     }
+}
+
+/// When the earliest failed upload of `account` is due again (ms), if any is waiting; a store
+/// that cannot answer counts as none waiting.
+pub(crate) async fn next_retry_at(account: &Account) -> Option<i64> {
+    let name = account.name.clone();
+    account
+        .store
+        .call(move |db| db.next_retry_at(&name))
+        .await
+        .ok()
+        .flatten()
 }
 
 /// Shows an account-level problem; for a transient one, when the next try is.
