@@ -67,6 +67,30 @@ fn entry_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<JournalEntry> {
     })
 }
 
+/// Writes one entry inside the caller's transaction; returns its id.
+fn insert_entry(
+    tx: &rusqlite::Transaction<'_>,
+    account: &str,
+    entry: &NewJournalEntry,
+    now_ms: i64,
+) -> Result<i64, StoreError> {
+    tx.prepare_cached(
+        "INSERT INTO journal (account, direction, path, asset_id, sha1, trash_id, at, reason)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?
+    .execute(params![
+        account,
+        entry.direction.as_str(),
+        paths::to_bytes(&entry.path),
+        entry.asset_id,
+        entry.sha1,
+        entry.trash_id,
+        now_ms,
+        entry.reason
+    ])?;
+    Ok(tx.last_insert_rowid())
+}
+
 const COLUMNS: &str =
     "id, account, direction, path, asset_id, sha1, trash_id, at, reason, undone_at";
 
@@ -79,26 +103,10 @@ impl Db<'_> {
         now_ms: i64,
     ) -> Result<Vec<i64>, StoreError> {
         let tx = self.conn.transaction()?;
-        let mut ids = Vec::with_capacity(entries.len());
-        {
-            let mut stmt = tx.prepare_cached(
-                "INSERT INTO journal (account, direction, path, asset_id, sha1, trash_id, at, reason)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            )?;
-            for e in entries {
-                stmt.execute(params![
-                    account,
-                    e.direction.as_str(),
-                    paths::to_bytes(&e.path),
-                    e.asset_id,
-                    e.sha1,
-                    e.trash_id,
-                    now_ms,
-                    e.reason
-                ])?;
-                ids.push(tx.last_insert_rowid());
-            }
-        }
+        let ids = entries
+            .iter()
+            .map(|entry| insert_entry(&tx, account, entry, now_ms))
+            .collect::<Result<Vec<_>, _>>()?;
         tx.commit()?;
         Ok(ids)
     }
@@ -114,21 +122,7 @@ impl Db<'_> {
         now_ms: i64,
     ) -> Result<i64, StoreError> {
         let tx = self.conn.transaction()?;
-        tx.execute(
-            "INSERT INTO journal (account, direction, path, asset_id, sha1, trash_id, at, reason)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            params![
-                account,
-                entry.direction.as_str(),
-                paths::to_bytes(&entry.path),
-                entry.asset_id,
-                entry.sha1,
-                entry.trash_id,
-                now_ms,
-                entry.reason
-            ],
-        )?;
-        let id = tx.last_insert_rowid();
+        let id = insert_entry(&tx, account, entry, now_ms)?;
         tx.execute("DELETE FROM files WHERE id = ?1", [file_id])?;
         tx.commit()?;
         Ok(id)
