@@ -122,12 +122,10 @@ impl AppState {
         .await
         .map_err(|e| UiError::new("keychain", e.to_string()))?
         .map_err(|e| UiError::new("keychain", e))?;
-        // The engine validates, writes the file atomically and applies it.
-        let secrets = self.secrets.clone();
+        // The engine validates, writes the file atomically and applies it (reading keychain
+        // keys itself when each account starts).
         self.engine
-            .apply_config(&saved.config, &self.paths.config_file, |c| {
-                settings::with_resolved_keys(c, &secrets)
-            })
+            .apply_config(&saved.config, &self.paths.config_file)
             .await
             .map_err(|e| UiError::new("write", e.to_string()))?;
         let prefs_text = serde_json::to_string_pretty(&saved.prefs).unwrap_or_default();
@@ -409,10 +407,8 @@ pub fn run() {
             };
             // Opening the state file (integrity check, migrations) happens on the runtime's
             // blocking pool; the main thread waits for it before the tray exists.
-            let engine = runtime_handle.block_on(Engine::start(
-                settings::with_resolved_keys(&config, &secrets),
-                EngineOptions::default(),
-            ));
+            let engine =
+                runtime_handle.block_on(Engine::start(config.clone(), EngineOptions::default()));
             let engine = match engine {
                 Ok(engine) => engine,
                 Err(error) => {

@@ -8,10 +8,8 @@
 use std::path::{Path, PathBuf};
 
 use sync_engine::config::ApiKeySource;
+use sync_engine::keychain;
 use sync_engine::secret::ApiKey;
-
-/// Keychain service name.
-const SERVICE: &str = "immich-sync";
 
 /// The key store in use.
 #[derive(Debug, Clone)]
@@ -30,8 +28,8 @@ impl Secrets {
         if std::env::var("IMMICH_SYNC_KEYSTORE").as_deref() == Ok("file") {
             return files;
         }
-        match keyring::Entry::new(SERVICE, "availability-check").and_then(|e| e.get_password()) {
-            Ok(_) | Err(keyring::Error::NoEntry) => Secrets::Keychain,
+        match keychain::available() {
+            Ok(()) => Secrets::Keychain,
             Err(error) => {
                 tracing::info!("no usable keychain ({error}); API keys are kept in private files");
                 files
@@ -61,10 +59,7 @@ impl Secrets {
     /// The key of `account`, if stored.
     pub fn get(&self, account: &str) -> Option<ApiKey> {
         match self {
-            Secrets::Keychain => keyring::Entry::new(SERVICE, account)
-                .and_then(|e| e.get_password())
-                .ok()
-                .map(ApiKey::new),
+            Secrets::Keychain => keychain::get(account).ok().flatten(),
             Secrets::Files(dir) => std::fs::read_to_string(key_file(dir, account))
                 .ok()
                 .map(ApiKey::new)
@@ -75,8 +70,7 @@ impl Secrets {
     /// Stores the key of `account`.
     pub fn set(&self, account: &str, key: &ApiKey) -> Result<(), String> {
         match self {
-            Secrets::Keychain => keyring::Entry::new(SERVICE, account)
-                .and_then(|e| e.set_password(key.expose()))
+            Secrets::Keychain => keychain::set(account, key)
                 .map_err(|e| format!("cannot store the API key in the keychain: {e}")),
             Secrets::Files(dir) => write_private(&key_file(dir, account), key.expose())
                 .map_err(|e| format!("cannot store the API key in {}: {e}", dir.display())),
@@ -86,9 +80,7 @@ impl Secrets {
     /// Forgets the key of `account`.
     pub fn delete(&self, account: &str) {
         let _ = match self {
-            Secrets::Keychain => keyring::Entry::new(SERVICE, account)
-                .and_then(|e| e.delete_credential())
-                .map_err(|e| e.to_string()),
+            Secrets::Keychain => keychain::delete(account).map_err(|e| e.to_string()),
             Secrets::Files(dir) => {
                 std::fs::remove_file(key_file(dir, account)).map_err(|e| e.to_string())
             }

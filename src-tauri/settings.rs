@@ -190,19 +190,6 @@ pub fn load_prefs(paths: &AppPaths) -> AppPrefs {
         .unwrap_or_default()
 }
 
-/// The configuration the engine runs with: keys from the keychain resolved in memory.
-pub fn with_resolved_keys(config: &Config, secrets: &Secrets) -> Config {
-    let mut resolved = config.clone();
-    for account in &mut resolved.accounts {
-        if matches!(account.api_key, config::ApiKeySource::Keyring) {
-            if let Some(key) = secrets.get(&account.name) {
-                account.api_key = config::ApiKeySource::Inline(key);
-            }
-        }
-    }
-    resolved
-}
-
 /// The window's view of `config`.
 pub fn to_dto(config: &Config, prefs: &AppPrefs, secrets: &Secrets) -> SettingsDto {
     // Global exclusions are the remembered ones that every folder still has.

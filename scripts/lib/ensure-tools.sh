@@ -41,7 +41,7 @@ ensure_app_libraries() {
 
 # A display, a session bus and the WebDriver pieces for the end-to-end tests.
 ensure_e2e_tools() {
-    apt_install xvfb xauth x11-utils dbus webkit2gtk-driver xdotool
+    apt_install xvfb xauth x11-utils dbus webkit2gtk-driver xdotool gnome-keyring
     export PATH="$HOME/.cargo/bin:$PATH"
     if ! command -v tauri-driver >/dev/null 2>&1; then
         cargo install tauri-driver --locked --version '^2'

@@ -52,6 +52,7 @@ pub mod error;
 pub mod events;
 pub(crate) mod filter;
 pub mod immich;
+pub mod keychain;
 pub(crate) mod local;
 mod named_workers;
 pub mod older_service;

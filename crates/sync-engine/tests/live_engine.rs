@@ -150,10 +150,7 @@ async fn a_configuration_is_validated_written_and_applied_by_the_engine() {
     let file = h.dir.path().join("settings/config.toml");
     let mut bad = h.config();
     bad.upload_concurrency = 99;
-    let refused = engine
-        .apply_config(&bad, &file, |c| c.clone())
-        .await
-        .expect_err("refused");
+    let refused = engine.apply_config(&bad, &file).await.expect_err("refused");
     assert!(
         refused.to_string().contains("defaults.upload_concurrency"),
         "{refused}"
@@ -171,10 +168,7 @@ async fn a_configuration_is_validated_written_and_applied_by_the_engine() {
     let mut folder = good.accounts[0].folders[0].clone();
     folder.path = second.clone();
     good.accounts[0].folders.push(folder);
-    let saved = engine
-        .apply_config(&good, &file, |c| c.clone())
-        .await
-        .unwrap();
+    let saved = engine.apply_config(&good, &file).await.unwrap();
     assert_eq!(saved.accounts[0].folders.len(), 2);
     let written = sync_engine::config::load(&file).expect("the daemon reads what was saved");
     assert_eq!(written.accounts[0].folders.len(), 2);

@@ -8,6 +8,7 @@ mod bad_input;
 mod config_files;
 mod daemon_cli;
 mod delete_guard;
+mod keychain_keys;
 mod live_engine;
 mod once_stories;
 mod safety;

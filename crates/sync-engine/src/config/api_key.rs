@@ -12,10 +12,6 @@ use super::ConfigError;
 use super::error::io_reason;
 use crate::secret::ApiKey;
 
-/// Why the daemon cannot use a keychain key.
-const KEYRING_NEEDS_APP: &str =
-    "keychain keys are read by the desktop app; set api_key_env or api_key_file for the daemon";
-
 /// Where an account's API key comes from (exactly one per account).
 #[derive(Clone, Debug, PartialEq)]
 pub enum ApiKeySource {
@@ -30,30 +26,14 @@ pub enum ApiKeySource {
 }
 
 impl ApiKeySource {
-    /// Reads the key for `account` (its name, used in messages). A keychain key cannot be read
-    /// here: the desktop app passes its keychain to [`ApiKeySource::resolve_with`].
+    /// Reads the key for `account` (its name, used in messages and as the keychain entry).
+    /// An empty key is an error whatever its source. Blocking: call it off the runtime.
     pub fn resolve(&self, account: &str) -> Result<ApiKey, ConfigError> {
-        match self {
-            Self::Keyring => Err(key_error(account, KEYRING_NEEDS_APP)),
-            _ => self.resolve_with(account, &|_| None),
-        }
-    }
-
-    /// Reads the key for `account`, asking `keyring` (given the account name) for a keychain
-    /// key. An empty key is an error whatever its source.
-    pub fn resolve_with(
-        &self,
-        account: &str,
-        keyring: &dyn Fn(&str) -> Option<ApiKey>,
-    ) -> Result<ApiKey, ConfigError> {
         let key = match self {
             Self::Inline(key) => Ok(key.clone()),
             Self::Env(name) => from_env(name),
             Self::File(path) => from_file(account, path),
-            Self::Keyring => keyring(account).ok_or_else(|| {
-                "no API key for this account in the OS keychain: enter it again in the settings"
-                    .to_owned()
-            }),
+            Self::Keyring => from_keychain(account),
         }
         .map_err(|message| key_error(account, message))?;
         if key.is_empty() {
@@ -79,6 +59,19 @@ fn key_error(account: &str, message: impl Into<String>) -> ConfigError {
     ConfigError::ApiKey {
         account: account.to_owned(),
         message: message.into(),
+    }
+}
+
+fn from_keychain(account: &str) -> Result<ApiKey, String> {
+    match crate::keychain::get(account) {
+        Ok(Some(key)) => Ok(key),
+        Ok(None) => Err(
+            "no API key for this account in the OS keychain: enter it again in the settings"
+                .to_owned(),
+        ),
+        Err(error) => Err(format!(
+            "the OS keychain cannot be read ({error}): run in the desktop session that holds it, or set api_key_env or api_key_file"
+        )),
     }
 }
 
@@ -177,22 +170,6 @@ mod tests {
             unreadable.contains("cannot read API key file"),
             "{unreadable}"
         );
-    }
-
-    #[test]
-    fn keychain_keys_need_a_keychain() {
-        assert_eq!(
-            message(ApiKeySource::Keyring.resolve("family")),
-            format!("account `family`: {KEYRING_NEEDS_APP}")
-        );
-        let keychain = |account: &str| (account == "family").then(|| ApiKey::new("k-keychain"));
-        let found = ApiKeySource::Keyring.resolve_with("family", &keychain);
-        assert_eq!(
-            found.ok().map(|k| k.expose().to_owned()).as_deref(),
-            Some("k-keychain")
-        );
-        let other = message(ApiKeySource::Keyring.resolve_with("work", &keychain));
-        assert!(other.contains("no API key for this account"), "{other}");
     }
 
     #[test]

@@ -241,14 +241,12 @@ impl EngineHandle {
 
     /// Saves and applies a configuration edited in a settings window: validated by the engine's
     /// own rules (every problem keyed by field), written to `file` atomically (on the blocking
-    /// pool), then applied with `resolve` turning it into what runs (keys from the keychain
-    /// read in). Returns the configuration as saved. Nothing is written or applied when it is
-    /// invalid.
+    /// pool), then applied. Returns the configuration as saved. Nothing is written or applied
+    /// when it is invalid.
     pub async fn apply_config(
         &self,
         config: &Config,
         file: &std::path::Path,
-        resolve: impl FnOnce(&Config) -> Config,
     ) -> Result<Config, crate::config::ConfigError> {
         let base = file
             .parent()
@@ -264,7 +262,7 @@ impl EngineHandle {
                 path: file.to_owned(),
                 source,
             })?;
-        self.reconfigure(resolve(&validated)).await;
+        self.reconfigure(validated.clone()).await;
         Ok(validated)
     }
 
