@@ -253,7 +253,7 @@ pub async fn deletes_done(
 ) -> Result<Vec<DeleteDoneDto>, UiError> {
     let entries = state
         .engine
-        .journal(limit.min(1000))
+        .journal(i64::MIN, limit.min(1000))
         .await
         .map_err(|e| UiError::new("store", e.to_string()))?;
     Ok(entries
@@ -292,7 +292,7 @@ pub async fn undo_deletes(
     }
     let outcomes = state
         .engine
-        .undo(ids)
+        .undo(sync_engine::undo::UndoSelection::Ids(ids))
         .await
         .map_err(|e| UiError::new("store", e.to_string()))?;
     Ok(outcomes

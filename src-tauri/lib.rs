@@ -19,7 +19,6 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::Instant;
 
-use sync_engine::config::Config;
 use sync_engine::events::{Event, EventKind};
 use sync_engine::{Engine, EngineHandle, EngineOptions};
 use tauri::{AppHandle, Manager, RunEvent, Wry};
@@ -45,8 +44,11 @@ pub struct AppState {
     pub paths: AppPaths,
     /// Where keys live.
     pub secrets: Secrets,
-    config: Mutex<Config>,
     prefs: Mutex<AppPrefs>,
+    /// The accounts and folders the tray menu was built for.
+    menu: Mutex<Vec<MenuAccount>>,
+    /// The control socket (`immich-syncd status`, `pause`...); dropped at exit.
+    control: Mutex<Option<sync_engine::control::ControlServer>>,
     /// Recent events for newly opened windows.
     pub recent: RecentEvents,
     tray: Mutex<Option<Tray<Wry>>>,
@@ -57,14 +59,15 @@ pub struct AppState {
 impl AppState {
     /// The settings as the window edits them.
     pub fn settings_dto(&self) -> SettingsDto {
-        let config = lock(&self.config).clone();
+        let config = self.engine.config();
         let prefs = lock(&self.prefs).clone();
         settings::to_dto(&config, &prefs, &self.secrets)
     }
 
     /// Folder paths in configuration order (the tray's "Open folder" numbering).
     pub fn folder_paths(&self) -> Vec<PathBuf> {
-        lock(&self.config)
+        self.engine
+            .config()
             .accounts
             .iter()
             .flat_map(|a| a.folders.iter().map(|f| f.path.clone()))
@@ -72,7 +75,8 @@ impl AppState {
     }
 
     fn menu_accounts(&self) -> Vec<MenuAccount> {
-        lock(&self.config)
+        self.engine
+            .config()
             .accounts
             .iter()
             .map(|a| MenuAccount {
@@ -93,7 +97,7 @@ impl AppState {
         dto: &SettingsDto,
         keys: &HashMap<String, String>,
     ) -> Result<SettingsDto, UiError> {
-        let current = lock(&self.config).clone();
+        let current = self.engine.config();
         let saved = settings::validate(dto, keys, &current, &self.paths, &self.secrets)?;
         // The keychain may be a D-Bus round trip: off the runtime's threads.
         let secrets = self.secrets.clone();
@@ -139,13 +143,7 @@ impl AppState {
         }
         apply_autostart(app, saved.prefs.start_at_login);
         *lock(&self.prefs) = saved.prefs.clone();
-        *lock(&self.config) = saved.config.clone();
-        let accounts = self.menu_accounts();
-        if let Some(tray) = lock(&self.tray).as_mut() {
-            if let Err(e) = tray.rebuild(app, &accounts) {
-                tracing::warn!("cannot rebuild the tray menu: {e}");
-            }
-        }
+        self.refresh_menu(app);
         Ok(self.settings_dto())
     }
 
@@ -158,8 +156,19 @@ impl AppState {
         config_file: &std::path::Path,
     ) -> Result<commands::MoveOverDto, UiError> {
         let path = config_file.to_owned();
-        let setup = tauri::async_runtime::spawn_blocking(move || {
-            sync_engine::older_service::read_older_setup(&path)
+        // Reading the file and its keys (a key file, a variable) happens off the runtime.
+        let (setup, keys) = tauri::async_runtime::spawn_blocking(move || {
+            let setup = sync_engine::older_service::read_older_setup(&path)?;
+            let keys: HashMap<String, String> = setup
+                .config
+                .accounts
+                .iter()
+                .filter_map(|account| {
+                    let key = account.api_key.resolve(&account.name).ok()?;
+                    Some((account.name.clone(), key.expose().to_owned()))
+                })
+                .collect();
+            Ok::<_, sync_engine::config::ConfigError>((setup, keys))
         })
         .await
         .map_err(|e| UiError::new("error", e.to_string()))?
@@ -174,14 +183,8 @@ impl AppState {
         let current = self.settings_dto();
         dto.start_at_login = current.start_at_login;
         dto.notifications = current.notifications;
-        let mut keys = HashMap::new();
-        for account in &setup.config.accounts {
-            if let Ok(key) = account.api_key.resolve(&account.name) {
-                keys.insert(account.name.clone(), key.expose().to_owned());
-            }
-        }
         // Checked before anything is changed: a file the app cannot take changes nothing.
-        let config_now = lock(&self.config).clone();
+        let config_now = self.engine.config();
         settings::validate(&dto, &keys, &config_now, &self.paths, &self.secrets)?;
         if let Some(state_file) = &setup.state_file {
             self.engine
@@ -196,6 +199,23 @@ impl AppState {
             state_file: setup.state_file.map(|p| p.to_string_lossy().into_owned()),
             settings: saved,
         })
+    }
+
+    /// Rebuilds the tray menu when the accounts or folders changed: after Settings saved, or
+    /// after `immich-syncd reload` applied the settings file.
+    fn refresh_menu(&self, app: &AppHandle) {
+        let accounts = self.menu_accounts();
+        let mut built = lock(&self.menu);
+        if *built == accounts {
+            return;
+        }
+        if let Some(tray) = lock(&self.tray).as_mut() {
+            if let Err(e) = tray.rebuild(app, &accounts) {
+                tracing::warn!("cannot rebuild the tray menu: {e}");
+                return;
+            }
+        }
+        *built = accounts;
     }
 
     fn notify_once(&self, app: &AppHandle, key: String, title: &str, body: &str) {
@@ -407,8 +427,8 @@ pub fn run() {
             };
             // Opening the state file (integrity check, migrations) happens on the runtime's
             // blocking pool; the main thread waits for it before the tray exists.
-            let engine =
-                runtime_handle.block_on(Engine::start(config.clone(), EngineOptions::default()));
+            let socket = sync_engine::control::socket_path(&config.database_path);
+            let engine = runtime_handle.block_on(Engine::start(config, EngineOptions::default()));
             let engine = match engine {
                 Ok(engine) => engine,
                 Err(error) => {
@@ -427,16 +447,21 @@ pub fn run() {
                 engine: engine.clone(),
                 paths,
                 secrets,
-                config: Mutex::new(config),
                 prefs: Mutex::new(prefs),
+                menu: Mutex::new(Vec::new()),
+                control: Mutex::new(None),
                 recent: RecentEvents::default(),
                 tray: Mutex::new(None),
                 notified: Mutex::new(HashSet::new()),
                 offline_since: Mutex::new(HashMap::new()),
             });
             let state = handle.state::<AppState>();
-            match Tray::create(&handle, &state.menu_accounts(), on_menu) {
-                Ok(tray) => *lock(&state.tray) = Some(tray),
+            let accounts = state.menu_accounts();
+            match Tray::create(&handle, &accounts, on_menu) {
+                Ok(tray) => {
+                    *lock(&state.tray) = Some(tray);
+                    *lock(&state.menu) = accounts;
+                }
                 Err(e) => tracing::warn!("no tray icon ({e}); use the windows to control the app"),
             }
             bridge::start(
@@ -445,11 +470,24 @@ pub fn run() {
                 state.recent.clone(),
                 |app, event| app.state::<AppState>().on_event(app, event),
                 |app, status| {
-                    if let Some(tray) = lock(&app.state::<AppState>().tray).as_mut() {
+                    let state = app.state::<AppState>();
+                    state.refresh_menu(app);
+                    if let Some(tray) = lock(&state.tray).as_mut() {
                         tray.apply(status);
                     }
                 },
             );
+            // The same control socket as the daemon's, so `immich-syncd status` (pause,
+            // resume, sync-now, reload, deletions...) reaches the running app.
+            let config_file = state.paths.config_file.clone();
+            match runtime_handle.block_on(sync_engine::control::serve(
+                engine.clone(),
+                socket,
+                Some(config_file),
+            )) {
+                Ok(server) => *lock(&state.control) = Some(server),
+                Err(e) => tracing::warn!("{e}; the command line cannot reach the app"),
+            }
             if let Some(window) = open_at_start {
                 windows::open(&handle, window);
             }

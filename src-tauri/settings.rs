@@ -145,8 +145,9 @@ impl AppPaths {
     /// The platform's config folder (XDG_CONFIG_HOME on Linux, Application Support on macOS,
     /// AppData\Roaming on Windows).
     pub fn detect() -> AppPaths {
-        let dir = directories::ProjectDirs::from("app", "Immich Sync", "immich-sync")
-            .map(|d| d.config_dir().to_owned())
+        // The engine names the file, so `immich-syncd` finds the app's settings by itself.
+        let dir = config::app_config_file()
+            .and_then(|file| file.parent().map(Path::to_path_buf))
             .unwrap_or_else(|| PathBuf::from("."));
         AppPaths::in_dir(&dir)
     }

@@ -79,6 +79,7 @@ pub struct Tray<R: Runtime> {
 }
 
 /// An account and its folders, as the menu lists them.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MenuAccount {
     /// Account name.
     pub name: String,

@@ -265,6 +265,13 @@ pub fn default_database_path() -> PathBuf {
     platform_database_path().unwrap_or_else(|| PathBuf::from("state.db"))
 }
 
+/// The desktop app's settings file (`~/.config/immich-sync/config.toml` on Linux), which
+/// `immich-syncd` uses when no `--config` is given. `None` without a home folder.
+pub fn app_config_file() -> Option<PathBuf> {
+    directories::ProjectDirs::from("app", "Immich Sync", "immich-sync")
+        .map(|dirs| dirs.config_dir().join("config.toml"))
+}
+
 fn platform_database_path() -> Option<PathBuf> {
     directories::ProjectDirs::from("app", "Immich Sync", "immich-sync")
         .map(|dirs| dirs.data_dir().join("state.db"))

@@ -47,6 +47,7 @@
 pub mod account;
 mod blocking;
 pub mod config;
+pub mod control;
 pub mod engine;
 pub mod error;
 pub mod events;
@@ -67,5 +68,14 @@ pub mod summary;
 pub mod undo;
 pub(crate) mod volume;
 pub(crate) mod workers;
+
+/// The version and the commit it was built from, e.g. `0.1.0 (3f9a2c1d0e)`: `--version` and the
+/// app's About line.
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (",
+    env!("IMMICH_SYNC_COMMIT"),
+    ")"
+);
 
 pub use engine::{Engine, EngineHandle, EngineOptions, OnceReport, run_once, test_connection};

@@ -11,7 +11,8 @@ use crate::policy::{self, LocalDeleteDecision, RemoteDeleteDecision};
 use crate::status::{AccountState, AccountStatus, FolderState, Status};
 
 /// The engine as a whole, in one word: which icon the tray shows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum OverallState {
     /// Up to date.
     Idle,

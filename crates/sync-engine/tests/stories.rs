@@ -6,6 +6,7 @@ mod common;
 
 mod bad_input;
 mod config_files;
+mod control;
 mod daemon_cli;
 mod delete_guard;
 mod keychain_keys;

@@ -11,23 +11,26 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use sync_engine::config::{self, Config};
+use sync_engine::control::{self, Backend, ControlError, Request};
 use sync_engine::immich::ApiError;
-use sync_engine::store::{Decision, DeleteDirection, Store};
-use sync_engine::{Engine, EngineOptions, run_once, test_connection};
+use sync_engine::store::Store;
+use sync_engine::{Engine, EngineHandle, EngineOptions, run_once, test_connection};
 use tracing_subscriber::EnvFilter;
 
 #[derive(Debug, Parser)]
 #[command(
     name = "immich-syncd",
-    version,
+    version = sync_engine::VERSION,
     about = "Keeps folders in sync with an Immich server (headless).",
     after_help = "Exit status: 0 in sync, 1 files failed or pending (--once), 2 configuration error, \
-                  3 server or API key needs fixing, 4 server unreachable, 5 state database or event log unusable."
+                  3 server or API key needs fixing, 4 server unreachable, 5 state database or event log unusable, \
+                  6 nothing is running (status, pause, resume, sync-now, reload)."
 )]
 struct Cli {
     /// The TOML configuration file (the older immich-sync service's config.toml works as is).
+    /// By default the desktop app's settings file.
     #[arg(short, long, value_name = "FILE")]
-    config: PathBuf,
+    config: Option<PathBuf>,
     /// Do one full pass (scan, upload, reconcile) and exit.
     #[arg(long)]
     once: bool,
@@ -37,12 +40,32 @@ struct Cli {
     /// More detail in the log.
     #[arg(short, long)]
     verbose: bool,
+    /// Print a command's result as JSON (status, deletions, journal, undo, tombstones...).
+    #[arg(long, global = true)]
+    json: bool,
     #[command(subcommand)]
     command: Option<Command>,
 }
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// How the running engine (this daemon, or the desktop app) is doing.
+    Status,
+    /// Pause syncing of one account, or all: uploads in flight finish, nothing new starts.
+    Pause {
+        /// The account (all when left out).
+        account: Option<String>,
+    },
+    /// Resume syncing of one account, or all.
+    Resume {
+        /// The account (all when left out).
+        account: Option<String>,
+    },
+    /// A full scan, upload and check against Immich now.
+    SyncNow,
+    /// Apply the changed configuration file without a restart (like SIGHUP); a broken file is
+    /// refused with its problems and the running configuration kept.
+    Reload,
     /// Review deletes held by the mass-delete guard.
     Deletions {
         #[command(subcommand)]
@@ -101,7 +124,7 @@ enum TombstonesAction {
 enum DeletionsAction {
     /// List held deletes with their ids.
     List,
-    /// Let held deletes go ahead (the running daemon carries them out within a minute).
+    /// Let held deletes go ahead (a running engine carries them out at once).
     Approve {
         /// Ids from `deletions list`.
         ids: Vec<i64>,
@@ -119,11 +142,10 @@ enum DeletionsAction {
     },
 }
 
-const EXIT_INCOMPLETE: u8 = 1;
-const EXIT_CONFIG: u8 = 2;
-const EXIT_ACCOUNT: u8 = 3;
-const EXIT_UNREACHABLE: u8 = 4;
-const EXIT_STATE: u8 = 5;
+use control::exit::{
+    ACCOUNT as EXIT_ACCOUNT, CONFIG as EXIT_CONFIG, INCOMPLETE as EXIT_INCOMPLETE,
+    NOT_RUNNING as EXIT_NOT_RUNNING, STATE as EXIT_STATE, UNREACHABLE as EXIT_UNREACHABLE,
+};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -134,18 +156,31 @@ fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
-    let config = match config::load(&cli.config) {
+    let Some(config_path) = cli.config.clone().or_else(config::app_config_file) else {
+        eprintln!("immich-syncd: no configuration file: pass --config FILE");
+        return ExitCode::from(EXIT_CONFIG);
+    };
+    let config = match config::load(&config_path) {
         Ok(config) => config,
         Err(error) => {
             eprintln!(
                 "immich-syncd: configuration error in {}:\n{error}",
-                cli.config.display()
+                config_path.display()
             );
+            if matches!(cli.command, Some(Command::Reload)) {
+                eprintln!(
+                    "immich-syncd: not applied: the running engine keeps its configuration until the file is fixed"
+                );
+            } else if cli.config.is_none() {
+                eprintln!(
+                    "immich-syncd: (the desktop app's settings file; pass --config FILE for another)"
+                );
+            }
             return ExitCode::from(EXIT_CONFIG);
         }
     };
     for warning in &config.warnings {
-        tracing::warn!("{}: {warning}", cli.config.display());
+        tracing::warn!("{}: {warning}", config_path.display());
     }
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
@@ -154,23 +189,13 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match &cli.command {
-        Some(Command::Deletions { action }) => return deletions(&config, action),
-        Some(Command::Tombstones { action }) => return tombstones(&config, action),
-        Some(Command::Journal { since }) => return journal(&config, since.as_deref()),
-        Some(Command::Undo { ids, since }) => {
-            // Opened here, before the runtime runs: opening checks and migrates the file.
-            let store = match open_state(&config) {
-                Ok(store) => store,
-                Err(code) => return code,
-            };
-            return runtime.block_on(undo(&config, store, ids, since.as_deref()));
-        }
-        Some(Command::ImportState {
+    if let Some(command) = &cli.command {
+        if let Command::ImportState {
             from,
             account,
             user,
-        }) => {
+        } = command
+        {
             return runtime.block_on(import_state(
                 config,
                 from,
@@ -178,7 +203,13 @@ fn main() -> ExitCode {
                 user.as_deref(),
             ));
         }
-        None => {}
+        return match request_of(command) {
+            Ok(request) => control_command(&runtime, &config, request, cli.json),
+            Err(message) => {
+                eprintln!("immich-syncd: {message}");
+                ExitCode::from(EXIT_CONFIG)
+            }
+        };
     }
     let options = EngineOptions {
         dry_run: cli.dry_run,
@@ -187,139 +218,104 @@ fn main() -> ExitCode {
         if cli.once {
             once(config, options).await
         } else {
-            daemon(config, options).await
+            daemon(config, config_path, options).await
         }
     })
 }
 
-/// `deletions list|approve|reject`: works on the state file directly, also while the daemon
-/// runs (SQLite's WAL lets both use it).
-fn deletions(config: &Config, action: &DeletionsAction) -> ExitCode {
-    let store = match Store::open(&config.database_path) {
-        Ok(store) => store,
+/// The control request a subcommand stands for.
+fn request_of(command: &Command) -> Result<Request, String> {
+    let all_or = |ids: &[i64], all: bool| (!all).then(|| ids.to_vec());
+    Ok(match command {
+        Command::Status => Request::Status,
+        Command::Pause { account } => Request::Pause {
+            account: account.clone(),
+        },
+        Command::Resume { account } => Request::Resume {
+            account: account.clone(),
+        },
+        Command::SyncNow => Request::SyncNow,
+        Command::Reload => Request::Reload,
+        Command::Deletions { action } => match action {
+            DeletionsAction::List => Request::HeldDeletes,
+            DeletionsAction::Approve { ids, all } => Request::Decide {
+                ids: all_or(ids, *all),
+                approve: true,
+            },
+            DeletionsAction::Reject { ids, all } => Request::Decide {
+                ids: all_or(ids, *all),
+                approve: false,
+            },
+        },
+        Command::Tombstones { action } => match action {
+            TombstonesAction::List => Request::Tombstones,
+            TombstonesAction::Forget { ids, all } => Request::Forget {
+                ids: all_or(ids, *all),
+            },
+        },
+        Command::Journal { since } => Request::Journal {
+            since: since.as_deref().map(parse_since).transpose()?,
+        },
+        Command::Undo { ids, since } => Request::Undo {
+            ids: ids.clone(),
+            since: since.as_deref().map(parse_since).transpose()?,
+        },
+        Command::ImportState { .. } => unreachable!("import-state runs by itself"),
+    })
+}
+
+/// Sends a command to the running engine (the daemon or the desktop app) on this state file;
+/// with nothing running, the commands that only need the state file work on it directly.
+fn control_command(
+    runtime: &tokio::runtime::Runtime,
+    config: &Config,
+    request: Request,
+    json: bool,
+) -> ExitCode {
+    let socket = control::socket_path(&config.database_path);
+    let reply = match runtime.block_on(control::send(&socket, &request)) {
+        Ok(reply) => reply,
+        Err(ControlError::NotRunning(_)) if request.needs_engine() => {
+            eprintln!(
+                "immich-syncd: nothing is running on the state file {}: start `immich-syncd --config FILE` or the Immich Sync app",
+                config.database_path.display()
+            );
+            return ExitCode::from(EXIT_NOT_RUNNING);
+        }
+        Err(ControlError::NotRunning(_) | ControlError::Unsupported) => {
+            // Opened here, before the runtime runs: opening checks and migrates the file.
+            let store = match Store::open(&config.database_path) {
+                Ok(store) => store,
+                Err(error) => {
+                    eprintln!("immich-syncd: {error}");
+                    return ExitCode::from(EXIT_STATE);
+                }
+            };
+            let backend = Backend::StateFile {
+                config,
+                store: &store,
+            };
+            runtime.block_on(control::execute(backend, request))
+        }
         Err(error) => {
             eprintln!("immich-syncd: {error}");
             return ExitCode::from(EXIT_STATE);
         }
     };
-    let result = store.with(|db| {
-        let (ids, all, decision) = match action {
-            DeletionsAction::List => {
-                let held = db.held_deletes(None)?;
-                let waiting: Vec<_> = held
-                    .iter()
-                    .filter(|h| h.decision == Decision::Waiting)
-                    .collect();
-                if waiting.is_empty() {
-                    println!("no deletes are waiting for confirmation");
-                }
-                for h in waiting {
-                    let what = match h.direction {
-                        DeleteDirection::ToImmich => {
-                            "deleted here     -> would go to the Immich trash"
-                        }
-                        DeleteDirection::ToLocal => {
-                            "deleted in Immich -> would go to this computer's trash"
-                        }
-                    };
-                    let path = std::path::Path::new(&h.folder).join(&h.path);
-                    println!("{:>6}  {}  {}  ({what})", h.id, h.account, path.display());
-                }
-                return Ok(0);
-            }
-            DeletionsAction::Approve { ids, all } => (ids, *all, Decision::Approved),
-            DeletionsAction::Reject { ids, all } => (ids, *all, Decision::Rejected),
-        };
-        if !all && ids.is_empty() {
-            eprintln!("immich-syncd: name the ids to decide (see `deletions list`) or pass --all");
-            return Ok(EXIT_CONFIG);
-        }
-        let changed = db.decide(if all { None } else { Some(ids) }, decision)?;
-        let verb = if decision == Decision::Approved {
-            "approved"
-        } else {
-            "rejected"
-        };
-        println!("{verb} {changed} held delete(s)");
-        Ok(0)
-    });
-    exit_with(result)
-}
-
-/// The exit status of a command on the state file: its own code, or 5 when the file failed.
-fn exit_with(result: Result<u8, sync_engine::store::StoreError>) -> ExitCode {
-    match result {
-        Ok(code) => ExitCode::from(code),
-        Err(error) => {
-            eprintln!("immich-syncd: {error}");
-            ExitCode::from(EXIT_STATE)
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&reply.data).unwrap_or_default()
+        );
+    } else {
+        for line in &reply.lines {
+            println!("{line}");
         }
     }
-}
-
-fn open_state(config: &Config) -> Result<Store, ExitCode> {
-    Store::open(&config.database_path).map_err(|error| {
-        eprintln!("immich-syncd: {error}");
-        ExitCode::from(EXIT_STATE)
-    })
-}
-
-fn day(ms: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
-        .ok()
-        .and_then(|t| {
-            t.format(&time::macros::format_description!(
-                "[year]-[month]-[day] [hour]:[minute]"
-            ))
-            .ok()
-        })
-        .unwrap_or_else(|| "?".into())
-}
-
-/// `tombstones list|forget`: works on the state file directly, also while the daemon runs.
-fn tombstones(config: &Config, action: &TombstonesAction) -> ExitCode {
-    let store = match open_state(config) {
-        Ok(store) => store,
-        Err(code) => return code,
-    };
-    let result = store.with(|db| match action {
-        TombstonesAction::List => {
-            let stones = db.tombstones(None)?;
-            if stones.is_empty() {
-                println!("no photos are remembered as deleted in Immich");
-            }
-            for t in stones {
-                let how = match t.how {
-                    sync_engine::store::RemoteGone::Trashed => "trashed in Immich",
-                    sync_engine::store::RemoteGone::Purged => "deleted from Immich",
-                };
-                let state = if t.forgiven { "  (upload again: pending)" } else { "" };
-                println!(
-                    "{:>6}  {}  {how} on {}  {}{state}",
-                    t.id,
-                    t.account,
-                    day(t.seen_at),
-                    t.path.as_deref().unwrap_or(&t.sha1)
-                );
-            }
-            Ok(0)
-        }
-        TombstonesAction::Forget { ids, all } => {
-            if !all && ids.is_empty() {
-                eprintln!(
-                    "immich-syncd: name the ids to upload again (see `tombstones list`) or pass --all"
-                );
-                return Ok(EXIT_CONFIG);
-            }
-            let now = sync_engine::account::now_ms();
-            let n = db.forgive_tombstones(if *all { None } else { Some(ids) }, now)?;
-            println!(
-                "{n} photo(s) will be uploaded again (or restored from the Immich trash) at the next sync"
-            );
-            Ok(0)
-        }
-    });
-    exit_with(result)
+    for problem in &reply.problems {
+        eprintln!("immich-syncd: {problem}");
+    }
+    ExitCode::from(reply.exit)
 }
 
 /// A time on the command line: a date, an RFC 3339 time, or a span ago (`30m`, `2h`, `3d`).
@@ -352,97 +348,6 @@ fn parse_since(text: &str) -> Result<i64, String> {
     Err(format!(
         "cannot read the time `{text}`: use a date (2026-11-25), a time (2026-11-25T10:00:00Z) or a span ago (30m, 2h, 3d)"
     ))
-}
-
-/// `journal`: the deletes the engine carried out, newest first.
-fn journal(config: &Config, since: Option<&str>) -> ExitCode {
-    let since = match since.map(parse_since).transpose() {
-        Ok(since) => since.unwrap_or(i64::MIN),
-        Err(message) => {
-            eprintln!("immich-syncd: {message}");
-            return ExitCode::from(EXIT_CONFIG);
-        }
-    };
-    let store = match open_state(config) {
-        Ok(store) => store,
-        Err(code) => return code,
-    };
-    match store.with(|db| db.journal(None, since, 10_000)) {
-        Ok(entries) => {
-            if entries.is_empty() {
-                println!("the engine has deleted nothing");
-            }
-            for e in entries {
-                let what = match e.direction {
-                    DeleteDirection::ToImmich => "-> Immich trash",
-                    DeleteDirection::ToLocal => "-> this computer's trash",
-                };
-                let undone = if e.undone_at.is_some() {
-                    "  (undone)"
-                } else {
-                    ""
-                };
-                println!(
-                    "{:>6}  {}  {}  {}  {what}: {}{undone}",
-                    e.id,
-                    day(e.at),
-                    e.account,
-                    e.path.display(),
-                    e.reason
-                );
-            }
-            ExitCode::SUCCESS
-        }
-        Err(error) => {
-            eprintln!("immich-syncd: {error}");
-            ExitCode::from(EXIT_STATE)
-        }
-    }
-}
-
-/// `undo IDS|--since TIME`.
-async fn undo(config: &Config, store: Store, ids: &[i64], since: Option<&str>) -> ExitCode {
-    use sync_engine::undo::{UndoSelection, undo};
-    let selection = match (since, ids.is_empty()) {
-        (Some(since), _) => match parse_since(since) {
-            Ok(at) => UndoSelection::Since(at),
-            Err(message) => {
-                eprintln!("immich-syncd: {message}");
-                return ExitCode::from(EXIT_CONFIG);
-            }
-        },
-        (None, false) => UndoSelection::Ids(ids.to_vec()),
-        (None, true) => {
-            eprintln!("immich-syncd: name the ids to undo (see `journal`) or pass --since TIME");
-            return ExitCode::from(EXIT_CONFIG);
-        }
-    };
-    match undo(config, &store, selection).await {
-        Ok(outcomes) => {
-            if outcomes.is_empty() {
-                println!("nothing to undo");
-            }
-            let mut failed = false;
-            for outcome in outcomes {
-                match outcome.result {
-                    Ok(done) => println!("{:>6}  undone: {done}", outcome.id),
-                    Err(error) => {
-                        failed = true;
-                        eprintln!("immich-syncd: {}: not undone: {error}", outcome.id);
-                    }
-                }
-            }
-            if failed {
-                ExitCode::from(EXIT_INCOMPLETE)
-            } else {
-                ExitCode::SUCCESS
-            }
-        }
-        Err(error) => {
-            eprintln!("immich-syncd: {error}");
-            ExitCode::from(EXIT_STATE)
-        }
-    }
 }
 
 /// `import-state --from OLD.db`.
@@ -520,10 +425,11 @@ async fn once(config: Config, options: EngineOptions) -> ExitCode {
     }
 }
 
-async fn daemon(config: Config, options: EngineOptions) -> ExitCode {
+async fn daemon(config: Config, config_path: PathBuf, options: EngineOptions) -> ExitCode {
     if let Some(code) = preflight(&config, false).await {
         return code;
     }
+    let socket = control::socket_path(&config.database_path);
     let engine = match Engine::start(config, options).await {
         Ok(engine) => engine,
         Err(error) => {
@@ -531,9 +437,28 @@ async fn daemon(config: Config, options: EngineOptions) -> ExitCode {
             return ExitCode::from(EXIT_STATE);
         }
     };
-    tracing::info!("running; stop with Ctrl-C or SIGTERM");
-    wait_for_signal().await;
+    // A dry run works on a copy of the state file: nothing to control.
+    let control = if options.dry_run {
+        None
+    } else {
+        match control::serve(engine.clone(), socket, Some(config_path.clone())).await {
+            Ok(server) => {
+                tracing::info!(
+                    "control socket {} (immich-syncd status, pause, resume, sync-now, reload)",
+                    server.path().display()
+                );
+                Some(server)
+            }
+            Err(error) => {
+                tracing::warn!("{error}; the command line cannot reach this daemon");
+                None
+            }
+        }
+    };
+    tracing::info!("running; stop with Ctrl-C or SIGTERM, reload the configuration with SIGHUP");
+    run_until_stopped(&engine, &config_path).await;
     tracing::info!("stopping: finishing work in flight");
+    drop(control);
     engine.shutdown().await;
     ExitCode::SUCCESS
 }
@@ -589,24 +514,41 @@ async fn preflight(config: &Config, unreachable_is_fatal: bool) -> Option<ExitCo
     worst.map(ExitCode::from)
 }
 
-async fn wait_for_signal() {
+/// Waits for Ctrl-C or SIGTERM; SIGHUP reloads the configuration file meanwhile.
+async fn run_until_stopped(engine: &EngineHandle, config_path: &std::path::Path) {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
-        let mut term = match signal(SignalKind::terminate()) {
-            Ok(s) => s,
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-                return;
-            }
+        let (Ok(mut term), Ok(mut hup)) = (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::hangup()),
+        ) else {
+            let _ = tokio::signal::ctrl_c().await;
+            return;
         };
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = term.recv() => {}
+        loop {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => return,
+                _ = term.recv() => return,
+                _ = hup.recv() => {
+                    tracing::info!("SIGHUP: reloading the configuration");
+                    let reply = control::execute(
+                        Backend::Running { engine, config_file: Some(config_path) },
+                        Request::Reload,
+                    ).await;
+                    for line in &reply.lines {
+                        tracing::info!("{line}");
+                    }
+                    for problem in &reply.problems {
+                        tracing::error!("{problem}");
+                    }
+                }
+            }
         }
     }
     #[cfg(not(unix))]
     {
+        let _ = (engine, config_path);
         let _ = tokio::signal::ctrl_c().await;
     }
 }

@@ -142,20 +142,21 @@ impl EngineHandle {
         Ok(changed)
     }
 
-    /// Deletes the engine carried out, either way, newest first (at most `limit`).
-    pub async fn journal(&self, limit: usize) -> Result<Vec<JournalEntry>, StoreError> {
+    /// Deletes the engine carried out since `since` (unix ms), either way, newest first (at
+    /// most `limit`).
+    pub async fn journal(&self, since: i64, limit: usize) -> Result<Vec<JournalEntry>, StoreError> {
         self.inner
             .store
-            .call(move |db| db.journal(None, i64::MIN, limit))
+            .call(move |db| db.journal(None, since, limit))
             .await
     }
 
-    /// Puts back what the engine deleted (journal ids): files from the OS trash, assets from
-    /// the Immich trash. A scan follows, so a file that came back is seen at once.
-    pub async fn undo(&self, ids: Vec<i64>) -> Result<Vec<UndoOutcome>, StoreError> {
+    /// Puts back what the engine deleted (journal ids, or all since a time): files from the OS
+    /// trash, assets from the Immich trash. A scan follows, so a file that came back is seen at
+    /// once.
+    pub async fn undo(&self, selection: UndoSelection) -> Result<Vec<UndoOutcome>, StoreError> {
         let config = self.config();
-        let outcomes =
-            crate::undo::undo(&config, &self.inner.store, UndoSelection::Ids(ids)).await?;
+        let outcomes = crate::undo::undo(&config, &self.inner.store, selection).await?;
         for outcome in &outcomes {
             if let (Ok(done), Some(account), Some(path)) =
                 (&outcome.result, &outcome.account, &outcome.path)
