@@ -182,6 +182,12 @@ pub fn open_path(app: AppHandle, state: State<'_, AppState>, path: String) -> Re
     Ok(())
 }
 
+/// Opens the folder of the app's log files in the file manager.
+#[tauri::command]
+pub fn open_log_folder(app: AppHandle) {
+    apply_intent(&app, Intent::OpenLogFolder);
+}
+
 /// Plain-language examples of a delete policy, computed by the engine's own rules.
 #[tauri::command]
 pub fn delete_example(

@@ -18,6 +18,8 @@ pub enum Intent {
     SyncNow,
     /// Open folder number `n` (configuration order) in the file manager.
     OpenFolder(usize),
+    /// Show the folder of the app's log files (Activity's "Open log folder").
+    OpenLogFolder,
     /// Show the settings window.
     OpenSettings,
     /// Show the activity window.

@@ -9,6 +9,7 @@
 pub mod bridge;
 pub mod commands;
 pub mod intents;
+pub mod logs;
 pub mod secrets;
 pub mod settings;
 pub mod tray;
@@ -303,6 +304,13 @@ pub fn apply_intent(app: &AppHandle, intent: Intent) {
                 }
             }
         }
+        Intent::OpenLogFolder => {
+            if let Some(dir) = logs::log_dir() {
+                if let Err(e) = app.opener().open_path(dir.to_string_lossy(), None::<&str>) {
+                    tracing::warn!("cannot open {}: {e}", dir.display());
+                }
+            }
+        }
         Intent::OpenSettings => windows::open(app, AppWindow::Settings),
         Intent::OpenActivity => windows::open(app, AppWindow::Activity),
         Intent::Quit => {
@@ -341,13 +349,8 @@ fn is_paused(engine: &EngineHandle, account: &str) -> bool {
 
 /// Starts the app: engine, tray, windows. Returns when the user quits.
 pub fn run() {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    let _log = logs::init();
+    tracing::info!("Immich Sync {} starting", sync_engine::VERSION);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -406,6 +409,7 @@ pub fn run() {
             commands::resume,
             commands::sync_now,
             commands::open_path,
+            commands::open_log_folder,
             commands::delete_example,
             commands::held_deletes,
             commands::decide_deletes,
@@ -485,7 +489,10 @@ pub fn run() {
                 socket,
                 Some(config_file),
             )) {
-                Ok(server) => *lock(&state.control) = Some(server),
+                Ok(server) => {
+                    tracing::info!("control socket {}", server.path().display());
+                    *lock(&state.control) = Some(server);
+                }
                 Err(e) => tracing::warn!("{e}; the command line cannot reach the app"),
             }
             if let Some(window) = open_at_start {

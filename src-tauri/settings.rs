@@ -81,6 +81,9 @@ pub struct SettingsDto {
     /// Shown when keys are not kept in a system keychain.
     #[serde(default)]
     pub key_storage_note: Option<String>,
+    /// Settings' About line: version, commit, and where the log files are.
+    #[serde(default)]
+    pub about: String,
     /// The engine's limits for the numbers the window edits (read-only).
     #[serde(default)]
     pub limits: Limits,
@@ -191,6 +194,15 @@ pub fn load_prefs(paths: &AppPaths) -> AppPrefs {
         .unwrap_or_default()
 }
 
+/// "Immich Sync 0.1.0 (3f9a2c1d0e) · logs in /home/ann/.local/state/immich-sync/logs".
+fn about_line() -> String {
+    let mut line = format!("Immich Sync {}", sync_engine::VERSION);
+    if let Some(dir) = crate::logs::log_dir() {
+        line.push_str(&format!(" · logs in {}", dir.display()));
+    }
+    line
+}
+
 /// The window's view of `config`.
 pub fn to_dto(config: &Config, prefs: &AppPrefs, secrets: &Secrets) -> SettingsDto {
     // Global exclusions are the remembered ones that every folder still has.
@@ -244,6 +256,7 @@ pub fn to_dto(config: &Config, prefs: &AppPrefs, secrets: &Secrets) -> SettingsD
         start_at_login: prefs.start_at_login,
         notifications: prefs.notifications,
         key_storage_note: secrets.note(),
+        about: about_line(),
         limits: Limits::default(),
     }
 }
@@ -392,6 +405,7 @@ mod tests {
             start_at_login: false,
             notifications: true,
             key_storage_note: None,
+            about: String::new(),
             limits: Limits::default(),
         }
     }

@@ -553,6 +553,7 @@ function action(id, run, done) {
 action("pause-all", () => backend.pause(null), "Syncing paused for every account.");
 action("resume-all", () => backend.resume(null), "Syncing resumed.");
 action("sync-now", () => backend.syncNow(), "Checking every folder now.");
+action("open-logs", () => backend.openLogFolder(), "The log folder opens in your file manager.");
 
 for (const button of document.querySelectorAll("[data-filter]")) {
   button.addEventListener("click", () => {

@@ -47,6 +47,7 @@ function tauriBackend(tauri) {
     resume: (account) => call("resume", { account }),
     syncNow: () => call("sync_now"),
     openPath: (path) => call("open_path", { path }),
+    openLogFolder: () => call("open_log_folder"),
     deleteExample: (mode, threshold, maxAge) =>
       call("delete_example", { mode, threshold, maxAge }),
     heldDeletes: () => call("held_deletes"),

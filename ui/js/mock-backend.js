@@ -64,6 +64,7 @@ let settings = {
   start_at_login: true,
   notifications: true,
   key_storage_note: "No system keychain found: keys are stored in a file readable only by you.",
+  about: "Immich Sync 0.1.0 (preview) · logs in ~/.local/state/immich-sync/logs",
 };
 
 const pending = [
@@ -554,6 +555,9 @@ export const mockBackend = {
   },
   async openPath(path) {
     console.info("[mock] open", path);
+  },
+  async openLogFolder() {
+    console.info("[mock] open the log folder");
   },
   async deleteExample(mode, threshold, maxAge) {
     await wait(40);

@@ -795,6 +795,7 @@ function generalPane() {
   const noteGroup = bound(root, "key-note-group");
   noteGroup.hidden = !s.key_storage_note;
   bound(noteGroup, "key-note").textContent = s.key_storage_note || "";
+  bound(root, "about").textContent = s.about || "";
   return root;
 }
 

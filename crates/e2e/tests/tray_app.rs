@@ -61,11 +61,15 @@ fn workspace_root() -> PathBuf {
         .expect("workspace root")
 }
 
-fn app_binary() -> PathBuf {
+fn built(binary: &str) -> PathBuf {
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| workspace_root().join("target"));
-    target.join("debug/immich-sync")
+    target.join("debug").join(binary)
+}
+
+fn app_binary() -> PathBuf {
+    built("immich-sync")
 }
 
 impl App {
@@ -114,6 +118,23 @@ impl App {
             .spawn()
             .expect("tauri-driver is installed (scripts/test installs it)");
         app
+    }
+
+    /// `immich-syncd ARGS` as the same user would type it beside the app; its output, or a
+    /// failure naming what it printed.
+    fn syncd(&self, args: &[&str]) -> String {
+        let mut cmd = Command::new(built("immich-syncd"));
+        cmd.args(args);
+        self.env(&mut cmd);
+        let out = cmd.output().expect("immich-syncd runs");
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(
+            out.status.success(),
+            "immich-syncd {args:?}: {}\n{stdout}{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        stdout
     }
 
     fn photos(&self) -> PathBuf {
@@ -400,6 +421,29 @@ async fn first_run_setup_then_uploads_pause_and_resume() {
     .await;
     screenshot(&client, "activity.png").await;
 
+    // The command line reaches the running app, with no --config: it finds the app's settings.
+    let status = app.syncd(&["status"]);
+    assert!(
+        status.starts_with("Up to date · 3 photos\n"),
+        "immich-syncd status answers for the app: {status}"
+    );
+    app.syncd(&["pause"]);
+    wait_text(
+        &client,
+        "#account-state",
+        "a pause from the command line shows in Activity",
+        |t| t.contains("Paused"),
+    )
+    .await;
+    app.syncd(&["resume"]);
+    wait_text(
+        &client,
+        "#account-state",
+        "a resume from the command line shows in Activity",
+        |t| t.contains("Up to date"),
+    )
+    .await;
+
     // The settings window, as a returning user sees it.
     app.launch_again("settings");
     switch_to(&client, "Settings").await;
@@ -410,6 +454,26 @@ async fn first_run_setup_then_uploads_pause_and_resume() {
         "the key is shown masked, never in full"
     );
     screenshot(&client, "settings.png").await;
+
+    // About: the version and commit, and where the logs are; the log file is there.
+    click(&client, "[data-pane='general']").await;
+    let logs = app.home.path().join(".local/state/immich-sync/logs");
+    wait_text(
+        &client,
+        "#about-line",
+        "the About line names the version, the commit and the log folder",
+        |t| t.starts_with("Immich Sync 0.1.0 (") && t.contains(&*logs.to_string_lossy()),
+    )
+    .await;
+    let log_text: String = std::fs::read_dir(&logs)
+        .expect("the log folder exists")
+        .filter_map(|e| std::fs::read_to_string(e.ok()?.path()).ok())
+        .collect();
+    assert!(
+        log_text.contains("Immich Sync 0.1.0 (")
+            && log_text.contains(r#"control: {"command":"pause","account":null}"#),
+        "the app writes its log to the log folder: {log_text}"
+    );
 
     client.close().await.ok();
     drop(app);
