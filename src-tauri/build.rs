@@ -13,6 +13,7 @@ const COMMANDS: &[&str] = &[
     "resume",
     "sync_now",
     "open_path",
+    "open_log_folder",
     "delete_example",
     "held_deletes",
     "decide_deletes",

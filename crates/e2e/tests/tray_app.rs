@@ -421,6 +421,16 @@ async fn first_run_setup_then_uploads_pause_and_resume() {
     .await;
     screenshot(&client, "activity.png").await;
 
+    // "Open log folder" is allowed to the window (the file manager itself is not checked).
+    click(&client, "#open-logs").await;
+    wait_text(
+        &client,
+        "#toolbar-status",
+        "Open log folder is carried out",
+        |t| t.contains("The log folder opens in your file manager."),
+    )
+    .await;
+
     // The command line reaches the running app, with no --config: it finds the app's settings.
     let status = app.syncd(&["status"]);
     assert!(
