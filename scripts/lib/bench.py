@@ -54,6 +54,7 @@ TARGETS = {
     "rescan_s": 2.0,
     "reconcile_requests": 40,
     "remote_delete_p95_s": 60.0,
+    "app_idle_mb": 150,
 }
 
 
@@ -1255,12 +1256,121 @@ def render_docs(r):
                 f"{fmt(ph.get('upload_and_link_s'))} | {fmt(ph.get('reconcile_and_exit_s'))} | {fmt(wall)} | {fmt(rss, ' MB', 1)} |"
             )
         out.append("")
+    am = r.get("app_memory")
+    if am:
+        row = lambda name, key: (  # noqa: E731
+            f"| {name} | {fmt(am[key]['rss_mb'], ' MB', 1)} | {am[key]['processes']} | "
+            f"{verdict(am[key]['rss_mb'] <= TARGETS['app_idle_mb']) if 'open' not in key else ''} |"
+        )
+        out += [
+            f"### The tray app's memory (release build, summed over its processes; engine {am.get('engine_commit', '–')}, "
+            f"{am.get('measured_at', '')[:10]})",
+            "",
+            "| moment | memory | processes | ≤ 150 MB |",
+            "| --- | ---: | ---: | --- |",
+            row("idle in the tray", "idle"),
+            row("Activity open", "activity_open_1"),
+            row("Activity closed", "after_close_1"),
+            row("Activity open again", "activity_open_2"),
+            row("closed again", "after_close_2"),
+            "",
+        ]
     out.append(END)
     before, rest = text.split(BEGIN, 1)
     after = rest.split(END, 1)[1]
     DOCS.write_text(before + "\n".join(out) + after)
     log(f"tables in {DOCS.relative_to(ROOT)} redrawn")
 
+
+
+# ---------------------------------------------------------------------------------------------
+# The tray app's memory
+
+
+APP = RELEASE / "immich-sync"
+
+
+def window_ids(env, title):
+    """X window ids whose title contains `title` (wmctrl, through the window manager)."""
+    out = subprocess.run(["wmctrl", "-l"], env=env, capture_output=True, text=True).stdout
+    return [line.split()[0] for line in out.splitlines() if title in line]
+
+
+def wait_until(check, timeout, step=0.25):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if check():
+            return True
+        time.sleep(step)
+    return check()
+
+
+def bench_app_memory(args, results):
+    """The release tray app's memory, summed over its processes (WebKit's included): idle in
+    the tray, with Activity open, and after Activity is closed as a user closes it (the window
+    manager's close), twice over. Runs under its own Xvfb, D-Bus session and openbox."""
+    home = fresh_dir(WORK / "app-memory")
+    photos = home / "Pictures"
+    photos.mkdir()
+    for n in range(20):
+        (photos / f"IMG_{n:04}.jpg").write_bytes(b"\xff\xd8\xff\xe0" + f"app memory photo {n} ".encode() * 40 + b"\xff\xd9")
+    key = "bench-app-memory-key"
+    server = Server(home / "server", [key])
+    env = dict(os.environ)
+    for var in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME", "RUST_LOG"):
+        env.pop(var, None)
+    env.update(HOME=str(home), TMPDIR=str(home / "tmp"), IMMICH_SYNC_KEYSTORE="file", DISPLAY=":87")
+    (home / "tmp").mkdir()
+    config_dir = home / ".config" / "immich-sync"
+    config_dir.mkdir(parents=True)
+    (config_dir / "config.toml").write_text(
+        f'[[account]]\nname = "bench"\nserver_url = "{server.url}"\napi_key = "{key}"\n'
+        f'[[account.folder]]\npath = "{photos}"\n'
+    )
+    helpers = []
+    app = None
+    try:
+        helpers.append(subprocess.Popen(["Xvfb", ":87", "-screen", "0", "1280x1000x24", "-nolisten", "tcp"],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        time.sleep(1.0)
+        bus = subprocess.Popen(["dbus-daemon", "--session", "--nofork", "--print-address=1"],
+                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        helpers.append(bus)
+        env["DBUS_SESSION_BUS_ADDRESS"] = bus.stdout.readline().strip()
+        helpers.append(subprocess.Popen(["openbox"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        time.sleep(1.0)
+        wait_for_quiet(args)
+        app = subprocess.Popen([str(APP)], env=env, stdout=subprocess.DEVNULL,
+                               stderr=open(home / "app.log", "w"))
+        if not wait_until(lambda: server.asset_count(key) == 20, 120):
+            raise SystemExit("the app did not upload its 20 photos; see target/bench/app-memory/app.log")
+        settle = 10
+        time.sleep(settle)
+        samples = {"idle": (tree_rss_bytes(app.pid), len(tree_memory(app.pid)))}
+        for round_ in (1, 2):
+            subprocess.run([str(APP), "--open", "activity"], env=env, timeout=60,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            if not wait_until(lambda: window_ids(env, "Activity"), 60):
+                raise SystemExit("the Activity window did not open")
+            time.sleep(settle)
+            samples[f"activity_open_{round_}"] = (tree_rss_bytes(app.pid), len(tree_memory(app.pid)))
+            for wid in window_ids(env, "Activity"):
+                subprocess.run(["wmctrl", "-ic", wid], env=env)
+            if not wait_until(lambda: not window_ids(env, "Activity"), 30):
+                raise SystemExit("the Activity window did not close")
+            time.sleep(settle)
+            samples[f"after_close_{round_}"] = (tree_rss_bytes(app.pid), len(tree_memory(app.pid)))
+    finally:
+        if app:
+            stop(app)
+        for proc in reversed(helpers):
+            stop(proc)
+        server.close()
+    out = {name: {"rss_mb": round(rss / MB, 1), "processes": n} for name, (rss, n) in samples.items()}
+    out.update(stamp())
+    results["app_memory"] = out
+    log("tray app memory (summed over its processes): " +
+        ", ".join(f"{k} {v['rss_mb']} MB ({v['processes']} processes)" for k, v in out.items() if isinstance(v, dict)))
 
 COMMANDS = {
     "compare": lambda a, r: bench_compare(a, r),
@@ -1270,6 +1380,7 @@ COMMANDS = {
     "engine-requests": lambda a, r: bench_scan(a, r, {"requests"}),
     "engine-idle": lambda a, r: bench_idle(a, r),
     "engine-remote": lambda a, r: bench_remote(a, r),
+    "app-memory": lambda a, r: bench_app_memory(a, r),
 }
 
 

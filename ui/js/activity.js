@@ -19,7 +19,6 @@ import {
   heldDeleteQuestion,
   heldSelection,
   heldTitle,
-  host,
   parentPath,
   relativeTime,
   stateTone,
@@ -62,7 +61,7 @@ function accountCard(account, first) {
   const top = el("div", "account-top");
   const title = el("div", "account-title");
   title.append(el("h2", "", account.name));
-  const server = el("p", "account-server", host(account.server_url));
+  const server = el("p", "account-server", account.host);
   server.title = account.server_url;
   title.append(server);
   const who = el("div", "account-who");

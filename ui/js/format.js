@@ -70,7 +70,10 @@ export function parentPath(path) {
   return i > 0 ? trimmed.slice(0, i) : "";
 }
 
-/** "photos.example.com" from "https://photos.example.com/api". */
+/**
+ * "photos.example.com" from "https://photos.example.com/api", for an address being typed in
+ * Settings. Status from the engine carries its own `host`, which Activity shows.
+ */
 export function host(url) {
   try {
     return new URL(url).host;

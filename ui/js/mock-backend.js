@@ -80,6 +80,7 @@ let status = {
         {
           name: "Family",
           server_url: "https://photos.example.com",
+          host: "photos.example.com",
           state: "syncing",
           message: null,
           server_version: "2.3.1",
@@ -118,6 +119,7 @@ let status = {
         {
           name: "Bob's phone",
           server_url: "http://immich.local:2283",
+          host: "immich.local:2283",
           state: "idle",
           message: null,
           server_version: "3.1.0",
@@ -277,14 +279,13 @@ function withLines(s) {
   const copy = clone(s);
   for (const a of copy.accounts) {
     const photos = a.folders.reduce((n, f) => n + (f.counts?.synced || 0), 0);
-    const host = a.server_url.replace(/^[a-z]+:\/\//, "").split("/")[0];
     a.line = {
       paused: "Paused",
       idle: `Up to date · ${photos.toLocaleString()} ${photos === 1 ? "photo" : "photos"}`,
       syncing: a.queue_depth > 0 ? `Uploading · ${a.queue_depth.toLocaleString()} ${a.queue_depth === 1 ? "file" : "files"} waiting` : "Syncing",
       scanning: "Checking for new photos…",
       starting: "Connecting to the server…",
-      offline: `Can't reach ${host} · will keep trying`,
+      offline: `Can't reach ${a.host} · will keep trying`,
       error: a.message ? `Needs attention: ${a.message.split(":")[0]}` : "Needs attention",
     }[a.state];
   }

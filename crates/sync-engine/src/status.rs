@@ -80,6 +80,8 @@ pub struct AccountStatus {
     pub name: String,
     /// Server URL.
     pub server_url: String,
+    /// The server's host, as every front end names it ("photos.example.com").
+    pub host: String,
     /// State.
     pub state: AccountState,
     /// What the state means right now, in plain words ("Can't reach photos.example.com").
@@ -165,6 +167,7 @@ impl StatusBoard {
         let status = AccountStatus {
             name: name.to_owned(),
             server_url: server_url.to_owned(),
+            host: crate::immich::host(server_url).to_owned(),
             state: AccountState::Starting,
             message: Some("Connecting…".into()),
             server_version: None,

@@ -268,6 +268,7 @@ mod tests {
         AccountStatus {
             name: "family".into(),
             server_url: "https://photos.example.com".into(),
+            host: "photos.example.com".into(),
             state,
             message: None,
             server_version: Some("3.1.0".into()),
