@@ -10,6 +10,7 @@ pub mod bridge;
 pub mod commands;
 pub mod intents;
 pub mod logs;
+pub mod memory;
 pub mod secrets;
 pub mod settings;
 pub mod tray;
@@ -508,14 +509,16 @@ pub fn run() {
             std::process::exit(1);
         }
     };
-    app.run(|_app, event| {
+    app.run(|app, event| match event {
         // Closing the last window keeps the app in the tray; only Quit exits.
-        if let RunEvent::ExitRequested {
+        RunEvent::ExitRequested {
             code: None, api, ..
-        } = event
-        {
-            api.prevent_exit();
-        }
+        } => api.prevent_exit(),
+        RunEvent::WindowEvent {
+            event: tauri::WindowEvent::Destroyed,
+            ..
+        } => memory::window_destroyed(app),
+        _ => {}
     });
     drop(runtime);
 }

@@ -1259,15 +1259,16 @@ def render_docs(r):
     am = r.get("app_memory")
     if am:
         row = lambda name, key: (  # noqa: E731
-            f"| {name} | {fmt(am[key]['rss_mb'], ' MB', 1)} | {am[key]['processes']} | "
+            f"| {name} | {fmt(am[key]['rss_mb'], ' MB', 1)} | {fmt(am[key].get('anonymous_mb'), ' MB', 1)} | "
+            f"{am[key]['processes']} | "
             f"{verdict(am[key]['rss_mb'] <= TARGETS['app_idle_mb']) if 'open' not in key else ''} |"
         )
         out += [
             f"### The tray app's memory (release build, summed over its processes; engine {am.get('engine_commit', '–')}, "
             f"{am.get('measured_at', '')[:10]})",
             "",
-            "| moment | memory | processes | ≤ 150 MB |",
-            "| --- | ---: | ---: | --- |",
+            "| moment | resident (RSS) | of it private (anonymous) | processes | RSS ≤ 150 MB |",
+            "| --- | ---: | ---: | ---: | --- |",
             row("idle in the tray", "idle"),
             row("Activity open", "activity_open_1"),
             row("Activity closed", "after_close_1"),
@@ -1303,6 +1304,24 @@ def wait_until(check, timeout, step=0.25):
             return True
         time.sleep(step)
     return check()
+
+
+def tree_sample(pid):
+    """(summed RSS, process count, {process name: (RSS, anonymous part) in MB}) of pid and
+    its descendants. The anonymous part is the heap and stacks; the rest is mapped files
+    (libraries, fonts), which the kernel can drop and processes share."""
+    memory = tree_memory(pid)
+    names = {}
+    for p, (rss, _) in memory.items():
+        try:
+            name = Path(f"/proc/{p}/comm").read_text().strip()
+            rollup = Path(f"/proc/{p}/smaps_rollup").read_text()
+            anon = int(re.search(r"^Anonymous:\s+(\d+) kB", rollup, re.M).group(1)) * 1024
+        except (OSError, AttributeError):
+            name, anon = "?", 0
+        total, anon_total = names.get(name, (0, 0))
+        names[name] = (round(total + rss / MB, 1), round(anon_total + anon / MB, 1))
+    return sum(rss for rss, _ in memory.values()), len(memory), names
 
 
 def bench_app_memory(args, results):
@@ -1346,31 +1365,35 @@ def bench_app_memory(args, results):
             raise SystemExit("the app did not upload its 20 photos; see target/bench/app-memory/app.log")
         settle = 10
         time.sleep(settle)
-        samples = {"idle": (tree_rss_bytes(app.pid), len(tree_memory(app.pid)))}
+        samples = {"idle": tree_sample(app.pid)}
         for round_ in (1, 2):
             subprocess.run([str(APP), "--open", "activity"], env=env, timeout=60,
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             if not wait_until(lambda: window_ids(env, "Activity"), 60):
                 raise SystemExit("the Activity window did not open")
             time.sleep(settle)
-            samples[f"activity_open_{round_}"] = (tree_rss_bytes(app.pid), len(tree_memory(app.pid)))
+            samples[f"activity_open_{round_}"] = tree_sample(app.pid)
             for wid in window_ids(env, "Activity"):
                 subprocess.run(["wmctrl", "-ic", wid], env=env)
             if not wait_until(lambda: not window_ids(env, "Activity"), 30):
                 raise SystemExit("the Activity window did not close")
             time.sleep(settle)
-            samples[f"after_close_{round_}"] = (tree_rss_bytes(app.pid), len(tree_memory(app.pid)))
+            samples[f"after_close_{round_}"] = tree_sample(app.pid)
     finally:
         if app:
             stop(app)
         for proc in reversed(helpers):
             stop(proc)
         server.close()
-    out = {name: {"rss_mb": round(rss / MB, 1), "processes": n} for name, (rss, n) in samples.items()}
+    out = {name: {"rss_mb": round(rss / MB, 1), "processes": n,
+                  "anonymous_mb": round(sum(anon for _, anon in procs.values()), 1),
+                  "by_process": {p: {"rss_mb": r, "anonymous_mb": a} for p, (r, a) in procs.items()}}
+           for name, (rss, n, procs) in samples.items()}
     out.update(stamp())
     results["app_memory"] = out
     log("tray app memory (summed over its processes): " +
-        ", ".join(f"{k} {v['rss_mb']} MB ({v['processes']} processes)" for k, v in out.items() if isinstance(v, dict)))
+        ", ".join(f"{k} {v['rss_mb']} MB (anonymous {v['anonymous_mb']} MB, {v['processes']} processes)"
+                  for k, v in out.items() if isinstance(v, dict) and "rss_mb" in v))
 
 COMMANDS = {
     "compare": lambda a, r: bench_compare(a, r),
