@@ -184,8 +184,17 @@ pub fn open_path(app: AppHandle, state: State<'_, AppState>, path: String) -> Re
 
 /// Opens the folder of the app's log files in the file manager.
 #[tauri::command]
-pub fn open_log_folder(app: AppHandle) {
-    apply_intent(&app, Intent::OpenLogFolder);
+pub fn open_log_folder(app: AppHandle) -> Result<(), UiError> {
+    match crate::logs::log_dir() {
+        Some(dir) if dir.is_dir() => {
+            apply_intent(&app, Intent::OpenLogFolder);
+            Ok(())
+        }
+        _ => Err(UiError::new(
+            "unavailable",
+            "there is no log folder: the app could not create one (see its output instead)",
+        )),
+    }
 }
 
 /// Plain-language examples of a delete policy, computed by the engine's own rules.

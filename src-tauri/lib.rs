@@ -315,6 +315,8 @@ pub fn apply_intent(app: &AppHandle, intent: Intent) {
         Intent::OpenSettings => windows::open(app, AppWindow::Settings),
         Intent::OpenActivity => windows::open(app, AppWindow::Activity),
         Intent::Quit => {
+            // The command line stops reaching an engine that is stopping.
+            drop(lock(&state.control).take());
             let app = app.clone();
             let engine = state.engine.clone();
             tauri::async_runtime::spawn(async move {
@@ -350,7 +352,8 @@ fn is_paused(engine: &EngineHandle, account: &str) -> bool {
 
 /// Starts the app: engine, tray, windows. Returns when the user quits.
 pub fn run() {
-    let _log = logs::init();
+    // Dropped when the app exits (RunEvent::Exit), so the last lines reach the file.
+    let mut log = Some(logs::init());
     tracing::info!("Immich Sync {} starting", sync_engine::VERSION);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -509,7 +512,7 @@ pub fn run() {
             std::process::exit(1);
         }
     };
-    app.run(|app, event| match event {
+    app.run(move |app, event| match event {
         // Closing the last window keeps the app in the tray; only Quit exits.
         RunEvent::ExitRequested {
             code: None, api, ..
@@ -518,6 +521,7 @@ pub fn run() {
             event: tauri::WindowEvent::Destroyed,
             ..
         } => memory::window_destroyed(app),
+        RunEvent::Exit => drop(log.take()),
         _ => {}
     });
     drop(runtime);

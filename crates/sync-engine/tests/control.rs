@@ -17,8 +17,16 @@ struct Daemon {
 
 impl Daemon {
     fn start(config: &Path) -> Daemon {
+        Daemon::start_with(config, &[])
+    }
+
+    fn start_with(config: &Path, env: &[(&str, &Path)]) -> Daemon {
         let log = config.with_file_name("daemon.log");
-        let child = syncd()
+        let mut cmd = syncd();
+        for (name, value) in env {
+            cmd.env(name, value);
+        }
+        let child = cmd
             .arg("--config")
             .arg(config)
             .stdout(Stdio::null())
@@ -31,6 +39,13 @@ impl Daemon {
     /// What the daemon logged so far.
     fn log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Ends the daemon the hard way (a crash, a power cut): nothing is cleaned up.
+    fn kill_hard(mut self) {
+        self.signal("KILL");
+        let _ = self.child.wait();
+        std::mem::forget(self);
     }
 
     fn signal(&self, name: &str) {
@@ -330,4 +345,114 @@ async fn held_deletes_approved_from_the_command_line_are_carried_out_at_once() {
         eventually(PATIENCE, trashed).await,
         "the approved deletes reach the Immich trash without waiting for a poll"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_socket_left_by_a_daemon_that_died_is_taken_over_by_the_next() {
+    let h = Harness::new(Profile::V3).await;
+    h.write("a.jpg", &photo(1));
+    let config = config_file(&h, "");
+    let first = Daemon::start(&config);
+    until_status(&config, idle).await;
+    first.kill_hard();
+    let socket = h.state_path().with_file_name("state.db.sock");
+    assert!(socket.exists(), "a killed daemon leaves its socket behind");
+
+    let after = ctl(&config, &["status"]).await;
+    assert_eq!(after.code, 6, "{}", after.all());
+    assert!(
+        after
+            .stderr
+            .contains("nothing is running on the state file"),
+        "{}",
+        after.all()
+    );
+
+    let _second = Daemon::start(&config);
+    let status = until_status(&config, idle).await;
+    assert_eq!(status["line"], "Up to date · 1 photo", "{status:#}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pause_from_the_command_line_survives_a_reload() {
+    let h = Harness::new(Profile::V3).await;
+    h.write("a.jpg", &photo(1));
+    let config = config_file(&h, "");
+    let _daemon = Daemon::start(&config);
+    until_status(&config, idle).await;
+    assert_eq!(ctl(&config, &["pause"]).await.code, 0);
+    let reloaded = ctl(&config, &["reload"]).await;
+    assert_eq!(reloaded.code, 0, "{}", reloaded.all());
+    let status = until_status(&config, |s| s["state"] == "paused").await;
+    assert_eq!(
+        status["state"], "paused",
+        "a reload does not resume: {status:#}"
+    );
+    h.write("b.jpg", &photo(2));
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    assert_eq!(
+        h.server.created_uploads(),
+        1,
+        "still paused after the reload"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_state_file_too_deep_for_a_socket_beside_it_is_served_from_a_private_folder() {
+    let h = Harness::new(Profile::V3).await;
+    h.write("a.jpg", &photo(1));
+    let deep = h
+        .dir
+        .path()
+        .join("a-folder-name-long-enough-to-push-the-socket-path-past-one-hundred-bytes");
+    let text = std::fs::read_to_string(config_file(&h, ""))
+        .expect("config text")
+        .replace(
+            &h.state_path().display().to_string(),
+            &deep.join("state.db").display().to_string(),
+        );
+    let config = h.dir.path().join("deep.toml");
+    std::fs::write(&config, text).expect("write the config");
+    let runtime = h.dir.path().join("run");
+    std::fs::create_dir_all(&runtime).expect("runtime folder");
+    let _daemon = Daemon::start_with(&config, &[("XDG_RUNTIME_DIR", &runtime)]);
+
+    let deadline = std::time::Instant::now() + PATIENCE;
+    let run = loop {
+        let mut cmd = syncd();
+        cmd.env("XDG_RUNTIME_DIR", &runtime)
+            .arg("--config")
+            .arg(&config)
+            .arg("status");
+        let run = run_daemon(cmd).await;
+        if run.stdout.starts_with("Up to date") || std::time::Instant::now() > deadline {
+            break run;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    };
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert!(
+        run.stdout.starts_with("Up to date · 1 photo"),
+        "{}",
+        run.all()
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let folder = runtime.join("immich-sync");
+        let mode = std::fs::metadata(&folder)
+            .expect("the private folder")
+            .permissions()
+            .mode();
+        assert_eq!(
+            mode & 0o777,
+            0o700,
+            "only the user can enter the sockets' folder"
+        );
+        let sockets: Vec<_> = std::fs::read_dir(&folder)
+            .expect("list")
+            .flatten()
+            .collect();
+        assert_eq!(sockets.len(), 1, "one socket, named after the state file");
+    }
 }

@@ -6,9 +6,12 @@ mod common;
 
 mod bad_input;
 mod config_files;
+#[cfg(unix)]
 mod control;
 mod daemon_cli;
 mod delete_guard;
+// The keychain stories use the Secret Service (D-Bus), which is Linux's.
+#[cfg(target_os = "linux")]
 mod keychain_keys;
 mod live_engine;
 mod once_stories;

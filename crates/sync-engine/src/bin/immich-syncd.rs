@@ -282,6 +282,10 @@ fn control_command(
             );
             return ExitCode::from(EXIT_NOT_RUNNING);
         }
+        Err(ControlError::Unsupported) if request.needs_engine() => {
+            eprintln!("immich-syncd: {}", ControlError::Unsupported);
+            return ExitCode::from(EXIT_NOT_RUNNING);
+        }
         Err(ControlError::NotRunning(_) | ControlError::Unsupported) => {
             // Opened here, before the runtime runs: opening checks and migrates the file.
             let store = match Store::open(&config.database_path) {
@@ -296,6 +300,10 @@ fn control_command(
                 store: &store,
             };
             runtime.block_on(control::execute(backend, request))
+        }
+        Err(error @ ControlError::NoAnswer(_)) => {
+            eprintln!("immich-syncd: {error}");
+            return ExitCode::from(EXIT_INCOMPLETE);
         }
         Err(error) => {
             eprintln!("immich-syncd: {error}");
@@ -426,6 +434,8 @@ async fn once(config: Config, options: EngineOptions) -> ExitCode {
 }
 
 async fn daemon(config: Config, config_path: PathBuf, options: EngineOptions) -> ExitCode {
+    // Taken first: a SIGHUP (systemctl reload) while the daemon starts must not end it.
+    let signals = Signals::new();
     if let Some(code) = preflight(&config, false).await {
         return code;
     }
@@ -456,7 +466,7 @@ async fn daemon(config: Config, config_path: PathBuf, options: EngineOptions) ->
         }
     };
     tracing::info!("running; stop with Ctrl-C or SIGTERM, reload the configuration with SIGHUP");
-    run_until_stopped(&engine, &config_path).await;
+    signals.run_until_stopped(&engine, &config_path).await;
     tracing::info!("stopping: finishing work in flight");
     drop(control);
     engine.shutdown().await;
@@ -468,11 +478,28 @@ async fn daemon(config: Config, config_path: PathBuf, options: EngineOptions) ->
 async fn preflight(config: &Config, unreachable_is_fatal: bool) -> Option<ExitCode> {
     let mut worst: Option<u8> = None;
     for account in config.accounts.iter().filter(|a| !a.paused) {
-        let key = match account.api_key.resolve(&account.name) {
-            Ok(key) => key,
-            Err(error) => {
+        // Reading a key may be a keychain round trip: off the runtime's threads.
+        let (source, name) = (account.api_key.clone(), account.name.clone());
+        let resolved = tokio::task::spawn_blocking(move || source.resolve(&name)).await;
+        let key = match resolved {
+            Ok(Ok(key)) => key,
+            // At login the keychain may not be unlocked yet: the daemon keeps trying.
+            Ok(Err(error))
+                if !unreachable_is_fatal
+                    && matches!(account.api_key, config::ApiKeySource::Keyring) =>
+            {
+                eprintln!("immich-syncd: account `{}`: {error}", account.name);
+                tracing::warn!("account `{}`: will keep retrying", account.name);
+                continue;
+            }
+            Ok(Err(error)) => {
                 eprintln!("immich-syncd: account `{}`: {error}", account.name);
                 worst = Some(EXIT_CONFIG);
+                continue;
+            }
+            Err(error) => {
+                eprintln!("immich-syncd: account `{}`: {error}", account.name);
+                worst = Some(EXIT_STATE);
                 continue;
             }
         };
@@ -514,28 +541,51 @@ async fn preflight(config: &Config, unreachable_is_fatal: bool) -> Option<ExitCo
     worst.map(ExitCode::from)
 }
 
-/// Waits for Ctrl-C or SIGTERM; SIGHUP reloads the configuration file meanwhile.
-async fn run_until_stopped(engine: &EngineHandle, config_path: &std::path::Path) {
+/// The signals the daemon answers: Ctrl-C and SIGTERM stop it, SIGHUP reloads the configuration.
+struct Signals {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        let (Ok(mut term), Ok(mut hup)) = (
-            signal(SignalKind::terminate()),
-            signal(SignalKind::hangup()),
-        ) else {
-            let _ = tokio::signal::ctrl_c().await;
-            return;
-        };
+    term: Option<tokio::signal::unix::Signal>,
+    #[cfg(unix)]
+    hup: Option<tokio::signal::unix::Signal>,
+}
+
+impl Signals {
+    fn new() -> Signals {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Signals {
+                term: signal(SignalKind::terminate()).ok(),
+                hup: signal(SignalKind::hangup()).ok(),
+            }
+        }
+        #[cfg(not(unix))]
+        Signals {}
+    }
+
+    /// Waits for Ctrl-C or SIGTERM; SIGHUP reloads the configuration file meanwhile.
+    async fn run_until_stopped(mut self, engine: &EngineHandle, config_path: &std::path::Path) {
+        #[cfg(unix)]
         loop {
+            let term = async {
+                match self.term.as_mut() {
+                    Some(term) => term.recv().await,
+                    None => std::future::pending().await,
+                }
+            };
+            let hup = async {
+                match self.hup.as_mut() {
+                    Some(hup) => hup.recv().await,
+                    None => std::future::pending().await,
+                }
+            };
             tokio::select! {
                 _ = tokio::signal::ctrl_c() => return,
-                _ = term.recv() => return,
-                _ = hup.recv() => {
+                _ = term => return,
+                _ = hup => {
                     tracing::info!("SIGHUP: reloading the configuration");
-                    let reply = control::execute(
-                        Backend::Running { engine, config_file: Some(config_path) },
-                        Request::Reload,
-                    ).await;
+                    let backend = Backend::Running { engine, config_file: Some(config_path) };
+                    let reply = control::execute(backend, Request::Reload).await;
                     for line in &reply.lines {
                         tracing::info!("{line}");
                     }
@@ -545,10 +595,10 @@ async fn run_until_stopped(engine: &EngineHandle, config_path: &std::path::Path)
                 }
             }
         }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = (engine, config_path);
-        let _ = tokio::signal::ctrl_c().await;
+        #[cfg(not(unix))]
+        {
+            let _ = (engine, config_path);
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }

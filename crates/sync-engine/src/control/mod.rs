@@ -159,14 +159,21 @@ pub enum ControlError {
     /// The engine's answer could not be read.
     #[error("the running engine gave an answer that cannot be read: {0}")]
     Protocol(String),
+    /// The engine took the command but did not answer in time (it may still carry it out).
+    #[error(
+        "the running engine did not answer within {} s: it may still be carrying the command out; see `status` and the log",
+        .0.as_secs()
+    )]
+    NoAnswer(std::time::Duration),
     /// This platform has no control socket yet.
     #[error("controlling a running engine is not available on this platform yet")]
     Unsupported,
 }
 
 /// Where the engine using `database_path` listens: beside it, as `<name>.sock`. A path too
-/// long for a Unix socket (about 100 bytes) moves to the runtime folder under a name derived
-/// from the state file's path, so the daemon and the command line still agree.
+/// long for a Unix socket (about 100 bytes) moves to a private folder of this user's (the
+/// runtime folder, or `immich-sync-<uid>` in the temp folder) under a name derived from the
+/// state file's path, so the daemon and the command line still agree.
 pub fn socket_path(database_path: &Path) -> PathBuf {
     let mut name = database_path
         .file_name()
@@ -179,10 +186,15 @@ pub fn socket_path(database_path: &Path) -> PathBuf {
     }
     use sha1::Digest as _;
     let digest = sha1::Sha1::digest(crate::paths::to_bytes(database_path));
-    let runtime = std::env::var_os("XDG_RUNTIME_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(std::env::temp_dir);
-    runtime.join(format!("immich-sync-{}.sock", &hex::encode(digest)[..16]))
+    private_dir().join(format!("{}.sock", &hex::encode(digest)[..16]))
+}
+
+/// This user's folder for sockets that cannot sit beside their state file.
+pub(crate) fn private_dir() -> PathBuf {
+    match std::env::var_os("XDG_RUNTIME_DIR") {
+        Some(runtime) => PathBuf::from(runtime).join("immich-sync"),
+        None => std::env::temp_dir().join(format!("immich-sync-{}", socket::user_id())),
+    }
 }
 
 #[cfg(test)]

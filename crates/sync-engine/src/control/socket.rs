@@ -1,8 +1,10 @@
 //! The local socket: one request line in, one reply line out, per connection.
 //!
-//! The socket is made private before anyone can connect: it is bound under a temporary name,
-//! given mode 0600, then renamed into place. A socket file left by an engine that died is found
-//! by trying to connect to it, and replaced. Windows (a named pipe) is not built yet.
+//! The socket is private before anyone can connect: it is bound inside a fresh folder only this
+//! user can enter (0700), given mode 0600, then renamed into place; a folder that holds it
+//! elsewhere than beside the state file must belong to this user and be closed to others. A
+//! socket file left by an engine that died is found by trying to connect to it, and replaced.
+//! Windows (a named pipe) is not built yet.
 
 use std::path::{Path, PathBuf};
 
@@ -13,9 +15,15 @@ use crate::EngineHandle;
 #[cfg(unix)]
 const MAX_REQUEST: u64 = 1 << 20;
 
-/// How long the command line waits for a reply (an undo may talk to the server).
+/// How long the command line waits for a reply: an undo or a reload may take a while (the
+/// server, finishing work in flight); the other commands answer at once.
 #[cfg(unix)]
-const REPLY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(300);
+fn reply_timeout(request: &Request) -> std::time::Duration {
+    match request {
+        Request::Undo { .. } | Request::Reload => std::time::Duration::from_secs(300),
+        _ => std::time::Duration::from_secs(30),
+    }
+}
 
 /// A running control socket; dropping it stops serving and removes the socket file.
 #[derive(Debug)]
@@ -46,7 +54,7 @@ pub async fn serve(
     socket: PathBuf,
     config_file: Option<PathBuf>,
 ) -> Result<ControlServer, ControlError> {
-    use std::os::unix::fs::PermissionsExt;
+    use std::os::unix::fs::{DirBuilderExt as _, PermissionsExt as _};
     use tokio::net::{UnixListener, UnixStream};
 
     let fail = |source| ControlError::Socket {
@@ -56,13 +64,30 @@ pub async fn serve(
     if UnixStream::connect(&socket).await.is_ok() {
         return Err(ControlError::AlreadyRunning(socket.with_extension("")));
     }
-    let staging = socket.with_extension(format!("sock.{}", std::process::id()));
-    let _ = tokio::fs::remove_file(&staging).await;
-    let listener = UnixListener::bind(&staging).map_err(fail)?;
-    tokio::fs::set_permissions(&staging, std::fs::Permissions::from_mode(0o600))
+    let folder = socket.parent().unwrap_or(Path::new(".")).to_owned();
+    let checked = folder.clone();
+    let own = folder == super::private_dir();
+    crate::blocking::spawn(move || ensure_folder(&checked, own))
         .await
+        .map_err(|e| fail(std::io::Error::other(e)))?
         .map_err(fail)?;
-    tokio::fs::rename(&staging, &socket).await.map_err(fail)?;
+    let staging_dir = folder.join(format!(".control-{}", std::process::id()));
+    let staging = staging_dir.join("socket");
+    let _ = tokio::fs::remove_dir_all(&staging_dir).await;
+    let prepared = staging_dir.clone();
+    crate::blocking::spawn(move || std::fs::DirBuilder::new().mode(0o700).create(&prepared))
+        .await
+        .map_err(|e| fail(std::io::Error::other(e)))?
+        .map_err(fail)?;
+    let bound = async {
+        let listener = UnixListener::bind(&staging)?;
+        tokio::fs::set_permissions(&staging, std::fs::Permissions::from_mode(0o600)).await?;
+        tokio::fs::rename(&staging, &socket).await?;
+        Ok::<_, std::io::Error>(listener)
+    }
+    .await;
+    let _ = tokio::fs::remove_dir_all(&staging_dir).await;
+    let listener = bound.map_err(fail)?;
 
     let task = tokio::spawn(async move {
         loop {
@@ -84,6 +109,44 @@ pub async fn serve(
         }
     });
     Ok(ControlServer { path: socket, task })
+}
+
+/// The user running this process.
+#[cfg(unix)]
+pub(super) fn user_id() -> u32 {
+    // SAFETY: getuid cannot fail and has no preconditions.
+    unsafe { libc::getuid() }
+}
+
+#[cfg(not(unix))]
+pub(super) fn user_id() -> u32 {
+    0
+}
+
+/// The socket's folder exists; when it is the private folder of sockets (`own`, not the state
+/// file's folder), it belongs to this user and nobody else can enter it.
+#[cfg(unix)]
+fn ensure_folder(folder: &Path, own: bool) -> std::io::Result<()> {
+    use std::os::unix::fs::{DirBuilderExt as _, MetadataExt as _, PermissionsExt as _};
+    if !own {
+        return std::fs::create_dir_all(folder);
+    }
+    if let Err(e) = std::fs::DirBuilder::new().mode(0o700).create(folder) {
+        if e.kind() != std::io::ErrorKind::AlreadyExists {
+            return Err(e);
+        }
+    }
+    let meta = std::fs::symlink_metadata(folder)?;
+    if !meta.is_dir() || meta.uid() != user_id() || meta.permissions().mode() & 0o077 != 0 {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::PermissionDenied,
+            format!(
+                "{} is not a private folder of this user's (someone else made it, or others can enter it)",
+                folder.display()
+            ),
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(unix)]
@@ -145,9 +208,10 @@ pub async fn send(socket: &Path, request: &Request) -> Result<Reply, ControlErro
     text.push('\n');
     write.write_all(text.as_bytes()).await.map_err(fail)?;
     let mut line = String::new();
-    tokio::time::timeout(REPLY_TIMEOUT, BufReader::new(read).read_line(&mut line))
+    let limit = reply_timeout(request);
+    tokio::time::timeout(limit, BufReader::new(read).read_line(&mut line))
         .await
-        .map_err(|_| ControlError::Protocol("no answer within 5 minutes".into()))?
+        .map_err(|_| ControlError::NoAnswer(limit))?
         .map_err(fail)?;
     serde_json::from_str(&line).map_err(|e| ControlError::Protocol(e.to_string()))
 }

@@ -54,6 +54,9 @@ pub(super) struct Inner {
     pub(super) accounts: Mutex<HashMap<String, AccountSlot>>,
     pub(super) cancel: CancellationToken,
     pub(super) tasks: TaskTracker,
+    /// One reconfiguration at a time (Settings, `reload`, SIGHUP may come together): two
+    /// interleaved ones would leave accounts running that nothing can pause or stop.
+    pub(super) reconfiguring: tokio::sync::Mutex<()>,
 }
 
 /// The engine's one handle; cheap to clone, `Send + Sync`.
@@ -267,11 +270,31 @@ impl EngineHandle {
         Ok(validated)
     }
 
-    /// Applies a new configuration: accounts are restarted with it, the store is kept.
+    /// Applies a new configuration: accounts are restarted with it, the store is kept. An
+    /// account paused or resumed while running keeps that state unless the new configuration
+    /// changes its `paused` setting.
     pub async fn reconfigure(&self, config: Config) {
+        let _one_at_a_time = self.inner.reconfiguring.lock().await;
+        let old = self.config();
+        let paused_now: HashMap<String, bool> = self
+            .lock_accounts()
+            .iter()
+            .map(|(name, slot)| (name.clone(), *slot.paused.borrow()))
+            .collect();
+        // Pause states to carry over: where the file's setting did not change but the user
+        // paused or resumed the running account.
+        let carried: Vec<(String, bool)> = config
+            .accounts
+            .iter()
+            .filter_map(|account| {
+                let was = old.accounts.iter().find(|a| a.name == account.name)?;
+                let now = *paused_now.get(&account.name)?;
+                (was.paused == account.paused && now != account.paused)
+                    .then(|| (account.name.clone(), now))
+            })
+            .collect();
         self.stop_accounts().await;
         // Folders no longer configured are forgotten, so adding one again starts over cleanly.
-        let old = self.config();
         let removed: Vec<(String, std::path::PathBuf)> = old
             .accounts
             .iter()
@@ -304,6 +327,9 @@ impl EngineHandle {
         }
         *self.inner.config.lock().unwrap_or_else(|p| p.into_inner()) = Arc::new(config);
         self.start_accounts();
+        for (account, paused) in carried {
+            self.set_paused(Some(&account), paused);
+        }
     }
 
     /// Stops every worker, waiting up to [`SHUTDOWN_DEADLINE`] for work in flight.

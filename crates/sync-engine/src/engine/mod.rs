@@ -132,6 +132,7 @@ impl Engine {
                 accounts: Mutex::new(HashMap::new()),
                 cancel: CancellationToken::new(),
                 tasks: TaskTracker::new(),
+                reconfiguring: tokio::sync::Mutex::new(()),
             }),
         };
         handle.start_accounts();
