@@ -38,6 +38,10 @@ pub(crate) fn asset(profile: Profile, a: &Asset) -> Value {
         "height": null,
         "people": [],
         "tags": [],
+        "exifInfo": {
+            "description": a.sidecar_metadata.description,
+            "rating": a.sidecar_metadata.rating,
+        },
     });
     let obj = v.as_object_mut().expect("object literal");
     match profile {

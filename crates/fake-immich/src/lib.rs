@@ -21,6 +21,7 @@ mod routes;
 mod server;
 mod state;
 mod validate;
+mod xmp;
 
 use std::io;
 use std::path::PathBuf;
@@ -302,6 +303,7 @@ impl FakeImmich {
             live_photo_video_id: None,
             stored_path,
             sidecar_path: None,
+            sidecar_metadata: Default::default(),
             seq,
         });
         id

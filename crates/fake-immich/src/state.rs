@@ -110,6 +110,8 @@ pub(crate) struct Asset {
     pub live_photo_video_id: Option<String>,
     pub stored_path: PathBuf,
     pub sidecar_path: Option<PathBuf>,
+    /// What the sidecar said (`exifInfo.description`, `exifInfo.rating`).
+    pub sidecar_metadata: crate::xmp::SidecarMetadata,
     /// Insertion order.
     pub seq: u64,
 }
@@ -134,6 +136,10 @@ pub struct AssetSnapshot {
     pub device_asset_id: Option<String>,
     pub device_id: Option<String>,
     pub stored_path: PathBuf,
+    /// `exifInfo.description`, from the sidecar sent with the upload.
+    pub description: Option<String>,
+    /// `exifInfo.rating`, from the sidecar.
+    pub rating: Option<i64>,
 }
 
 impl Asset {
@@ -156,6 +162,8 @@ impl Asset {
             device_asset_id: self.device_asset_id.clone(),
             device_id: self.device_id.clone(),
             stored_path: self.stored_path.clone(),
+            description: self.sidecar_metadata.description.clone(),
+            rating: self.sidecar_metadata.rating,
         }
     }
 }

@@ -229,9 +229,62 @@ pub fn file_times(meta: &Metadata) -> (OffsetDateTime, OffsetDateTime) {
     (to(created), to(modified))
 }
 
+/// The largest XMP sidecar sent with a photo: metadata people write is a few kilobytes.
+const MAX_SIDECAR: u64 = 4 * 1024 * 1024;
+
+/// An XMP sidecar read from beside a photo, to go with its upload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sidecar {
+    /// Its file name (`IMG_0001.jpg.xmp`).
+    pub file_name: String,
+    /// Its content.
+    pub bytes: Vec<u8>,
+}
+
+/// The XMP sidecar of the photo at `path`, if one sits next to it: `IMG_0001.jpg.xmp` (darktable,
+/// digiKam; the name Immich prefers) or else `IMG_0001.xmp` (Lightroom, Capture One), the
+/// extension in either case. One larger than 4 MiB, or unreadable, is left out (the photo is
+/// uploaded without it). Blocking: call it off the runtime.
+pub fn read_sidecar(path: &Path) -> Option<Sidecar> {
+    let name = path.file_name()?.to_string_lossy().into_owned();
+    let stem = path.file_stem()?.to_string_lossy().into_owned();
+    let candidates = [
+        format!("{name}.xmp"),
+        format!("{name}.XMP"),
+        format!("{stem}.xmp"),
+        format!("{stem}.XMP"),
+    ];
+    candidates.into_iter().find_map(|file_name| {
+        let candidate = path.with_file_name(&file_name);
+        let meta = std::fs::metadata(&candidate).ok()?;
+        if !meta.is_file() || meta.len() > MAX_SIDECAR {
+            return None;
+        }
+        let bytes = std::fs::read(&candidate).ok()?;
+        Some(Sidecar { file_name, bytes })
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_sidecar_named_after_the_whole_file_name_wins() {
+        let dir = tempfile::tempdir().unwrap();
+        let photo = dir.path().join("IMG_0001.JPG");
+        std::fs::write(&photo, b"photo").unwrap();
+        assert_eq!(read_sidecar(&photo), None, "no sidecar: none sent");
+        std::fs::write(dir.path().join("IMG_0001.xmp"), b"lightroom").unwrap();
+        let found = read_sidecar(&photo).expect("the Lightroom-style sidecar");
+        assert_eq!(found.file_name, "IMG_0001.xmp");
+        std::fs::write(dir.path().join("IMG_0001.JPG.xmp"), b"darktable").unwrap();
+        let found = read_sidecar(&photo).expect("the darktable-style sidecar");
+        assert_eq!(
+            (found.file_name.as_str(), found.bytes.as_slice()),
+            ("IMG_0001.JPG.xmp", &b"darktable"[..])
+        );
+    }
 
     #[test]
     fn hashing_matches_sha1_and_refuses_changed_files() {

@@ -14,6 +14,7 @@ mod delete_guard;
 #[cfg(target_os = "linux")]
 mod keychain_keys;
 mod live_engine;
+mod media_fidelity;
 mod once_stories;
 mod safety;
 mod server_faults;

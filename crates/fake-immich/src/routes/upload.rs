@@ -375,6 +375,14 @@ async fn finish(app: &App, caller: &Caller, form: Form) -> Result<Response, ApiE
         None => None,
     };
 
+    // Immich reads the sidecar during metadata extraction; the fake at once.
+    let sidecar_metadata = match &stored_sidecar {
+        Some(file) => tokio::fs::read_to_string(file.path())
+            .await
+            .map(|text| crate::xmp::read(&text))
+            .unwrap_or_default(),
+        None => Default::default(),
+    };
     let now = OffsetDateTime::now_utc();
     let mut state = app.lock();
     let quota = state.users.get(&caller.user_id).and_then(|u| u.quota);
@@ -414,6 +422,7 @@ async fn finish(app: &App, caller: &Caller, form: Form) -> Result<Response, ApiE
         live_photo_video_id: fields.live_photo_video_id,
         stored_path: stored.keep(),
         sidecar_path: stored_sidecar.map(TempFile::keep),
+        sidecar_metadata,
         seq,
     });
     state.created_uploads += 1;

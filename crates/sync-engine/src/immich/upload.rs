@@ -29,6 +29,9 @@ pub struct UploadRequest {
     /// [`ApiError::FileChanged`]. A photo is never uploaded with content other than what
     /// was hashed.
     pub expected: Option<Stat>,
+    /// The photo's XMP sidecar, sent as `sidecarData` (it is not part of the checksum, and
+    /// the server keeps the first one it gets for the asset).
+    pub sidecar: Option<local::Sidecar>,
 }
 
 /// Result of a successful upload.
@@ -171,13 +174,20 @@ impl ImmichClient {
             .file_name(ascii_file_name(&request.file_name))
             .mime_str("application/octet-stream")
             .map_err(|e| ApiError::Protocol(e.to_string()))?;
-        let form = reqwest::multipart::Form::new()
+        let mut form = reqwest::multipart::Form::new()
             .text("deviceAssetId", request.device_asset_id.clone())
             .text("deviceId", self.device_id.clone())
             .text("fileCreatedAt", utc_millis(request.created_at))
             .text("fileModifiedAt", utc_millis(request.modified_at))
             .text("filename", request.file_name.clone())
             .part("assetData", part);
+        if let Some(sidecar) = &request.sidecar {
+            let xmp = reqwest::multipart::Part::bytes(sidecar.bytes.clone())
+                .file_name(ascii_file_name(&sidecar.file_name))
+                .mime_str("application/xml")
+                .map_err(|e| ApiError::Protocol(e.to_string()))?;
+            form = form.part("sidecarData", xmp);
+        }
         let response = self
             .request(Method::POST, &self.url("/assets"))
             .header("x-immich-checksum", &request.sha1_hex)

@@ -392,7 +392,14 @@ async fn link_present(
         .await
         .map_err(|e| AccountProblem(e.into()))?;
     for (files, asset_id, was_trashed, _) in present {
-        announce_links(account, files, asset_id, EventKind::Linked, *was_trashed);
+        announce_links(
+            account,
+            files,
+            asset_id,
+            EventKind::Linked,
+            *was_trashed,
+            None,
+        );
     }
     Ok(())
 }
@@ -485,6 +492,7 @@ async fn link(
     files: &[PendingUpload],
     asset_id: &str,
     kind: EventKind,
+    detail: Option<String>,
 ) -> Result<(), AccountProblem> {
     let ids: Vec<i64> = files.iter().map(|f| f.id).collect();
     let (name, asset) = (account.name.clone(), asset_id.to_owned());
@@ -499,7 +507,7 @@ async fn link(
         })
         .await
         .map_err(|e| AccountProblem(e.into()))?;
-    announce_links(account, files, asset_id, kind, false);
+    announce_links(account, files, asset_id, kind, false, detail.as_deref());
     Ok(())
 }
 
@@ -509,18 +517,20 @@ fn announce_links(
     asset_id: &str,
     kind: EventKind,
     was_trashed: bool,
+    uploaded_detail: Option<&str>,
 ) {
     for file in files {
         let path = file.root.join(&file.rel);
         account.emit(Worker::Uploader, kind, |e| {
             let e = e.path(&path).asset(asset_id);
-            match (kind, was_trashed) {
-                (EventKind::Linked, true) => e.detail(
+            match (kind, was_trashed, uploaded_detail) {
+                (EventKind::Linked, true, _) => e.detail(
                     "already in Immich (in its trash): restored and linked, not uploaded again",
                 ),
-                (EventKind::Linked, false) => {
+                (EventKind::Linked, false, _) => {
                     e.detail("already in Immich: linked, not uploaded again")
                 }
+                (_, _, Some(detail)) => e.detail(detail),
                 _ => e,
             }
         });
@@ -615,6 +625,12 @@ async fn upload_group(
         .await
         .map_err(|e| AccountProblem(e.into()))?;
     let (created_at, modified_at) = local::file_times(&meta);
+    let beside = path.clone();
+    let sidecar = crate::blocking::spawn(move || local::read_sidecar(&beside))
+        .await
+        .ok()
+        .flatten();
+    let sent_with = sidecar.as_ref().map(|s| s.file_name.clone());
     let request = UploadRequest {
         path: path.clone(),
         file_name: first
@@ -628,6 +644,7 @@ async fn upload_group(
         created_at,
         modified_at,
         expected: Some(first.stat),
+        sidecar,
     };
     let ticket = account.status.start_upload(
         &account.name,
@@ -646,7 +663,11 @@ async fn upload_group(
             } else {
                 EventKind::Uploaded
             };
-            link(account, &files, &outcome.asset_id, kind).await?;
+            let detail = match (&sent_with, outcome.duplicate) {
+                (Some(name), false) => Some(format!("sent with its sidecar {name}")),
+                _ => None,
+            };
+            link(account, &files, &outcome.asset_id, kind, detail).await?;
             if outcome.duplicate {
                 summary.linked += files.len() as u64;
             } else {
