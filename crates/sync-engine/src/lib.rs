@@ -26,8 +26,9 @@
 //! [`config`] (TOML, validated once), [`store`] (all SQL), [`immich`] (all HTTP), [`filter`],
 //! [`policy`] and [`plan`] (pure rules and decisions), [`local`] (stat, hashing, birth time),
 //! [`os_trash`] (the only way a local file is removed), [`workers`] (the four loops),
-//! [`engine`] (handle, per-account supervisor, connect, `--once`), [`older_service`] (moving
-//! over), [`error`] (local vs remote causes), [`events`], [`status`] and [`summary`] (what the
+//! [`engine`] (handle, per-account supervisor, connect, `--once`), [`control`] (the command
+//! line's socket to a running engine), [`keychain`], [`older_service`] (moving over),
+//! [`error`] (local vs remote causes), [`events`], [`status`] and [`summary`] (what the
 //! outside world sees, in one set of words). `docs/architecture.md` draws them.
 //!
 //! # Concurrency
