@@ -67,7 +67,15 @@ impl Drop for Daemon {
 
 /// `immich-syncd --config FILE ARGS...`.
 async fn ctl(config: &Path, args: &[&str]) -> Run {
+    ctl_with(config, &[], args).await
+}
+
+/// The same with extra environment variables.
+async fn ctl_with(config: &Path, env: &[(&str, &Path)], args: &[&str]) -> Run {
     let mut cmd = syncd();
+    for (name, value) in env {
+        cmd.env(name, value);
+    }
     cmd.arg("--config").arg(config).args(args);
     run_daemon(cmd).await
 }
@@ -81,9 +89,18 @@ async fn status_json(config: &Path) -> serde_json::Value {
 
 /// Waits until `status --json` satisfies `f`.
 async fn until_status(config: &Path, f: impl Fn(&serde_json::Value) -> bool) -> serde_json::Value {
+    until_status_with(config, &[], f).await
+}
+
+/// The same with extra environment variables.
+async fn until_status_with(
+    config: &Path,
+    env: &[(&str, &Path)],
+    f: impl Fn(&serde_json::Value) -> bool,
+) -> serde_json::Value {
     let deadline = std::time::Instant::now() + PATIENCE;
     loop {
-        let run = ctl(config, &["status", "--json"]).await;
+        let run = ctl_with(config, env, &["status", "--json"]).await;
         if run.code == 0 {
             let status: serde_json::Value =
                 serde_json::from_str(&run.stdout).expect("status --json prints JSON");
@@ -417,20 +434,10 @@ async fn a_state_file_too_deep_for_a_socket_beside_it_is_served_from_a_private_f
     std::fs::create_dir_all(&runtime).expect("runtime folder");
     let _daemon = Daemon::start_with(&config, &[("XDG_RUNTIME_DIR", &runtime)]);
 
-    let deadline = std::time::Instant::now() + PATIENCE;
-    let run = loop {
-        let mut cmd = syncd();
-        cmd.env("XDG_RUNTIME_DIR", &runtime)
-            .arg("--config")
-            .arg(&config)
-            .arg("status");
-        let run = run_daemon(cmd).await;
-        if run.stdout.starts_with("Up to date") || std::time::Instant::now() > deadline {
-            break run;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    };
-    assert_eq!(run.code, 0, "{}", run.all());
+    let env = [("XDG_RUNTIME_DIR", runtime.as_path())];
+    let status = until_status_with(&config, &env, idle).await;
+    assert_eq!(status["line"], "Up to date · 1 photo", "{status:#}");
+    let run = ctl_with(&config, &env, &["status"]).await;
     assert!(
         run.stdout.starts_with("Up to date · 1 photo"),
         "{}",
