@@ -33,6 +33,16 @@ pub enum Backend<'a> {
     },
 }
 
+impl Backend<'_> {
+    /// The state file either way: what the read-only commands query.
+    fn store(&self) -> &Store {
+        match self {
+            Backend::Running { engine, .. } => engine.store(),
+            Backend::StateFile { store, .. } => store,
+        }
+    }
+}
+
 /// Carries out `request`.
 pub async fn execute(backend: Backend<'_>, request: Request) -> Reply {
     let result = match (&backend, request) {
@@ -189,10 +199,7 @@ async fn reload(engine: &EngineHandle, file: Option<&Path>) -> Reply {
 }
 
 async fn held_deletes(backend: &Backend<'_>) -> Result<Reply, crate::store::StoreError> {
-    let held = match backend {
-        Backend::Running { engine, .. } => engine.held_deletes().await?,
-        Backend::StateFile { store, .. } => store.call(|db| db.held_deletes(None)).await?,
-    };
+    let held = backend.store().call(|db| db.held_deletes(None)).await?;
     let waiting: Vec<HeldDelete> = held
         .into_iter()
         .filter(|h| h.decision == Decision::Waiting)
@@ -257,7 +264,7 @@ async fn decide(
 }
 
 /// A unix-ms time as `2026-11-25 10:00` (UTC).
-pub(crate) fn day(ms: i64) -> String {
+fn day(ms: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
         .ok()
         .and_then(|t| {
@@ -271,12 +278,10 @@ pub(crate) fn day(ms: i64) -> String {
 
 async fn journal(backend: &Backend<'_>, since: i64) -> Result<Reply, crate::store::StoreError> {
     const LIMIT: usize = 10_000;
-    let entries: Vec<JournalEntry> = match backend {
-        Backend::Running { engine, .. } => engine.journal(since, LIMIT).await?,
-        Backend::StateFile { store, .. } => {
-            store.call(move |db| db.journal(None, since, LIMIT)).await?
-        }
-    };
+    let entries: Vec<JournalEntry> = backend
+        .store()
+        .call(move |db| db.journal(None, since, LIMIT))
+        .await?;
     let mut lines = Vec::new();
     if entries.is_empty() {
         lines.push("the engine has deleted nothing".to_owned());
@@ -349,10 +354,7 @@ async fn undo(
 }
 
 async fn tombstones(backend: &Backend<'_>) -> Result<Reply, crate::store::StoreError> {
-    let stones: Vec<Tombstone> = match backend {
-        Backend::Running { engine, .. } => engine.tombstones().await?,
-        Backend::StateFile { store, .. } => store.call(|db| db.tombstones(None)).await?,
-    };
+    let stones: Vec<Tombstone> = backend.store().call(|db| db.tombstones(None)).await?;
     let mut lines = Vec::new();
     if stones.is_empty() {
         lines.push("no photos are remembered as deleted in Immich".to_owned());
@@ -388,18 +390,15 @@ async fn forget(
             "name the ids to upload again (see `tombstones list`) or pass --all",
         ));
     }
-    let n = match backend {
-        Backend::Running { engine, .. } => engine.upload_again(ids).await?,
+    let (n, when) = match backend {
+        Backend::Running { engine, .. } => (engine.upload_again(ids).await?, "now"),
         Backend::StateFile { store, .. } => {
             let now = crate::account::now_ms();
-            store
+            let n = store
                 .call(move |db| db.forgive_tombstones(ids.as_deref(), now))
-                .await?
+                .await?;
+            (n, "at the next sync")
         }
-    };
-    let when = match backend {
-        Backend::Running { .. } => "now",
-        Backend::StateFile { .. } => "at the next sync",
     };
     Ok(Reply::ok(
         vec![format!(

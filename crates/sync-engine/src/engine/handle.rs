@@ -87,6 +87,11 @@ impl EngineHandle {
         self.inner.events.subscribe()
     }
 
+    /// The engine's state file, for the control commands that only read it.
+    pub(crate) fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
     /// The configuration in force.
     pub fn config(&self) -> Arc<Config> {
         self.inner
