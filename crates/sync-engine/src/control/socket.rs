@@ -65,20 +65,20 @@ pub async fn serve(
         return Err(ControlError::AlreadyRunning(socket.with_extension("")));
     }
     let folder = socket.parent().unwrap_or(Path::new(".")).to_owned();
-    let checked = folder.clone();
     let own = folder == super::private_dir();
-    crate::blocking::spawn(move || ensure_folder(&checked, own))
-        .await
-        .map_err(|e| fail(std::io::Error::other(e)))?
-        .map_err(fail)?;
     let staging_dir = folder.join(format!(".control-{}", std::process::id()));
     let staging = staging_dir.join("socket");
-    let _ = tokio::fs::remove_dir_all(&staging_dir).await;
+    // The folders, in one trip to the blocking pool: the socket's (checked when it is the
+    // private one), and a fresh 0700 one to bind in.
     let prepared = staging_dir.clone();
-    crate::blocking::spawn(move || std::fs::DirBuilder::new().mode(0o700).create(&prepared))
-        .await
-        .map_err(|e| fail(std::io::Error::other(e)))?
-        .map_err(fail)?;
+    crate::blocking::spawn(move || {
+        ensure_folder(&folder, own)?;
+        let _ = std::fs::remove_dir_all(&prepared);
+        std::fs::DirBuilder::new().mode(0o700).create(&prepared)
+    })
+    .await
+    .map_err(|e| fail(std::io::Error::other(e)))?
+    .map_err(fail)?;
     let bound = async {
         let listener = UnixListener::bind(&staging)?;
         tokio::fs::set_permissions(&staging, std::fs::Permissions::from_mode(0o600)).await?;
