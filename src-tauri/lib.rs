@@ -18,9 +18,10 @@ pub mod windows;
 
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
+use sync_engine::config::Config;
 use sync_engine::events::{Event, EventKind};
 use sync_engine::{Engine, EngineHandle, EngineOptions};
 use tauri::{AppHandle, Manager, RunEvent, Wry};
@@ -47,8 +48,8 @@ pub struct AppState {
     /// Where keys live.
     pub secrets: Secrets,
     prefs: Mutex<AppPrefs>,
-    /// The accounts and folders the tray menu was built for.
-    menu: Mutex<Vec<MenuAccount>>,
+    /// The configuration the tray menu was built for, and its accounts and folders.
+    menu: Mutex<Option<(Arc<Config>, Vec<MenuAccount>)>>,
     /// The control socket (`immich-syncd status`, `pause`...); dropped at exit.
     control: Mutex<Option<sync_engine::control::ControlServer>>,
     /// Recent events for newly opened windows.
@@ -76,9 +77,8 @@ impl AppState {
             .collect()
     }
 
-    fn menu_accounts(&self) -> Vec<MenuAccount> {
-        self.engine
-            .config()
+    fn menu_accounts(config: &Config) -> Vec<MenuAccount> {
+        config
             .accounts
             .iter()
             .map(|a| MenuAccount {
@@ -206,18 +206,25 @@ impl AppState {
     /// Rebuilds the tray menu when the accounts or folders changed: after Settings saved, or
     /// after `immich-syncd reload` applied the settings file.
     fn refresh_menu(&self, app: &AppHandle) {
-        let accounts = self.menu_accounts();
+        let config = self.engine.config();
         let mut built = lock(&self.menu);
-        if *built == accounts {
+        // Called on every status change: only a new configuration is looked at.
+        if built
+            .as_ref()
+            .is_some_and(|(seen, _)| Arc::ptr_eq(seen, &config))
+        {
             return;
         }
-        if let Some(tray) = lock(&self.tray).as_mut() {
-            if let Err(e) = tray.rebuild(app, &accounts) {
-                tracing::warn!("cannot rebuild the tray menu: {e}");
-                return;
+        let accounts = Self::menu_accounts(&config);
+        if built.as_ref().is_none_or(|(_, shown)| *shown != accounts) {
+            if let Some(tray) = lock(&self.tray).as_mut() {
+                if let Err(e) = tray.rebuild(app, &accounts) {
+                    tracing::warn!("cannot rebuild the tray menu: {e}");
+                    return;
+                }
             }
         }
-        *built = accounts;
+        *built = Some((config, accounts));
     }
 
     fn notify_once(&self, app: &AppHandle, key: String, title: &str, body: &str) {
@@ -456,7 +463,7 @@ pub fn run() {
                 paths,
                 secrets,
                 prefs: Mutex::new(prefs),
-                menu: Mutex::new(Vec::new()),
+                menu: Mutex::new(None),
                 control: Mutex::new(None),
                 recent: RecentEvents::default(),
                 tray: Mutex::new(None),
@@ -464,11 +471,12 @@ pub fn run() {
                 offline_since: Mutex::new(HashMap::new()),
             });
             let state = handle.state::<AppState>();
-            let accounts = state.menu_accounts();
+            let config = state.engine.config();
+            let accounts = AppState::menu_accounts(&config);
             match Tray::create(&handle, &accounts, on_menu) {
                 Ok(tray) => {
                     *lock(&state.tray) = Some(tray);
-                    *lock(&state.menu) = accounts;
+                    *lock(&state.menu) = Some((config, accounts));
                 }
                 Err(e) => tracing::warn!("no tray icon ({e}); use the windows to control the app"),
             }
