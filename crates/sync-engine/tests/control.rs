@@ -128,12 +128,19 @@ fn idle(status: &serde_json::Value) -> bool {
     status["state"] == "idle"
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn status_pause_resume_and_sync_now_reach_the_running_daemon() {
+/// A folder with one photo, a daemon running on it, and that photo synced.
+async fn one_photo_synced() -> (Harness, PathBuf, Daemon) {
     let h = Harness::new(Profile::V3).await;
     h.write("a.jpg", &photo(1));
     let config = config_file(&h, "");
-    let _daemon = Daemon::start(&config);
+    let daemon = Daemon::start(&config);
+    until_status(&config, idle).await;
+    (h, config, daemon)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_pause_resume_and_sync_now_reach_the_running_daemon() {
+    let (h, config, _daemon) = one_photo_synced().await;
 
     let status = until_status(&config, idle).await;
     assert_eq!(status["line"], "Up to date · 1 photo", "{status:#}");
@@ -228,11 +235,7 @@ async fn with_nothing_running_the_state_file_commands_still_work_and_the_others_
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sighup_and_reload_apply_a_changed_config_and_refuse_a_broken_one() {
-    let h = Harness::new(Profile::V3).await;
-    h.write("a.jpg", &photo(1));
-    let config = config_file(&h, "");
-    let daemon = Daemon::start(&config);
-    until_status(&config, idle).await;
+    let (h, config, daemon) = one_photo_synced().await;
 
     // A second folder, added to the file and applied with SIGHUP.
     let more = h.dir.path().join("More");
@@ -366,11 +369,7 @@ async fn held_deletes_approved_from_the_command_line_are_carried_out_at_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_socket_left_by_a_daemon_that_died_is_taken_over_by_the_next() {
-    let h = Harness::new(Profile::V3).await;
-    h.write("a.jpg", &photo(1));
-    let config = config_file(&h, "");
-    let first = Daemon::start(&config);
-    until_status(&config, idle).await;
+    let (h, config, first) = one_photo_synced().await;
     first.kill_hard();
     let socket = h.state_path().with_file_name("state.db.sock");
     assert!(socket.exists(), "a killed daemon leaves its socket behind");
@@ -392,11 +391,7 @@ async fn a_socket_left_by_a_daemon_that_died_is_taken_over_by_the_next() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_pause_from_the_command_line_survives_a_reload() {
-    let h = Harness::new(Profile::V3).await;
-    h.write("a.jpg", &photo(1));
-    let config = config_file(&h, "");
-    let _daemon = Daemon::start(&config);
-    until_status(&config, idle).await;
+    let (h, config, _daemon) = one_photo_synced().await;
     assert_eq!(ctl(&config, &["pause"]).await.code, 0);
     let reloaded = ctl(&config, &["reload"]).await;
     assert_eq!(reloaded.code, 0, "{}", reloaded.all());
