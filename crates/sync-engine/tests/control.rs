@@ -1,9 +1,10 @@
 //! Controlling a running daemon from the command line: `status`, `pause`, `resume`,
 //! `sync-now`, `reload` (and SIGHUP), `deletions` — over the private socket beside the state
-//! file — and what the same commands do when nothing is running.
+//! file, or the owner-only named pipe on Windows — and what the same commands do when nothing is
+//! running.
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 
 use crate::common::daemon::{Run, run_daemon, syncd};
 use crate::common::{Harness, PATIENCE, eventually, photo};
@@ -12,6 +13,7 @@ use fake_immich::Profile;
 /// `immich-syncd --config FILE` running in the background; stopped (SIGTERM) when dropped.
 struct Daemon {
     child: Child,
+    #[cfg_attr(not(unix), allow(dead_code))]
     log: PathBuf,
 }
 
@@ -37,19 +39,21 @@ impl Daemon {
     }
 
     /// What the daemon logged so far.
+    #[cfg_attr(not(unix), allow(dead_code))]
     fn log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
     /// Ends the daemon the hard way (a crash, a power cut): nothing is cleaned up.
     fn kill_hard(mut self) {
-        self.signal("KILL");
+        let _ = self.child.kill();
         let _ = self.child.wait();
         std::mem::forget(self);
     }
 
+    #[cfg(unix)]
     fn signal(&self, name: &str) {
-        let status = Command::new("kill")
+        let status = std::process::Command::new("kill")
             .arg(format!("-{name}"))
             .arg(self.child.id().to_string())
             .status()
@@ -60,7 +64,10 @@ impl Daemon {
 
 impl Drop for Daemon {
     fn drop(&mut self) {
+        #[cfg(unix)]
         self.signal("TERM");
+        #[cfg(not(unix))]
+        let _ = self.child.kill();
         let _ = self.child.wait();
     }
 }
@@ -81,6 +88,7 @@ async fn ctl_with(config: &Path, env: &[(&str, &Path)], args: &[&str]) -> Run {
 }
 
 /// `status --json`, once the daemon answers.
+#[cfg_attr(not(unix), allow(dead_code))]
 async fn status_json(config: &Path) -> serde_json::Value {
     let run = ctl(config, &["status", "--json"]).await;
     assert_eq!(run.code, 0, "{}", run.all());
@@ -233,6 +241,7 @@ async fn with_nothing_running_the_state_file_commands_still_work_and_the_others_
     assert_eq!(journal.stdout.trim(), "[]");
 }
 
+#[cfg(unix)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sighup_and_reload_apply_a_changed_config_and_refuse_a_broken_one() {
     let (h, config, daemon) = one_photo_synced().await;
@@ -369,10 +378,15 @@ async fn held_deletes_approved_from_the_command_line_are_carried_out_at_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_socket_left_by_a_daemon_that_died_is_taken_over_by_the_next() {
+    #[cfg_attr(not(unix), allow(unused_variables))]
     let (h, config, first) = one_photo_synced().await;
     first.kill_hard();
-    let socket = h.state_path().with_file_name("state.db.sock");
-    assert!(socket.exists(), "a killed daemon leaves its socket behind");
+    // A Unix socket file outlives its process; a Windows pipe does not.
+    #[cfg(unix)]
+    {
+        let socket = h.state_path().with_file_name("state.db.sock");
+        assert!(socket.exists(), "a killed daemon leaves its socket behind");
+    }
 
     let after = ctl(&config, &["status"]).await;
     assert_eq!(after.code, 6, "{}", after.all());
@@ -409,6 +423,7 @@ async fn a_pause_from_the_command_line_survives_a_reload() {
     );
 }
 
+#[cfg(unix)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_state_file_too_deep_for_a_socket_beside_it_is_served_from_a_private_folder() {
     let h = Harness::new(Profile::V3).await;
@@ -438,7 +453,6 @@ async fn a_state_file_too_deep_for_a_socket_beside_it_is_served_from_a_private_f
         "{}",
         run.all()
     );
-    #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
         let folder = runtime.join("immich-sync");

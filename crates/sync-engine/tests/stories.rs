@@ -6,7 +6,6 @@ mod common;
 
 mod bad_input;
 mod config_files;
-#[cfg(unix)]
 mod control;
 mod daemon_cli;
 mod delete_guard;

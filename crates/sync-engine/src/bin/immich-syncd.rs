@@ -564,6 +564,7 @@ impl Signals {
     }
 
     /// Waits for Ctrl-C or SIGTERM; SIGHUP reloads the configuration file meanwhile.
+    #[cfg_attr(not(unix), allow(unused_mut))]
     async fn run_until_stopped(mut self, engine: &EngineHandle, config_path: &std::path::Path) {
         #[cfg(unix)]
         loop {

@@ -3,8 +3,8 @@
 //!
 //! Whoever runs the engine — the daemon or the tray app — serves the same protocol on a local
 //! socket beside its state file (`state.db` → `state.db.sock`): one JSON [`Request`] line in,
-//! one JSON [`Reply`] line out. Only the user can open it (a Unix socket, mode 0600); it is
-//! never a TCP port. The socket belongs to the state file, not to a process, because the state
+//! one JSON [`Reply`] line out. Only the user can open it (a Unix socket, mode 0600; on Windows
+//! a named pipe whose access list names only its owner); it is never a TCP port. The socket belongs to the state file, not to a process, because the state
 //! file is what one engine owns (the store's engine lock): whichever front end runs it answers.
 //!
 //! Every command is carried out by one function, [`execute`], against a [`Backend`]: the running
@@ -165,15 +165,29 @@ pub enum ControlError {
         .0.as_secs()
     )]
     NoAnswer(std::time::Duration),
-    /// This platform has no control socket yet.
-    #[error("controlling a running engine is not available on this platform yet")]
+    /// This platform has neither Unix sockets nor named pipes.
+    #[error("controlling a running engine is not available on this platform")]
     Unsupported,
 }
 
 /// Where the engine using `database_path` listens: beside it, as `<name>.sock`. A path too
 /// long for a Unix socket (about 100 bytes) moves to a private folder of this user's (the
 /// runtime folder, or `immich-sync-<uid>` in the temp folder) under a name derived from the
-/// state file's path, so the daemon and the command line still agree.
+/// state file's path, so the daemon and the command line still agree. On Windows it is a named
+/// pipe named after the state file's path (compared without case, as Windows compares paths).
+#[cfg(windows)]
+pub fn socket_path(database_path: &Path) -> PathBuf {
+    use sha1::Digest as _;
+    let key = database_path.to_string_lossy().to_lowercase();
+    let digest = sha1::Sha1::digest(key.as_bytes());
+    PathBuf::from(format!(
+        r"\\.\pipe\immich-sync-{}",
+        &hex::encode(digest)[..16]
+    ))
+}
+
+/// Where the engine using `database_path` listens (see the Windows version above).
+#[cfg(not(windows))]
 pub fn socket_path(database_path: &Path) -> PathBuf {
     let mut name = database_path
         .file_name()
@@ -190,6 +204,7 @@ pub fn socket_path(database_path: &Path) -> PathBuf {
 }
 
 /// This user's folder for sockets that cannot sit beside their state file.
+#[cfg(not(windows))]
 pub(crate) fn private_dir() -> PathBuf {
     match std::env::var_os("XDG_RUNTIME_DIR") {
         Some(runtime) => PathBuf::from(runtime).join("immich-sync"),
@@ -202,6 +217,7 @@ mod tests {
     use super::*;
 
     #[test]
+    #[cfg(unix)]
     fn the_socket_sits_beside_the_state_file_unless_the_path_is_too_long() {
         assert_eq!(
             socket_path(Path::new("/home/ann/.local/share/immich-sync/state.db")),

@@ -4,7 +4,10 @@
 //! user can enter (0700), given mode 0600, then renamed into place; a folder that holds it
 //! elsewhere than beside the state file must belong to this user and be closed to others. A
 //! socket file left by an engine that died is found by trying to connect to it, and replaced.
-//! Windows (a named pipe) is not built yet.
+//!
+//! On Windows the same lines travel over a named pipe (`\\.\pipe\immich-sync-…`, named after the
+//! state file) whose access list lets in only its owner, and never a client from another machine.
+//! A pipe disappears with the process that made it, so there is nothing to clean up.
 
 use std::path::{Path, PathBuf};
 
@@ -12,12 +15,10 @@ use super::{ControlError, Reply, Request};
 use crate::EngineHandle;
 
 /// The longest request accepted (ids of a big undo fit many times over).
-#[cfg(unix)]
 const MAX_REQUEST: u64 = 1 << 20;
 
 /// How long the command line waits for a reply: an undo or a reload may take a while (the
 /// server, finishing work in flight); the other commands answer at once.
-#[cfg(unix)]
 fn reply_timeout(request: &Request) -> std::time::Duration {
     match request {
         Request::Undo { .. } | Request::Reload => std::time::Duration::from_secs(300),
@@ -118,7 +119,7 @@ pub(super) fn user_id() -> u32 {
     unsafe { libc::getuid() }
 }
 
-#[cfg(not(unix))]
+#[cfg(not(any(unix, windows)))]
 pub(super) fn user_id() -> u32 {
     0
 }
@@ -149,14 +150,17 @@ fn ensure_folder(folder: &Path, own: bool) -> std::io::Result<()> {
     Ok(())
 }
 
-#[cfg(unix)]
-async fn answer(
-    stream: tokio::net::UnixStream,
+/// Reads one request from `stream`, carries it out and writes the reply.
+async fn answer<S>(
+    stream: S,
     engine: &EngineHandle,
     config_file: Option<&Path>,
-) -> std::io::Result<()> {
+) -> std::io::Result<()>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite,
+{
     use tokio::io::{AsyncBufReadExt as _, AsyncReadExt as _, AsyncWriteExt as _, BufReader};
-    let (read, mut write) = stream.into_split();
+    let (read, mut write) = tokio::io::split(stream);
     let mut line = String::new();
     BufReader::new(read.take(MAX_REQUEST))
         .read_line(&mut line)
@@ -186,23 +190,17 @@ async fn answer(
     write.shutdown().await
 }
 
-/// Sends `request` to the engine listening on `socket` and waits for its reply.
-#[cfg(unix)]
-pub async fn send(socket: &Path, request: &Request) -> Result<Reply, ControlError> {
-    use std::io::ErrorKind;
+/// Writes `request` on a connected `stream` and waits for the reply line.
+async fn exchange<S>(stream: S, socket: &Path, request: &Request) -> Result<Reply, ControlError>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite,
+{
     use tokio::io::{AsyncBufReadExt as _, AsyncWriteExt as _, BufReader};
     let fail = |source| ControlError::Socket {
         path: socket.to_owned(),
         source,
     };
-    let stream = match tokio::net::UnixStream::connect(socket).await {
-        Ok(stream) => stream,
-        Err(e) if matches!(e.kind(), ErrorKind::NotFound | ErrorKind::ConnectionRefused) => {
-            return Err(ControlError::NotRunning(socket.with_extension("")));
-        }
-        Err(e) => return Err(fail(e)),
-    };
-    let (read, mut write) = stream.into_split();
+    let (read, mut write) = tokio::io::split(stream);
     let mut text =
         serde_json::to_string(request).map_err(|e| ControlError::Protocol(e.to_string()))?;
     text.push('\n');
@@ -216,8 +214,166 @@ pub async fn send(socket: &Path, request: &Request) -> Result<Reply, ControlErro
     serde_json::from_str(&line).map_err(|e| ControlError::Protocol(e.to_string()))
 }
 
-/// Serves control requests (not available on this platform yet).
-#[cfg(not(unix))]
+/// Sends `request` to the engine listening on `socket` and waits for its reply.
+#[cfg(unix)]
+pub async fn send(socket: &Path, request: &Request) -> Result<Reply, ControlError> {
+    use std::io::ErrorKind;
+    match tokio::net::UnixStream::connect(socket).await {
+        Ok(stream) => exchange(stream, socket, request).await,
+        Err(e) if matches!(e.kind(), ErrorKind::NotFound | ErrorKind::ConnectionRefused) => {
+            Err(ControlError::NotRunning(socket.with_extension("")))
+        }
+        Err(e) => Err(ControlError::Socket {
+            path: socket.to_owned(),
+            source: e,
+        }),
+    }
+}
+
+#[cfg(windows)]
+pub use self::windows::{send, serve};
+
+#[cfg(windows)]
+mod windows {
+    use std::path::{Path, PathBuf};
+
+    use tokio::net::windows::named_pipe::{ClientOptions, NamedPipeServer, ServerOptions};
+
+    use super::{ControlError, ControlServer, Reply, Request, answer, exchange};
+    use crate::EngineHandle;
+
+    /// `ERROR_PIPE_BUSY`: every instance of the pipe is taken; another frees up soon.
+    const PIPE_BUSY: i32 = 231;
+
+    /// Serves control requests for `engine` on the named pipe `socket`.
+    pub async fn serve(
+        engine: EngineHandle,
+        socket: PathBuf,
+        config_file: Option<PathBuf>,
+    ) -> Result<ControlServer, ControlError> {
+        let fail = |source| ControlError::Socket {
+            path: socket.clone(),
+            source,
+        };
+        if ClientOptions::new().open(&socket).is_ok() {
+            return Err(ControlError::AlreadyRunning(database_of(&socket)));
+        }
+        let mut server = create(&socket, true).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::PermissionDenied {
+                ControlError::AlreadyRunning(database_of(&socket))
+            } else {
+                fail(e)
+            }
+        })?;
+        let name = socket.clone();
+        let task = tokio::spawn(async move {
+            loop {
+                if let Err(error) = server.connect().await {
+                    tracing::warn!("control pipe: {error}");
+                    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+                    continue;
+                }
+                // The next client gets a new instance; this one answers the connected client.
+                let next = loop {
+                    match create(&name, false) {
+                        Ok(next) => break next,
+                        Err(error) => {
+                            tracing::warn!("control pipe: {error}");
+                            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+                        }
+                    }
+                };
+                let connected = std::mem::replace(&mut server, next);
+                let engine = engine.clone();
+                let config_file = config_file.clone();
+                tokio::spawn(async move {
+                    if let Err(error) = answer(connected, &engine, config_file.as_deref()).await {
+                        tracing::debug!("control connection: {error}");
+                    }
+                });
+            }
+        });
+        Ok(ControlServer { path: socket, task })
+    }
+
+    /// Sends `request` to the engine listening on the named pipe `socket`.
+    pub async fn send(socket: &Path, request: &Request) -> Result<Reply, ControlError> {
+        let mut tries = 0;
+        let client = loop {
+            match ClientOptions::new().open(socket) {
+                Ok(client) => break client,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    return Err(ControlError::NotRunning(database_of(socket)));
+                }
+                Err(e) if e.raw_os_error() == Some(PIPE_BUSY) && tries < 50 => {
+                    tries += 1;
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                }
+                Err(e) => {
+                    return Err(ControlError::Socket {
+                        path: socket.to_owned(),
+                        source: e,
+                    });
+                }
+            }
+        };
+        exchange(client, socket, request).await
+    }
+
+    /// A pipe name says nothing of its state file; the messages name the pipe instead.
+    fn database_of(socket: &Path) -> PathBuf {
+        socket.to_owned()
+    }
+
+    /// One instance of the pipe, open to its owner only (`D:P(A;;GA;;;OW)`: a protected access
+    /// list whose one entry gives the owner everything), never to other machines.
+    fn create(name: &Path, first: bool) -> std::io::Result<NamedPipeServer> {
+        use windows_sys::Win32::Foundation::LocalFree;
+        use windows_sys::Win32::Security::Authorization::{
+            ConvertStringSecurityDescriptorToSecurityDescriptorW, SDDL_REVISION_1,
+        };
+        use windows_sys::Win32::Security::SECURITY_ATTRIBUTES;
+
+        let sddl: Vec<u16> = "D:P(A;;GA;;;OW)\0".encode_utf16().collect();
+        let mut descriptor = std::ptr::null_mut();
+        // SAFETY: `sddl` is a NUL-terminated UTF-16 string that outlives the call; on success
+        // `descriptor` points to memory the system allocated, freed below with LocalFree.
+        let converted = unsafe {
+            ConvertStringSecurityDescriptorToSecurityDescriptorW(
+                sddl.as_ptr(),
+                SDDL_REVISION_1,
+                &mut descriptor,
+                std::ptr::null_mut(),
+            )
+        };
+        if converted == 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        let mut attributes = SECURITY_ATTRIBUTES {
+            nLength: std::mem::size_of::<SECURITY_ATTRIBUTES>() as u32,
+            lpSecurityDescriptor: descriptor,
+            bInheritHandle: 0,
+        };
+        let mut options = ServerOptions::new();
+        options
+            .first_pipe_instance(first)
+            .reject_remote_clients(true);
+        // SAFETY: `attributes` is a valid SECURITY_ATTRIBUTES whose descriptor lives until
+        // LocalFree below, after the pipe has been created.
+        let created = unsafe {
+            options.create_with_security_attributes_raw(
+                name,
+                (&mut attributes as *mut SECURITY_ATTRIBUTES).cast(),
+            )
+        };
+        // SAFETY: `descriptor` was allocated by the conversion above and is no longer used.
+        unsafe { LocalFree(descriptor) };
+        created
+    }
+}
+
+/// Serves control requests (not available on this platform).
+#[cfg(not(any(unix, windows)))]
 pub async fn serve(
     _engine: EngineHandle,
     _socket: PathBuf,
@@ -226,8 +382,8 @@ pub async fn serve(
     Err(ControlError::Unsupported)
 }
 
-/// Sends a request (not available on this platform yet).
-#[cfg(not(unix))]
+/// Sends a request (not available on this platform).
+#[cfg(not(any(unix, windows)))]
 pub async fn send(_socket: &Path, _request: &Request) -> Result<Reply, ControlError> {
     Err(ControlError::Unsupported)
 }

@@ -74,6 +74,7 @@ async fn files_immich_does_not_take_are_skipped_once_with_the_reason() {
     assert_eq!(folder_snapshot(&h.photos), before);
 }
 
+#[cfg(unix)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pipes_and_sockets_are_skipped_without_being_opened() {
     let h = Harness::new(Profile::V3).await;
@@ -103,6 +104,7 @@ async fn pipes_and_sockets_are_skipped_without_being_opened() {
     assert!(fifo.exists());
 }
 
+#[cfg(unix)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unreadable_files_and_folders_are_reported_and_never_taken_as_deleted() {
     use std::os::unix::fs::PermissionsExt;
@@ -166,6 +168,7 @@ async fn unreadable_files_and_folders_are_reported_and_never_taken_as_deleted() 
 // Odd trees and names
 // ---------------------------------------------------------------------------------------------
 
+#[cfg(unix)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn symlink_loops_end_the_scan_with_one_note_each() {
     let h = Harness::new(Profile::V3).await;
@@ -216,6 +219,7 @@ async fn symlink_loops_end_the_scan_with_one_note_each() {
     assert_eq!(after, before);
 }
 
+#[cfg(unix)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn names_that_are_not_utf8_are_uploaded_and_kept_apart() {
     use std::ffi::OsStr;

@@ -74,7 +74,8 @@ impl Harness {
 
     /// The configuration file's text: this harness's folder, state file and event log, the
     /// given server and key, every interval long (so only events and requests explain what
-    /// happens), and extra `[defaults]` and folder lines.
+    /// happens), and extra `[defaults]` and folder lines. Paths are literal strings, so a
+    /// Windows path's backslashes stay as they are.
     pub fn config_text(
         &self,
         server_url: &str,
@@ -84,8 +85,8 @@ impl Harness {
     ) -> String {
         format!(
             r#"
-database_path = "{state}"
-event_log = "{events}"
+database_path = '{state}'
+event_log = '{events}'
 [defaults]
 stable_after = "300ms"
 upload_poll_interval = "1h"
@@ -97,7 +98,7 @@ name = "alice"
 server_url = "{url}"
 api_key = "{key}"
 [[account.folder]]
-path = "{photos}"
+path = '{photos}'
 {folder_extra}
 "#,
             state = self.state_path().display(),
