@@ -271,6 +271,59 @@ impl Checker {
         Some(n)
     }
 
+    /// An optional number within `min..=max`. `v2_message` is class-validator's complaint
+    /// (e.g. `must be a latitude string or number`), used for a wrong type and a wrong range.
+    pub(crate) fn number(
+        &mut self,
+        path: &[Seg],
+        value: Option<&Value>,
+        min: f64,
+        max: f64,
+        v2_message: &str,
+    ) -> Option<f64> {
+        let v = self.present(value)?;
+        let parsed = match v {
+            Value::Number(n) => n.as_f64(),
+            Value::String(s) if self.v2() => s.trim().parse::<f64>().ok().filter(|f| f.is_finite()),
+            _ => None,
+        };
+        let Some(n) = parsed else {
+            self.type_issue(path, "number", Some(v), &[v2_message]);
+            return None;
+        };
+        let (code, bound, message) = if n < min {
+            (
+                "too_small",
+                min,
+                format!("Too small: expected number to be >={min}"),
+            )
+        } else if n > max {
+            (
+                "too_big",
+                max,
+                format!("Too big: expected number to be <={max}"),
+            )
+        } else {
+            return Some(n);
+        };
+        self.issues
+            .push_v2(format!("{} {v2_message}", v2_path(path)));
+        let limit = if code == "too_small" {
+            "minimum"
+        } else {
+            "maximum"
+        };
+        self.issues.push_v3(json!({
+            "origin": "number",
+            "code": code,
+            limit: bound,
+            "inclusive": true,
+            "path": v3_path(path),
+            "message": message,
+        }));
+        None
+    }
+
     /// A date: v3 strict ISO with zone, v2 anything JavaScript's `Date` would take.
     pub(crate) fn date(
         &mut self,
@@ -373,6 +426,25 @@ impl Checker {
             }
         }
         ok.then_some(ids)
+    }
+
+    /// class-validator's `@ArrayMinSize(min)` / zod's `.min(min)` on an array.
+    pub(crate) fn min_items(&mut self, path: &[Seg], len: usize, min: usize) {
+        if len >= min {
+            return;
+        }
+        self.issues.push_v2(format!(
+            "{} must contain at least {min} elements",
+            v2_path(path)
+        ));
+        self.issues.push_v3(json!({
+            "origin": "array",
+            "code": "too_small",
+            "minimum": min,
+            "inclusive": true,
+            "path": v3_path(path),
+            "message": format!("Too small: expected array to have >={min} items"),
+        }));
     }
 
     /// An array (the items are checked by the caller).

@@ -3,11 +3,17 @@
 //! It serves, over real HTTP on 127.0.0.1, the part of the Immich API a folder-sync client
 //! and the official CLI's `upload` command use, with the answers of Immich v2 (2.7.5) or v3
 //! (3.1.0): status codes, error body shapes, duplicate detection by checksum (trashed assets
-//! included), all-or-nothing deletes, the trash. Tests drive it from the outside through
-//! [`FakeImmich`] (users, keys, assets, quotas), [`Faults`] (error statuses, delays, cut-off
-//! uploads, a server that is down) and the request log ([`RecordedRequest`]), which
-//! [`openapi::Spec`] checks against Immich's OpenAPI document. [`older_service`] writes the
-//! state file the older sync service leaves beside such a server.
+//! included), all-or-nothing deletes, the trash, metadata edits (`PUT /assets`), live-photo
+//! links, albums and stacks. Tests drive it from the outside through [`FakeImmich`] (users,
+//! keys, assets, albums, stacks, quotas), [`Faults`] (error statuses, delays, cut-off uploads,
+//! a server that is down) and the request log ([`RecordedRequest`]), which [`openapi::Spec`]
+//! checks against Immich's OpenAPI document. [`older_service`] writes the state file the older
+//! sync service leaves beside such a server.
+//!
+//! What the server keeps per user: assets (content, dates, favourite, visibility, the
+//! `exifInfo` fields description, rating, dateTimeOriginal, latitude and longitude, and the
+//! still → motion-video link of live photos), albums (a name and asset ids in the order they
+//! were added) and stacks (a primary asset and its members).
 
 mod auth;
 mod dto;
@@ -37,7 +43,7 @@ use tokio::task::JoinHandle;
 
 pub use faults::Faults;
 pub use record::{MultipartField, REDACTED, RecordedBody, RecordedRequest};
-pub use state::AssetSnapshot;
+pub use state::{AlbumSnapshot, AssetSnapshot, StackSnapshot};
 
 use state::{ApiKey, Asset, AssetKind, Shared, User, extension, normalise_extension};
 
@@ -255,6 +261,37 @@ impl FakeImmich {
         assets.into_iter().map(Asset::snapshot).collect()
     }
 
+    /// The owner's albums, oldest first, each with its asset ids in the order they were added
+    /// (trashed assets stay members until they are purged).
+    pub fn albums(&self, user_id: &str) -> Vec<AlbumSnapshot> {
+        let state = self.shared().lock();
+        let mut albums: Vec<_> = state
+            .albums
+            .values()
+            .filter(|a| a.owner_id == user_id)
+            .collect();
+        albums.sort_by_key(|a| a.seq);
+        albums.into_iter().map(|a| a.snapshot()).collect()
+    }
+
+    /// Deletes the album as a user does in the web UI: the album is gone, its assets are not
+    /// touched. Unknown ids are ignored.
+    pub fn delete_album(&self, id: &str) {
+        self.shared().lock().albums.remove(id);
+    }
+
+    /// The owner's stacks, oldest first, each with its members (the primary first).
+    pub fn stacks(&self, user_id: &str) -> Vec<StackSnapshot> {
+        let state = self.shared().lock();
+        let mut stacks: Vec<_> = state
+            .stacks
+            .values()
+            .filter(|s| s.owner_id == user_id)
+            .collect();
+        stacks.sort_by_key(|s| s.seq);
+        stacks.into_iter().map(|s| s.snapshot()).collect()
+    }
+
     /// How many `POST /assets` requests were answered 201 (a new asset) in total.
     pub fn created_uploads(&self) -> usize {
         self.shared().lock().created_uploads
@@ -303,7 +340,7 @@ impl FakeImmich {
             live_photo_video_id: None,
             stored_path,
             sidecar_path: None,
-            sidecar_metadata: Default::default(),
+            exif: Default::default(),
             seq,
         });
         id
@@ -344,7 +381,8 @@ impl FakeImmich {
     }
 
     /// Deletes the asset for good, as emptying the trash does: the row and the file are gone
-    /// and `GET /assets/{id}` answers 400.
+    /// and `GET /assets/{id}` answers 400. The asset leaves its albums and stack, and a live
+    /// photo's still takes its motion video with it.
     pub fn purge_asset(&self, id: &str) {
         self.shared().lock().purge(id);
     }

@@ -1,7 +1,13 @@
-//! The server's data: users, API keys, assets, media types and the request log.
+//! The server's data: users, API keys, assets (with their `exifInfo` edits and live-photo
+//! links), albums, stacks, media types and the request log.
 //!
 //! Everything lives in memory behind one `std::sync::Mutex` that is never held across an
 //! `.await`; uploaded files live on disk under the storage directory.
+//!
+//! What a purge does follows Immich's database cascades and its asset-deletion job: the asset
+//! leaves every album and its stack (a purged primary hands the stack to the next asset, or
+//! ends a stack of two), stills that used it as their motion part lose the link, and a purged
+//! still takes its motion video with it unless another still still uses that video.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -110,14 +116,61 @@ pub(crate) struct Asset {
     pub live_photo_video_id: Option<String>,
     pub stored_path: PathBuf,
     pub sidecar_path: Option<PathBuf>,
-    /// What the sidecar said (`exifInfo.description`, `exifInfo.rating`).
-    pub sidecar_metadata: crate::xmp::SidecarMetadata,
+    /// `exifInfo`: from the sidecar sent with the upload, then from `PUT /assets`.
+    pub exif: Exif,
     /// Insertion order.
     pub seq: u64,
 }
 
+/// The part of `exifInfo` this server keeps.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct Exif {
+    pub description: Option<String>,
+    /// 1 to 5, or -1 (rejected).
+    pub rating: Option<i64>,
+    pub date_time_original: Option<OffsetDateTime>,
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
+}
+
+impl From<crate::xmp::SidecarMetadata> for Exif {
+    fn from(sidecar: crate::xmp::SidecarMetadata) -> Self {
+        Exif {
+            description: sidecar.description,
+            rating: sidecar.rating,
+            ..Exif::default()
+        }
+    }
+}
+
+/// An album: a name and an ordered list of asset ids. Membership outlives the trash (a
+/// trashed asset stays in its albums and is back on restore) but not a purge.
+pub(crate) struct Album {
+    pub id: String,
+    pub owner_id: String,
+    pub name: String,
+    /// `""` when none was given, as Immich answers.
+    pub description: String,
+    /// In the order they were added.
+    pub asset_ids: Vec<String>,
+    pub thumbnail_asset_id: Option<String>,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+    pub seq: u64,
+}
+
+/// A stack: a primary asset and the others shown behind it.
+pub(crate) struct Stack {
+    pub id: String,
+    pub owner_id: String,
+    pub primary_asset_id: String,
+    /// Every member, the primary first.
+    pub asset_ids: Vec<String>,
+    pub seq: u64,
+}
+
 /// An asset as tests see it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct AssetSnapshot {
     pub id: String,
     pub owner_id: String,
@@ -136,10 +189,39 @@ pub struct AssetSnapshot {
     pub device_asset_id: Option<String>,
     pub device_id: Option<String>,
     pub stored_path: PathBuf,
-    /// `exifInfo.description`, from the sidecar sent with the upload.
+    /// `exifInfo.description`: from the sidecar sent with the upload, or the latest
+    /// `PUT /assets`.
     pub description: Option<String>,
-    /// `exifInfo.rating`, from the sidecar.
+    /// `exifInfo.rating` (1 to 5, -1 for rejected), from the sidecar or the latest update.
     pub rating: Option<i64>,
+    /// For a live photo's still: the id of its motion video.
+    pub live_photo_video_id: Option<String>,
+    /// `timeline`, `archive`, `hidden` (a live photo's motion video) or `locked`.
+    pub visibility: String,
+    /// `exifInfo.dateTimeOriginal` as set by `PUT /assets` (UTC, millisecond precision);
+    /// `None` until then.
+    pub date_time_original: Option<String>,
+    /// `exifInfo.latitude`/`longitude` as set by `PUT /assets`.
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
+}
+
+/// An album as tests see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlbumSnapshot {
+    pub id: String,
+    pub name: String,
+    /// In the order they were added; trashed assets stay members until purged.
+    pub asset_ids: Vec<String>,
+}
+
+/// A stack as tests see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StackSnapshot {
+    pub id: String,
+    pub primary_asset_id: String,
+    /// Every member (trashed ones too), the primary first.
+    pub asset_ids: Vec<String>,
 }
 
 impl Asset {
@@ -162,8 +244,49 @@ impl Asset {
             device_asset_id: self.device_asset_id.clone(),
             device_id: self.device_id.clone(),
             stored_path: self.stored_path.clone(),
-            description: self.sidecar_metadata.description.clone(),
-            rating: self.sidecar_metadata.rating,
+            description: self.exif.description.clone(),
+            rating: self.exif.rating,
+            live_photo_video_id: self.live_photo_video_id.clone(),
+            visibility: self.visibility.clone(),
+            date_time_original: self.exif.date_time_original.map(iso),
+            latitude: self.exif.latitude,
+            longitude: self.exif.longitude,
+        }
+    }
+}
+
+impl Album {
+    pub(crate) fn snapshot(&self) -> AlbumSnapshot {
+        AlbumSnapshot {
+            id: self.id.clone(),
+            name: self.name.clone(),
+            asset_ids: self.asset_ids.clone(),
+        }
+    }
+
+    pub(crate) fn contains(&self, asset_id: &str) -> bool {
+        self.asset_ids.iter().any(|a| a == asset_id)
+    }
+
+    /// Takes the assets out; the thumbnail moves to the first asset left.
+    pub(crate) fn remove(&mut self, ids: &[&str]) {
+        self.asset_ids.retain(|a| !ids.contains(&a.as_str()));
+        if self
+            .thumbnail_asset_id
+            .as_deref()
+            .is_some_and(|t| ids.contains(&t))
+        {
+            self.thumbnail_asset_id = self.asset_ids.first().cloned();
+        }
+    }
+}
+
+impl Stack {
+    pub(crate) fn snapshot(&self) -> StackSnapshot {
+        StackSnapshot {
+            id: self.id.clone(),
+            primary_asset_id: self.primary_asset_id.clone(),
+            asset_ids: self.asset_ids.clone(),
         }
     }
 }
@@ -252,6 +375,8 @@ pub(crate) struct State {
     pub keys: HashMap<String, ApiKey>,
     pub assets: HashMap<String, Asset>,
     by_checksum: HashMap<(String, [u8; 20]), String>,
+    pub albums: HashMap<String, Album>,
+    pub stacks: HashMap<String, Stack>,
     pub media: MediaTypes,
     requests: Vec<(u64, RecordedRequest)>,
     /// Whether requests are logged at all.
@@ -267,6 +392,8 @@ impl State {
             keys: HashMap::new(),
             assets: HashMap::new(),
             by_checksum: HashMap::new(),
+            albums: HashMap::new(),
+            stacks: HashMap::new(),
             media: MediaTypes::defaults(profile),
             requests: Vec::new(),
             record_requests: true,
@@ -302,7 +429,8 @@ impl State {
         self.assets.insert(asset.id.clone(), asset);
     }
 
-    /// Removes the row and its files, as emptying the trash does.
+    /// Removes the row and its files, as emptying the trash does, with the cascades the
+    /// module documentation describes.
     pub(crate) fn purge(&mut self, id: &str) -> Option<Asset> {
         let asset = self.assets.remove(id)?;
         self.by_checksum
@@ -311,7 +439,122 @@ impl State {
         if let Some(sidecar) = &asset.sidecar_path {
             let _ = std::fs::remove_file(sidecar);
         }
+        for album in self.albums.values_mut() {
+            album.remove(&[id]);
+        }
+        self.leave_stack_on_purge(id);
+        for still in self.assets.values_mut() {
+            if still.live_photo_video_id.as_deref() == Some(id) {
+                still.live_photo_video_id = None;
+            }
+        }
+        if let Some(video_id) = &asset.live_photo_video_id {
+            let still_used = self
+                .assets
+                .values()
+                .any(|a| a.live_photo_video_id.as_ref() == Some(video_id));
+            if !still_used {
+                self.purge(video_id);
+            }
+        }
         Some(asset)
+    }
+
+    /// Immich's asset-deletion job: a purged primary hands the stack to the next member if
+    /// more than two were in it, otherwise the stack is deleted; any other member just leaves.
+    fn leave_stack_on_purge(&mut self, id: &str) {
+        let Some(stack_id) = self.stack_of(id).map(|s| s.id.clone()) else {
+            return;
+        };
+        let Some(stack) = self.stacks.get_mut(&stack_id) else {
+            return;
+        };
+        if stack.primary_asset_id == id && stack.asset_ids.len() <= 2 {
+            self.stacks.remove(&stack_id);
+            return;
+        }
+        stack.asset_ids.retain(|a| a != id);
+        if stack.primary_asset_id == id {
+            stack.primary_asset_id = stack.asset_ids[0].clone();
+        }
+    }
+
+    /// The stack the asset is in.
+    pub(crate) fn stack_of(&self, asset_id: &str) -> Option<&Stack> {
+        self.stacks
+            .values()
+            .find(|s| s.asset_ids.iter().any(|a| a == asset_id))
+    }
+
+    /// `POST /stacks`, as Immich's stack repository does it: stacks whose primary asset is
+    /// among `ids` are merged into the new one (their members join it and they are deleted);
+    /// a listed asset that is an ordinary member of another stack moves over and leaves that
+    /// stack otherwise as it is. The first id becomes the primary. Returns the new stack's id.
+    pub(crate) fn create_stack(&mut self, owner_id: &str, ids: &[String]) -> String {
+        let mut members: Vec<String> = Vec::new();
+        for id in ids {
+            if !members.contains(id) {
+                members.push(id.clone());
+            }
+        }
+        let merged: Vec<String> = self
+            .stacks
+            .values()
+            .filter(|s| s.owner_id == owner_id && members.contains(&s.primary_asset_id))
+            .map(|s| s.id.clone())
+            .collect();
+        let mut merged_stacks: Vec<Stack> = merged
+            .iter()
+            .filter_map(|id| self.stacks.remove(id))
+            .collect();
+        merged_stacks.sort_by_key(|s| s.seq);
+        for stack in merged_stacks {
+            for member in stack.asset_ids {
+                if !members.contains(&member) {
+                    members.push(member);
+                }
+            }
+        }
+        for stack in self.stacks.values_mut() {
+            stack.asset_ids.retain(|a| !members.contains(a));
+        }
+        let now = OffsetDateTime::now_utc();
+        for member in &members {
+            if let Some(asset) = self.assets.get_mut(member) {
+                asset.updated_at = now;
+            }
+        }
+        let id = uuid::Uuid::new_v4().to_string();
+        let seq = self.next_seq();
+        self.stacks.insert(
+            id.clone(),
+            Stack {
+                id: id.clone(),
+                owner_id: owner_id.to_string(),
+                primary_asset_id: members[0].clone(),
+                asset_ids: members,
+                seq,
+            },
+        );
+        id
+    }
+
+    /// What linking a motion video to a still does to the video: Immich hides it if it was
+    /// on the timeline (an archived one stays archived) and takes it out of every album.
+    /// (A real server does the album part in the metadata extraction that follows.)
+    pub(crate) fn become_motion_part(&mut self, video_id: &str, now: OffsetDateTime) {
+        if let Some(video) = self.assets.get_mut(video_id) {
+            if video.visibility == "timeline" {
+                video.visibility = "hidden".into();
+                video.updated_at = now;
+            }
+        }
+        for album in self.albums.values_mut() {
+            if album.contains(video_id) {
+                album.remove(&[video_id]);
+                album.updated_at = now;
+            }
+        }
     }
 
     /// The caller's asset (live or trashed).

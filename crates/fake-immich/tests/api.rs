@@ -890,8 +890,8 @@ async fn the_trash_feed_behaves_as_on_a_real_server() {
     }
 }
 
-/// `PUT /assets/copy` moves the favourite (this server keeps no albums or stacks) from the old
-/// asset to the new one; ids the caller does not own fail with 400, and the key needs
+/// `PUT /assets/copy` moves the favourite from the old asset to the new one (albums and stacks:
+/// `tests/media.rs`); ids the caller does not own fail with 400, and the key needs
 /// `asset.copy`.
 #[tokio::test]
 async fn copy_moves_the_favourite_to_the_new_version() {

@@ -1,10 +1,9 @@
-//! Who the caller is: `GET /users/me` (owner id and quota), `GET /api-keys/me` (granted
-//! permissions), and `GET /albums`, which this server keeps empty.
+//! Who the caller is: `GET /users/me` (owner id and quota) and `GET /api-keys/me` (granted
+//! permissions).
 
 use axum::extract::State;
 use axum::http::{HeaderMap, Uri};
 use axum::response::Response;
-use serde_json::json;
 
 use super::{App, ok_json};
 use crate::auth::authenticate;
@@ -37,16 +36,6 @@ pub(crate) async fn api_key_me(State(app): State<App>, headers: HeaderMap, uri: 
                 .get(&caller.key_secret)
                 .ok_or_else(|| ApiError::unauthorized("Invalid API key"))?;
             Ok(ok_json(dto::api_key(key)))
-        })(),
-    )
-}
-
-pub(crate) async fn albums(State(app): State<App>, headers: HeaderMap, uri: Uri) -> Response {
-    reply(
-        app.profile,
-        (|| {
-            authenticate(&app, &headers, uri.query(), Some("album.read"))?;
-            Ok(ok_json(json!([])))
         })(),
     )
 }

@@ -1,9 +1,11 @@
 //! The HTTP routes, one module per area of the API, and the helpers they share.
 
 mod account;
+mod albums;
 mod assets;
 mod discovery;
 mod search;
+mod stacks;
 mod upload;
 
 use std::sync::Arc;
@@ -13,11 +15,11 @@ use axum::body::Bytes;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::response::Response;
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use serde_json::{Value, json};
 
 use crate::errors::ApiError;
-use crate::state::Shared;
+use crate::state::{AssetKind, Shared, State};
 
 pub(crate) type App = Arc<Shared>;
 
@@ -32,15 +34,34 @@ pub(crate) fn router(app: App) -> Router {
         .route("/api/server/about", get(discovery::about))
         .route("/api/users/me", get(account::me))
         .route("/api/api-keys/me", get(account::api_key_me))
-        .route("/api/albums", get(account::albums))
-        .route("/api/assets", post(upload::upload).delete(assets::delete))
+        .route("/api/albums", get(albums::list).post(albums::create))
+        .route("/api/albums/assets", put(albums::add_assets_to_albums))
+        .route(
+            "/api/albums/{id}",
+            get(albums::get_one).delete(albums::delete_one),
+        )
+        .route(
+            "/api/albums/{id}/assets",
+            put(albums::add_assets).delete(albums::remove_assets),
+        )
+        .route("/api/stacks", post(stacks::create))
+        .route("/api/stacks/{id}", get(stacks::get_one))
+        .route(
+            "/api/assets",
+            post(upload::upload)
+                .put(assets::update_many)
+                .delete(assets::delete),
+        )
         .route(
             "/api/assets/bulk-upload-check",
             post(assets::bulk_upload_check),
         )
         .route("/api/assets/statistics", get(assets::statistics))
-        .route("/api/assets/copy", axum::routing::put(assets::copy))
-        .route("/api/assets/{id}", get(assets::get_one))
+        .route("/api/assets/copy", put(assets::copy))
+        .route(
+            "/api/assets/{id}",
+            get(assets::get_one).put(assets::update_one),
+        )
         .route("/api/search/metadata", post(search::metadata))
         .route("/api/trash/restore/assets", post(assets::restore_assets))
         .route("/api/trash/restore", post(assets::restore_all))
@@ -98,4 +119,43 @@ pub(crate) fn is_json(headers: &HeaderMap) -> bool {
 pub(crate) fn ok_json(value: Value) -> Response {
     use axum::response::IntoResponse;
     (StatusCode::OK, axum::Json(value)).into_response()
+}
+
+/// A 201 JSON answer.
+pub(crate) fn created_json(value: Value) -> Response {
+    use axum::response::IntoResponse;
+    (StatusCode::CREATED, axum::Json(value)).into_response()
+}
+
+/// The query string's parameters, percent-decoded, as JSON strings (the form the field
+/// checker reads).
+pub(crate) fn query_values(uri: &Uri) -> std::collections::HashMap<String, Value> {
+    axum::extract::Query::<Vec<(String, String)>>::try_from_uri(uri)
+        .map(|q| q.0)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(k, v)| (k, Value::String(v)))
+        .collect()
+}
+
+/// Immich's checks before a still is linked to a motion video: the video must exist, be a
+/// video, and belong to the caller.
+pub(crate) fn check_motion_video(
+    state: &State,
+    owner_id: &str,
+    video_id: &str,
+) -> Result<(), ApiError> {
+    let video = state
+        .assets
+        .get(video_id)
+        .ok_or_else(|| ApiError::bad_request("Live photo video not found"))?;
+    if video.kind != AssetKind::Video {
+        return Err(ApiError::bad_request("Live photo video must be a video"));
+    }
+    if video.owner_id != owner_id {
+        return Err(ApiError::bad_request(
+            "Live photo video does not belong to the user",
+        ));
+    }
+    Ok(())
 }

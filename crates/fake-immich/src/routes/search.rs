@@ -1,7 +1,11 @@
 //! `POST /search/metadata`: the caller's assets filtered, ordered by `fileCreatedAt` and paged
 //! with OFFSET/LIMIT, `nextPage` as a string. Trashed assets appear only with `withDeleted`
 //! (implied by `trashedAfter`/`trashedBefore`/`isOffline`). Without `visibility`, v2 returns
-//! only `timeline` assets and v3 everything except `locked`.
+//! only `timeline` assets and v3 everything except `locked`. `albumIds` keeps the assets that
+//! are in every one of the listed albums (Immich's `inAlbums`), `isNotInAlbum` those in no
+//! album.
+
+use std::collections::HashSet;
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -16,7 +20,7 @@ use crate::auth::authenticate;
 use crate::dto;
 use crate::errors::reply;
 use crate::fields::{Checker, Source, key};
-use crate::state::Asset;
+use crate::state::{Asset, State as Data};
 use crate::validate::decode_checksum;
 
 const VISIBILITIES: &[&str] = &["archive", "timeline", "hidden", "locked"];
@@ -35,6 +39,7 @@ struct Filter {
     is_favorite: Option<bool>,
     is_offline: Option<bool>,
     is_motion: Option<bool>,
+    is_not_in_album: bool,
     with_deleted: bool,
     album_ids: Vec<String>,
     /// (field, after, before)
@@ -72,15 +77,12 @@ fn parse(profile: Profile, body: &Value) -> Result<Filter, crate::errors::ApiErr
             false,
         );
     }
-    for flag in [
-        "withExif",
-        "withStacked",
-        "withPeople",
-        "isEncoded",
-        "isNotInAlbum",
-    ] {
+    for flag in ["withExif", "withStacked", "withPeople", "isEncoded"] {
         c.boolean(&key(flag), body.get(flag));
     }
+    f.is_not_in_album = c
+        .boolean(&key("isNotInAlbum"), body.get("isNotInAlbum"))
+        .unwrap_or(false);
     f.with_deleted = c
         .boolean(&key("withDeleted"), body.get("withDeleted"))
         .unwrap_or(false);
@@ -121,7 +123,54 @@ fn parse(profile: Profile, body: &Value) -> Result<Filter, crate::errors::ApiErr
     Ok(f)
 }
 
-fn matches(profile: Profile, f: &Filter, a: &Asset) -> bool {
+/// Which assets the album filters let through.
+enum Albums {
+    Any,
+    /// In every listed album.
+    InAll(HashSet<String>),
+    /// In no album at all.
+    InNone(HashSet<String>),
+}
+
+impl Albums {
+    fn new(f: &Filter, state: &Data) -> Self {
+        if !f.album_ids.is_empty() {
+            let mut common: Option<HashSet<String>> = None;
+            for id in &f.album_ids {
+                let members: HashSet<String> = state
+                    .albums
+                    .get(id)
+                    .map(|a| a.asset_ids.iter().cloned().collect())
+                    .unwrap_or_default();
+                common = Some(match common {
+                    None => members,
+                    Some(c) => c.intersection(&members).cloned().collect(),
+                });
+            }
+            Albums::InAll(common.unwrap_or_default())
+        } else if f.is_not_in_album {
+            Albums::InNone(
+                state
+                    .albums
+                    .values()
+                    .flat_map(|a| a.asset_ids.iter().cloned())
+                    .collect(),
+            )
+        } else {
+            Albums::Any
+        }
+    }
+
+    fn allows(&self, id: &str) -> bool {
+        match self {
+            Albums::Any => true,
+            Albums::InAll(ids) => ids.contains(id),
+            Albums::InNone(ids) => !ids.contains(id),
+        }
+    }
+}
+
+fn matches(profile: Profile, f: &Filter, albums: &Albums, a: &Asset) -> bool {
     let contains = |hay: &str, needle: &Option<String>| {
         needle
             .as_ref()
@@ -151,7 +200,7 @@ fn matches(profile: Profile, f: &Filter, a: &Asset) -> bool {
     visible
         && checksum_ok
         && ranges_ok
-        && f.album_ids.is_empty()
+        && albums.allows(&a.id)
         && f.is_offline != Some(true)
         && f.is_motion != Some(true)
         && f.id.as_ref().is_none_or(|id| &a.id == id)
@@ -180,10 +229,13 @@ pub(crate) async fn metadata(
             let body = json_body(&headers, &body)?;
             let filter = parse(app.profile, &body)?;
             let state = app.lock();
+            let albums = Albums::new(&filter, &state);
             let mut found: Vec<&Asset> = state
                 .assets
                 .values()
-                .filter(|a| a.owner_id == caller.user_id && matches(app.profile, &filter, a))
+                .filter(|a| {
+                    a.owner_id == caller.user_id && matches(app.profile, &filter, &albums, a)
+                })
                 .collect();
             found.sort_by(|x, y| {
                 let order = x

@@ -5,7 +5,13 @@
 //! extension check when a file part starts (by the `filename` field if it came first, else by
 //! the part's filename); after the whole body, the missing-file check, field validation (v2
 //! class-validator or v3 zod rules), v3.1's `File is empty`, the live-photo checks, the quota,
-//! and finally the duplicate check by the content's SHA-1 (trashed assets included).
+//! the live-photo link's effect on the video, and finally the duplicate check by the content's
+//! SHA-1 (trashed assets included).
+//!
+//! `livePhotoVideoId` must name a video of the caller (else 400 `Live photo video not found`,
+//! `Live photo video must be a video` or `Live photo video does not belong to the user`). The
+//! video is then hidden and taken out of its albums, even when the still turns out to be a
+//! duplicate (Immich hides it before it creates the row); a new still keeps the link.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -20,13 +26,13 @@ use sha1::{Digest, Sha1};
 use time::OffsetDateTime;
 use tokio::io::{AsyncWriteExt, BufWriter};
 
-use super::{App, ok_json};
+use super::{App, check_motion_video, ok_json};
 use crate::Profile;
 use crate::auth::{Caller, authenticate};
 use crate::errors::{ApiError, reply};
 use crate::fields::{Checker, Source, key};
 use crate::record::{MultipartField, RecordSlot, RecordedBody};
-use crate::state::{Asset, AssetKind, extension};
+use crate::state::{Asset, AssetKind, Exif, extension};
 use crate::validate::decode_checksum;
 
 const VISIBILITIES: &[&str] = &["archive", "timeline", "hidden", "locked"];
@@ -333,7 +339,7 @@ async fn finish(app: &App, caller: &Caller, form: Form) -> Result<Response, ApiE
         return Err(ApiError::bad_request("File is empty"));
     }
     if let Some(video_id) = &fields.live_photo_video_id {
-        check_live_photo_video(app, caller, video_id)?;
+        check_motion_video(&app.lock(), &caller.user_id, video_id)?;
     }
     let checked_name = checked_name.unwrap_or_else(|| asset.part_name.clone());
     let kind = app
@@ -376,12 +382,12 @@ async fn finish(app: &App, caller: &Caller, form: Form) -> Result<Response, ApiE
     };
 
     // Immich reads the sidecar during metadata extraction; the fake at once.
-    let sidecar_metadata = match &stored_sidecar {
+    let exif: Exif = match &stored_sidecar {
         Some(file) => tokio::fs::read_to_string(file.path())
             .await
-            .map(|text| crate::xmp::read(&text))
+            .map(|text| crate::xmp::read(&text).into())
             .unwrap_or_default(),
-        None => Default::default(),
+        None => Exif::default(),
     };
     let now = OffsetDateTime::now_utc();
     let mut state = app.lock();
@@ -391,14 +397,11 @@ async fn finish(app: &App, caller: &Caller, form: Form) -> Result<Response, ApiE
             return Err(ApiError::bad_request("Quota has been exceeded!"));
         }
     }
+    if let Some(video_id) = &fields.live_photo_video_id {
+        state.become_motion_part(video_id, now);
+    }
     if let Some(existing) = state.by_checksum(&caller.user_id, &asset.sha1) {
         return Ok(ok_json(json!({ "id": existing.id, "status": "duplicate" })));
-    }
-    if let Some(video_id) = &fields.live_photo_video_id {
-        if let Some(video) = state.assets.get_mut(video_id) {
-            video.visibility = "hidden".into();
-            video.updated_at = now;
-        }
     }
     let seq = state.next_seq();
     state.insert(Asset {
@@ -422,7 +425,7 @@ async fn finish(app: &App, caller: &Caller, form: Form) -> Result<Response, ApiE
         live_photo_video_id: fields.live_photo_video_id,
         stored_path: stored.keep(),
         sidecar_path: stored_sidecar.map(TempFile::keep),
-        sidecar_metadata,
+        exif,
         seq,
     });
     state.created_uploads += 1;
@@ -432,23 +435,6 @@ async fn finish(app: &App, caller: &Caller, form: Form) -> Result<Response, ApiE
         axum::Json(json!({ "id": id, "status": "created" })),
     )
         .into_response())
-}
-
-fn check_live_photo_video(app: &App, caller: &Caller, video_id: &str) -> Result<(), ApiError> {
-    let state = app.lock();
-    let video = state
-        .assets
-        .get(video_id)
-        .ok_or_else(|| ApiError::bad_request("Live photo video not found"))?;
-    if video.kind != AssetKind::Video {
-        return Err(ApiError::bad_request("Live photo video must be a video"));
-    }
-    if video.owner_id != caller.user_id {
-        return Err(ApiError::bad_request(
-            "Live photo video does not belong to the user",
-        ));
-    }
-    Ok(())
 }
 
 /// The server sets the stored file's mtime to `fileModifiedAt`.

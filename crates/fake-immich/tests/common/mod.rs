@@ -60,6 +60,48 @@ impl Env {
             .expect("POST")
     }
 
+    pub async fn put_json(&self, path: &str, body: Value) -> Response {
+        self.client
+            .put(self.url(path))
+            .header("x-api-key", &self.key)
+            .json(&body)
+            .send()
+            .await
+            .expect("PUT")
+    }
+
+    pub async fn delete(&self, path: &str) -> Response {
+        self.client
+            .delete(self.url(path))
+            .header("x-api-key", &self.key)
+            .send()
+            .await
+            .expect("DELETE")
+    }
+
+    /// Uploads `name` with the usual fields and returns the new asset's id.
+    ///
+    /// # Panics
+    /// If the server does not answer 201.
+    pub async fn upload_new(&self, name: &str, content: &[u8]) -> String {
+        self.upload_new_with(name, content, &[]).await
+    }
+
+    /// Like [`Env::upload_new`], with extra or replaced text fields.
+    pub async fn upload_new_with(
+        &self,
+        name: &str,
+        content: &[u8],
+        overrides: &[(&str, &str)],
+    ) -> String {
+        let response = self
+            .upload_form(upload_form(name, content, overrides), content, false)
+            .await
+            .expect("upload");
+        assert_eq!(response.status(), 201, "upload of {name}");
+        json(response).await["id"].as_str().expect("id").to_string()
+    }
+
     pub async fn delete_json(&self, path: &str, body: Value) -> Response {
         self.client
             .delete(self.url(path))
