@@ -14,6 +14,8 @@ const COMMANDS: &[&str] = &[
     "sync_now",
     "open_path",
     "open_log_folder",
+    "count_excluded",
+    "open_in_immich",
     "delete_example",
     "held_deletes",
     "decide_deletes",

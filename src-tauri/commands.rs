@@ -1,7 +1,7 @@
 //! The commands the web UI may call: each checks its arguments and delegates.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 use sync_engine::config::{DeleteMode, DeletePolicy};
@@ -10,7 +10,7 @@ use sync_engine::events::Event;
 use sync_engine::secret::ApiKey;
 use sync_engine::status::Status;
 use sync_engine::store::{HeldDelete, Tombstone};
-use tauri::{AppHandle, State, WebviewWindow};
+use tauri::{AppHandle, Manager as _, State, WebviewWindow};
 
 use crate::bridge::{RECENT_EVENTS, UiError};
 use crate::intents::Intent;
@@ -182,6 +182,26 @@ pub fn open_path(app: AppHandle, state: State<'_, AppState>, path: String) -> Re
     Ok(())
 }
 
+/// Opens an asset in Immich's web app, in the browser: only on the account's own server, and
+/// only for an id Immich could have given.
+#[tauri::command]
+pub fn open_in_immich(app: AppHandle, account: String, asset: String) -> Result<(), UiError> {
+    check_text("the account", &account)?;
+    check_text("the asset", &asset)?;
+    let state = app.state::<AppState>();
+    let config = state.engine.config();
+    let server = config
+        .accounts
+        .iter()
+        .find(|a| a.name == account)
+        .map(|a| a.server_url.clone())
+        .ok_or_else(|| UiError::new("invalid", format!("there is no account named `{account}`")))?;
+    let url = sync_engine::immich::web_url(&server, &asset)
+        .ok_or_else(|| UiError::new("invalid", "this is not an Immich asset id"))?;
+    apply_intent(&app, Intent::OpenUrl(url));
+    Ok(())
+}
+
 /// Opens the folder of the app's log files in the file manager.
 #[tauri::command]
 pub fn open_log_folder(app: AppHandle) -> Result<(), UiError> {
@@ -195,6 +215,53 @@ pub fn open_log_folder(app: AppHandle) -> Result<(), UiError> {
             "there is no log folder: the app could not create one (see its output instead)",
         )),
     }
+}
+
+/// Most exclusion patterns one count takes (far more than anyone types).
+const MAX_PATTERNS: usize = 1000;
+
+/// How many files below `path` the exclusion `patterns` (the global ones and the folder's)
+/// would take out of syncing: the live line beside a folder's patterns in Settings. Walks the
+/// folder on the blocking pool.
+#[tauri::command]
+pub async fn count_excluded(path: String, patterns: Vec<String>) -> Result<u64, UiError> {
+    check_text("the folder", &path)?;
+    if patterns.len() > MAX_PATTERNS {
+        return Err(UiError::new("invalid", "too many patterns"));
+    }
+    for pattern in &patterns {
+        check_text("a pattern", pattern)?;
+    }
+    tauri::async_runtime::spawn_blocking(move || count_excluded_in(Path::new(&path), &patterns))
+        .await
+        .map_err(|e| UiError::new("error", format!("the files could not be counted: {e}")))?
+}
+
+/// [`count_excluded`] on the calling thread.
+fn count_excluded_in(root: &Path, patterns: &[String]) -> Result<u64, UiError> {
+    let patterns: Vec<String> = patterns
+        .iter()
+        .map(|p| p.trim().to_owned())
+        .filter(|p| !p.is_empty())
+        .collect();
+    // The engine's own check names the pattern it cannot read.
+    if let Some((_, message)) = crate::settings::bad_patterns(&patterns).into_iter().next() {
+        return Err(UiError::new("invalid_pattern", message));
+    }
+    if patterns.is_empty() {
+        return Ok(0);
+    }
+    if !root.is_absolute() {
+        return Err(UiError::new("invalid", "the folder must be a full path"));
+    }
+    if !root.is_dir() {
+        return Err(UiError::new(
+            "unavailable",
+            "the folder is not available, so its files cannot be counted",
+        ));
+    }
+    sync_engine::local::count_excluded(root, &patterns)
+        .map_err(|e| UiError::new("invalid_pattern", format!("a pattern cannot be read: {e}")))
 }
 
 /// Plain-language examples of a delete policy, computed by the engine's own rules.
@@ -426,5 +493,36 @@ mod tests {
     fn bad_numbers_are_refused() {
         assert!(delete_example(DeleteMode::Mirror, f64::NAN, 10.0).is_err());
         assert!(delete_example(DeleteMode::Mirror, 1.0, 0.0).is_err());
+    }
+
+    #[test]
+    fn excluded_files_are_counted_and_bad_patterns_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("Screenshots")).unwrap();
+        std::fs::create_dir_all(root.join("Trips/Screenshots")).unwrap();
+        for file in [
+            "a.jpg",
+            "b.png",
+            "Screenshots/c.png",
+            "Trips/d.jpg",
+            "Trips/Screenshots/e.png",
+        ] {
+            std::fs::write(root.join(file), b"x").unwrap();
+        }
+        let count = |patterns: &[&str]| {
+            let patterns: Vec<String> = patterns.iter().map(|p| (*p).to_owned()).collect();
+            count_excluded_in(root, &patterns)
+        };
+        assert_eq!(count(&[]).unwrap(), 0);
+        assert_eq!(count(&[" ", ""]).unwrap(), 0);
+        assert_eq!(count(&["*.png"]).unwrap(), 3);
+        assert_eq!(count(&["**/Screenshots/**"]).unwrap(), 2);
+        assert_eq!(count(&["Screenshots/", "*.PNG"]).unwrap(), 3);
+        let bad = count(&["*.png", "{raw,"]).unwrap_err();
+        assert_eq!(bad.code, "invalid_pattern");
+        assert!(bad.message.contains("`{raw,`"), "{}", bad.message);
+        let gone = count_excluded_in(&root.join("not-there"), &["*.png".to_owned()]).unwrap_err();
+        assert_eq!(gone.code, "unavailable");
     }
 }

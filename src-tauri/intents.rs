@@ -20,6 +20,9 @@ pub enum Intent {
     OpenFolder(usize),
     /// Show the folder of the app's log files (Activity's "Open log folder").
     OpenLogFolder,
+    /// Open an address of the account's own server in the browser (Activity's "Open in
+    /// Immich").
+    OpenUrl(String),
     /// Show the settings window.
     OpenSettings,
     /// Show the activity window.

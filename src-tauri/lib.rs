@@ -312,6 +312,11 @@ pub fn apply_intent(app: &AppHandle, intent: Intent) {
                 }
             }
         }
+        Intent::OpenUrl(url) => {
+            if let Err(e) = app.opener().open_url(&url, None::<&str>) {
+                tracing::warn!("cannot open {url}: {e}");
+            }
+        }
         Intent::OpenLogFolder => {
             if let Some(dir) = logs::log_dir() {
                 if let Err(e) = app.opener().open_path(dir.to_string_lossy(), None::<&str>) {
@@ -421,6 +426,8 @@ pub fn run() {
             commands::sync_now,
             commands::open_path,
             commands::open_log_folder,
+            commands::count_excluded,
+            commands::open_in_immich,
             commands::delete_example,
             commands::held_deletes,
             commands::decide_deletes,

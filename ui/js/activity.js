@@ -184,6 +184,17 @@ function renderStatus() {
 
 // ---------------------------------------------------------------- events
 
+// Events about a photo that is in Immich now: their rows link to it.
+const IN_IMMICH = new Set([
+  "uploaded",
+  "linked",
+  "restored_in_immich",
+  "added_to_album",
+  "metadata_updated",
+  "stacked",
+  "kept_in_immich",
+]);
+
 function eventRow(ev, showAccount) {
   const d = describeEvent(ev);
   const li = el("li", `tone-${d.tone}`);
@@ -201,6 +212,13 @@ function eventRow(ev, showAccount) {
   }
   body.append(title);
   if (d.detail) body.append(el("p", "event-detail", d.detail));
+  if (ev.asset_id && ev.user_id && IN_IMMICH.has(ev.event)) {
+    const open = el("button", "btn ghost small event-open", "Open in Immich");
+    open.type = "button";
+    open.title = "Show this photo in Immich's web app";
+    open.addEventListener("click", () => backend.openInImmich(ev.user_id, ev.asset_id).catch(showError));
+    body.append(open);
+  }
 
   const meta = el("div", "event-meta");
   const ms = eventTime(ev);

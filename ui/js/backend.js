@@ -48,6 +48,8 @@ function tauriBackend(tauri) {
     syncNow: () => call("sync_now"),
     openPath: (path) => call("open_path", { path }),
     openLogFolder: () => call("open_log_folder"),
+    countExcluded: (path, patterns) => call("count_excluded", { path, patterns }),
+    openInImmich: (account, asset) => call("open_in_immich", { account, asset }),
     deleteExample: (mode, threshold, maxAge) =>
       call("delete_example", { mode, threshold, maxAge }),
     heldDeletes: () => call("held_deletes"),

@@ -55,6 +55,24 @@ export function days(n) {
   return plural(Math.round(n / 365), "year");
 }
 
+/** A folder's album choice in a few words: "No album", "An album per sub-folder", "Album “Family”". */
+export function albumTitle(album) {
+  switch (album?.kind) {
+    case "folder":
+      return "An album per sub-folder";
+    case "named":
+      return `Album “${(album.name || "").trim() || "…"}”`;
+    default:
+      return "No album";
+  }
+}
+
+/** The live line beside a folder's exclusion patterns. */
+export function excludedSentence(n) {
+  if (n === 0) return "No files in this folder would be excluded";
+  return `${plural(n, "file")} in this folder would be excluded`;
+}
+
 /** The last part of a path, for / and \ separators alike. */
 export function fileName(path) {
   if (!path) return "";
@@ -119,7 +137,7 @@ export function folderCounts(counts = {}) {
 /** The activity filters and the events each one shows. */
 export const FILTERS = {
   all: null,
-  uploads: ["queued", "uploaded", "linked", "restored_in_immich", "upload_failed", "retry_scheduled"],
+  uploads: ["queued", "uploaded", "linked", "restored_in_immich", "upload_failed", "retry_scheduled", "added_to_album", "album_deleted", "metadata_updated"],
   deletes: [
     "deletes_held",
     "local_file_gone",
@@ -160,6 +178,9 @@ const EVENT_WORDS = {
   deletes_held: { lead: "Deletes held for your confirmation in", tone: "warn", icon: "warn" },
   undone: { lead: "Put back:", tone: "ok", icon: "restore" },
   moved_over: { lead: "Moved over from the older sync service:", tone: "ok", icon: "link" },
+  metadata_updated: { lead: "Updated in Immich from its sidecar:", tone: "ok", icon: "upload" },
+  added_to_album: { lead: "Added to its album:", tone: "ok", icon: "link" },
+  album_deleted: { lead: "Album deleted in Immich, not made again", tone: "keep", icon: "shield", noFile: true },
   would_do: { lead: "Test run, nothing changed:", tone: "muted", icon: "eye" },
   error: { lead: "Problem with", tone: "error", icon: "error" },
 };

@@ -6,6 +6,8 @@
 //   API key containing "limited"    -> the key lacks asset.delete
 //   server address with "offline"   -> the server cannot be reached
 //   server address with ".invalid"  -> saving reports a problem next to the address
+//   a pattern with an unpaired { or } -> the excluded-files count (and saving) report it
+//   a folder on USB-DISK             -> the excluded-files count says it is not available
 // The first folder holds 12 deletes for confirmation (the mass-delete guard); approving or
 // rejecting them is carried out a moment later, like the engine does.
 
@@ -29,6 +31,9 @@ const folder = (path, extra = {}) => ({
   delete_threshold: 30,
   delete_max_age: 3650,
   exclude_extensions: [],
+  exclude: [],
+  album: { kind: "none" },
+  stack_raw_jpeg: false,
   ...extra,
 });
 
@@ -44,8 +49,12 @@ let settings = {
           key_masked: "••••3f9a",
           paused: false,
           folders: [
-            folder("/home/alice/Pictures"),
-            folder("/home/alice/Phone Backup", { delete_mode: "keep-local", delete_threshold: 14 }),
+            folder("/home/alice/Pictures", { exclude: ["**/Screenshots/**"], album: { kind: "folder" } }),
+            folder("/home/alice/Phone Backup", {
+              delete_mode: "keep-local",
+              delete_threshold: 14,
+              album: { kind: "named", name: "Alice's phone" },
+            }),
             folder("/media/alice/USB-DISK/Camera", { delete_mode: "upload-only", exclude_extensions: ["mov"] }),
           ],
         },
@@ -58,6 +67,7 @@ let settings = {
         },
       ],
   exclude_extensions: ["psd", "tar.gz"],
+  exclude: ["*.tmp"],
   upload_concurrency: 4,
   full_scan_interval_hours: 24,
   event_log: null,
@@ -406,6 +416,8 @@ function carryOut() {
 
 function validate(s) {
   const problems = [];
+  const bad = s.exclude.map(patternProblem).find(Boolean);
+  if (bad) problems.push({ key: "exclude", message: bad });
   s.accounts.forEach((a, i) => {
     if (/\.invalid\b/.test(a.server_url)) {
       problems.push({
@@ -414,6 +426,11 @@ function validate(s) {
       });
     }
     a.folders.forEach((f, j) => {
+      const bad = f.exclude.map(patternProblem).find(Boolean);
+      if (bad) problems.push({ key: `account[${i}].folder[${j}].exclude`, message: bad });
+      if (f.album.kind === "named" && !f.album.name.trim()) {
+        problems.push({ key: `account[${i}].folder[${j}].album`, message: "type the album's name, or choose another album option" });
+      }
       if (f.delete_max_age < f.delete_threshold) {
         problems.push({
           key: `account[${i}].folder[${j}].delete_max_age`,
@@ -423,6 +440,30 @@ function validate(s) {
     });
   });
   return problems;
+}
+
+// What the engine says about a pattern it cannot read (here: only unpaired braces).
+function patternProblem(pattern) {
+  const open = (pattern.match(/\{/g) || []).length;
+  const close = (pattern.match(/\}/g) || []).length;
+  if (open > close) {
+    return `\`${pattern}\` is not a pattern this app can read: unclosed alternate group; missing '}' (maybe escape '{' with '[{]'?)`;
+  }
+  if (close > open) {
+    return `\`${pattern}\` is not a pattern this app can read: unopened alternate group; missing '{' (maybe escape '}' with '[}]'?)`;
+  }
+  return null;
+}
+
+// A made-up but steady number of files each pattern leaves out of a folder.
+function excludedCount(path, patterns) {
+  let n = 0;
+  for (const pattern of patterns) {
+    let hash = 0;
+    for (const c of `${path}|${pattern}`) hash = (hash * 31 + c.charCodeAt(0)) >>> 0;
+    n += /screenshot/i.test(pattern) ? 120 + (hash % 300) : hash % 40;
+  }
+  return n;
 }
 
 function deleteSentences(mode, threshold, maxAge) {
@@ -557,8 +598,22 @@ export const mockBackend = {
   async openPath(path) {
     console.info("[mock] open", path);
   },
+  async openInImmich(account, asset) {
+    console.info("[mock] open in Immich", account, asset);
+  },
   async openLogFolder() {
     console.info("[mock] open the log folder");
+  },
+  async countExcluded(path, patterns) {
+    await wait(250);
+    const written = patterns.map((p) => p.trim()).filter(Boolean);
+    const bad = written.map(patternProblem).find(Boolean);
+    if (bad) throw { code: "invalid_pattern", message: bad };
+    if (!written.length) return 0;
+    if (/USB-DISK/.test(path)) {
+      throw { code: "unavailable", message: "the folder is not available, so its files cannot be counted" };
+    }
+    return excludedCount(path, written);
   },
   async deleteExample(mode, threshold, maxAge) {
     await wait(40);

@@ -6,10 +6,21 @@
 // ("account[0].folder[1].delete_threshold") and shown next to the field with that data-key.
 
 import { backend } from "./backend.js";
-import { DELETE_MODES, fileName, host, modeTitle } from "./format.js";
+import { DELETE_MODES, albumTitle, excludedSentence, fileName, host, modeTitle, plural } from "./format.js";
 import { fillIcons, icon } from "./icons.js";
 
-const NEW_FOLDER = { delete_mode: "mirror", delete_threshold: 30, delete_max_age: 3650 };
+/** A folder as it is added: the engine's defaults, nothing left out, no album. */
+const newFolder = (path, extra = {}) => ({
+  path,
+  delete_mode: "mirror",
+  delete_threshold: 30,
+  delete_max_age: 3650,
+  exclude_extensions: [],
+  exclude: [],
+  album: { kind: "none" },
+  stack_raw_jpeg: false,
+  ...extra,
+});
 const params = new URLSearchParams(location.search);
 const app = document.getElementById("app");
 
@@ -19,7 +30,7 @@ const state = {
   keys: new Map(), // account object -> API key typed since the last save
   problems: new Map(), // problem key -> message
   selected: "general", // "general" or an account index
-  openFolders: new Set(), // "account index:path" of folders whose delete settings are open
+  openFolders: new Set(), // "account index:path" (delete settings) and "…:album" that are open
   firstRun: false, // the guided first-run page is shown instead of the settings window
 };
 
@@ -126,6 +137,16 @@ const checks = {
   full_scan_interval_hours(value) {
     return Number.isFinite(value) && value > 0 ? null : "Enter a number of hours above 0.";
   },
+  album(album) {
+    if (album?.kind !== "named") return null;
+    const name = (album.name || "").trim();
+    if (!name) return "Type the album's name, or choose another album option.";
+    // The settings file writes the album as one word, where these two mean the other choices.
+    if (name === "none" || name === "folder") {
+      return `An album cannot be called “${name}” here: the settings file uses that word for another choice. Choose another name.`;
+    }
+    return null;
+  },
 };
 
 /** Every problem of the working copy, keyed as the Rust side keys them. */
@@ -140,6 +161,7 @@ function problemsOf(settings) {
       const at = `account[${i}].folder[${j}]`;
       check(`${at}.delete_threshold`, checks.delete_threshold(folder.delete_threshold));
       check(`${at}.delete_max_age`, checks.delete_max_age(folder.delete_max_age, folder));
+      check(`${at}.album`, checks.album(folder.album));
     });
   });
   check("upload_concurrency", checks.upload_concurrency(settings.upload_concurrency));
@@ -158,7 +180,7 @@ function showProblem(fieldEl) {
   const message = state.problems.get(fieldEl.dataset.key) || "";
   const error = $(fieldEl, ":scope > .field-error");
   if (error) {
-    error.textContent = message;
+    error.replaceChildren(...withCode(message));
     error.hidden = !message;
   }
   fieldEl.classList.toggle("invalid", Boolean(message));
@@ -324,15 +346,38 @@ function renderModes(container, name, value, onChange) {
   }
 }
 
-/** A list of file extensions as removable chips, with an input to add more. */
-function renderChips(container, values, onChange, inputId) {
+/** File extensions in a chip list: `psd`, shown as `.psd`. */
+const EXTENSIONS = {
+  example: "For example: psd",
+  split: (text) =>
+    text
+      .split(/[\s,;]+/)
+      .map((p) => p.trim().replace(/^\.+/, "").toLowerCase())
+      .filter(Boolean),
+  check: (p) =>
+    /^[a-z0-9]+(\.[a-z0-9]+)*$/.test(p) ? null : `“${p}” is not a file extension. Use letters and numbers, like psd or tar.gz.`,
+  show: (p) => `.${p}`,
+  separators: ["Enter", ","],
+};
+
+/** Exclusion patterns in a chip list, as typed: one per Enter (names may hold spaces and commas). */
+const PATTERNS = {
+  example: "For example: **/Screenshots/**",
+  split: (text) => [text.trim()].filter(Boolean),
+  check: () => null, // the Rust side checks patterns: the count line and Save report bad ones
+  show: (p) => p,
+  separators: ["Enter"],
+};
+
+/** A list of values (file extensions, patterns) as removable chips, with an input to add more. */
+function renderChips(container, values, onChange, inputId, kind = EXTENSIONS) {
   const list = document.createElement("ul");
   list.className = "chip-list";
   const input = document.createElement("input");
   input.type = "text";
   input.className = "chip-input";
   if (inputId) input.id = inputId;
-  input.placeholder = values.length ? "Add another" : "For example: psd";
+  input.placeholder = values.length ? "Add another" : kind.example;
   input.autocomplete = "off";
   input.spellcheck = false;
   const field = container.closest(".field");
@@ -342,11 +387,11 @@ function renderChips(container, values, onChange, inputId) {
     for (const value of values) {
       const li = document.createElement("li");
       li.className = "chip";
-      li.append(`.${value}`);
+      li.append(kind.show(value));
       const remove = document.createElement("button");
       remove.type = "button";
       remove.className = "chip-remove";
-      remove.setAttribute("aria-label", `Remove .${value}`);
+      remove.setAttribute("aria-label", `Remove ${kind.show(value)}`);
       remove.append(icon("close"));
       remove.addEventListener("click", () => {
         values.splice(values.indexOf(value), 1);
@@ -357,23 +402,29 @@ function renderChips(container, values, onChange, inputId) {
       li.append(remove);
       list.append(li);
     }
-    input.placeholder = values.length ? "Add another" : "For example: psd";
+    input.placeholder = values.length ? "Add another" : kind.example;
   };
 
   const add = () => {
-    const parts = input.value.split(/[\s,;]+/).map((p) => p.trim().replace(/^\.+/, "").toLowerCase()).filter(Boolean);
-    const bad = parts.filter((p) => !/^[a-z0-9]+(\.[a-z0-9]+)*$/.test(p));
-    setProblem(field.dataset.key, bad.length ? `“${bad[0]}” is not a file extension. Use letters and numbers, like psd or tar.gz.` : null);
-    if (bad.length) return false;
+    const parts = kind.split(input.value);
+    // Nothing typed (leaving the field to press a chip's ×): the chips stay as they are, so
+    // the button under the pointer is still there when the click ends.
+    if (!parts.length) {
+      input.value = "";
+      return true;
+    }
+    const problem = parts.map(kind.check).find(Boolean) || null;
+    setProblem(field.dataset.key, problem);
+    if (problem) return false;
     for (const p of parts) if (!values.includes(p)) values.push(p);
     input.value = "";
     draw();
-    if (parts.length) onChange();
+    onChange();
     return true;
   };
 
   input.addEventListener("keydown", (e) => {
-    if (e.key === "Enter" || e.key === ",") {
+    if (kind.separators.includes(e.key)) {
       e.preventDefault();
       add();
     } else if (e.key === "Backspace" && !input.value && values.length) {
@@ -596,7 +647,7 @@ function accountPane(account, index) {
       setStatus(`${fileName(path)} is already in this account.`, "error");
       return;
     }
-    account.folders.push({ path, ...NEW_FOLDER, exclude_extensions: [] });
+    account.folders.push(newFolder(path));
     state.openFolders.add(`${index}:${path}`);
     drawFolders();
     changed();
@@ -650,7 +701,7 @@ function folderItem(account, accountIndex, folder, j, redraw) {
 
   const details = $(li, "details");
   const openKey = `${accountIndex}:${folder.path}`;
-  const folderHasProblem = [...state.problems.keys()].some((k) => k.startsWith(`${at}.`) && k !== `${at}.path`);
+  const folderHasProblem = [...state.problems.keys()].some((k) => k.startsWith(`${at}.delete_`));
   details.open = state.openFolders.has(openKey) || folderHasProblem || account.folders.length === 1;
   details.addEventListener("toggle", () => {
     if (details.open) state.openFolders.add(openKey);
@@ -728,10 +779,148 @@ function folderItem(account, accountIndex, folder, j, redraw) {
   });
   policyChanged();
 
-  const chipsField = $(li, '[data-field="exclude_extensions"]');
-  renderChips(bound(chipsField, "chips"), folder.exclude_extensions, changed, `exclude-${accountIndex}-${j}`);
-  wireField(chipsField, `${at}.exclude_extensions`);
+  albumAndExclusions(li, account, accountIndex, folder, j);
   return fragment;
+}
+
+/** A folder's "Album and exclusions": its album, its patterns with the live count, its file types. */
+function albumAndExclusions(li, account, accountIndex, folder, j) {
+  const at = `account[${accountIndex}].folder[${j}]`;
+  const details = bound(li, "album-options");
+  const openKey = `${accountIndex}:${folder.path}:album`;
+  const hasProblem = [...state.problems.keys()].some((k) =>
+    ["album", "exclude", "exclude_extensions"].some((f) => k === `${at}.${f}` || k.startsWith(`${at}.${f}[`)),
+  );
+  details.open = state.openFolders.has(openKey) || hasProblem || account.folders.length === 1;
+
+  const summary = () => {
+    const left = folder.exclude.length + folder.exclude_extensions.length;
+    const parts = [albumTitle(folder.album)];
+    if (folder.stack_raw_jpeg) parts.push("RAW+JPEG stacked");
+    if (left) parts.push(plural(left, "exclusion"));
+    bound(li, "album-summary").textContent = parts.join(" · ");
+  };
+
+  // RAW+JPEG pairs shown as one photo.
+  const stackBox = $(li, '[data-field="stack_raw_jpeg"] input');
+  stackBox.id = `stack-raw-jpeg-${accountIndex}-${j}`;
+  $(li, '[data-field="stack_raw_jpeg"] label').htmlFor = stackBox.id;
+  stackBox.checked = Boolean(folder.stack_raw_jpeg);
+  stackBox.addEventListener("change", () => {
+    folder.stack_raw_jpeg = stackBox.checked;
+    summary();
+    changed();
+  });
+
+  // Album: the name typed is kept while another choice is tried, until the window closes.
+  const albumField = wireField($(li, '[data-field="album"]'), `${at}.album`);
+  const select = $(albumField, "select");
+  const nameInput = $(albumField, ".album-name");
+  nameInput.id = `${select.id}-name`;
+  nameInput.setAttribute("aria-describedby", select.getAttribute("aria-describedby"));
+  let typedName = folder.album.kind === "named" ? folder.album.name : "";
+  select.value = folder.album.kind;
+  nameInput.value = typedName;
+  const drawAlbum = () => {
+    nameInput.hidden = folder.album.kind !== "named";
+    const name = fileName(folder.path);
+    const permissions =
+      " The API key needs `album.read`, `album.create`, `albumAsset.create` and `albumAsset.delete`.";
+    const hint = {
+      none: "Photos from this folder are not put into albums. Albums they are in already stay as they are.",
+      folder: `Each folder inside ${name} becomes an album named by its path, such as “Trips/Rome”; photos directly in ${name} go to an album called “${name}”. Photos already synced are added too.${permissions}`,
+      named: `Every photo from this folder goes into this album, photos already synced too. Immich Sync makes the album when it first needs it.${permissions}`,
+    }[folder.album.kind];
+    bound(albumField, "album-hint").replaceChildren(...withCode(hint));
+    summary();
+  };
+  select.addEventListener("change", () => {
+    folder.album = select.value === "named" ? { kind: "named", name: typedName } : { kind: select.value };
+    setProblem(`${at}.album`, select.value === "named" && !typedName.trim() ? null : checks.album(folder.album));
+    drawAlbum();
+    changed();
+    if (select.value === "named") nameInput.focus();
+  });
+  nameInput.addEventListener("input", () => {
+    typedName = nameInput.value;
+    folder.album = { kind: "named", name: typedName };
+    drawAlbum();
+    changed();
+  });
+  liveCheck(nameInput, `${at}.album`, () => checks.album(folder.album));
+  drawAlbum();
+
+  // Patterns, and how many files they leave out now.
+  const patternField = $(li, '[data-field="exclude"]');
+  const countLine = bound(patternField, "excluded-count");
+  let asked = 0;
+  const updateCount = debounce(async () => {
+    const ticket = ++asked;
+    const patterns = [...state.settings.exclude, ...folder.exclude];
+    if (!patterns.length) {
+      countLine.hidden = true;
+      countLine.textContent = "";
+      return;
+    }
+    if (!details.open) return; // counted when opened: it walks the whole folder
+    countLine.hidden = false;
+    countLine.classList.add("busy");
+    if (!countLine.textContent) countLine.textContent = "Counting the files these patterns leave out…";
+    try {
+      const n = await backend.countExcluded(folder.path, patterns);
+      if (ticket !== asked) return;
+      countLine.className = "excluded-count";
+      countLine.textContent = excludedSentence(n);
+    } catch (error) {
+      if (ticket !== asked) return;
+      countLine.className = "excluded-count error";
+      countLine.replaceChildren(...withCode(error.message));
+    }
+  }, 300);
+  renderChips(
+    bound(patternField, "patterns"),
+    folder.exclude,
+    () => {
+      setProblem(`${at}.exclude`, null); // the count line says what is still wrong
+      summary();
+      updateCount();
+      changed();
+    },
+    `exclude-pattern-${accountIndex}-${j}`,
+    PATTERNS,
+  );
+  wireField(patternField, `${at}.exclude`);
+  const input = $(patternField, ".chip-input");
+  countLine.id = `${input.id}-count`;
+  input.setAttribute("aria-describedby", `${input.getAttribute("aria-describedby")} ${countLine.id}`);
+  details.addEventListener("toggle", () => {
+    if (details.open) {
+      state.openFolders.add(openKey);
+      updateCount();
+    } else {
+      state.openFolders.delete(openKey);
+    }
+  });
+  updateCount();
+
+  const chipsField = $(li, '[data-field="exclude_extensions"]');
+  const extensionsChanged = () => {
+    summary();
+    changed();
+  };
+  renderChips(bound(chipsField, "chips"), folder.exclude_extensions, extensionsChanged, `exclude-${accountIndex}-${j}`);
+  wireField(chipsField, `${at}.exclude_extensions`);
+  summary();
+}
+
+/** Text with its `quoted` parts as <code>, as the engine quotes patterns in its messages. */
+function withCode(text) {
+  return text.split("`").map((part, i) => {
+    if (i % 2 === 0) return part;
+    const code = document.createElement("code");
+    code.textContent = part;
+    return code;
+  });
 }
 
 /** Sets a field's key before its input exists (the input is added next). */
@@ -773,6 +962,13 @@ function generalPane() {
   const chipsField = $(root, '[data-field="exclude_extensions"]');
   renderChips(bound(chipsField, "chips"), s.exclude_extensions, changed, "exclude-input");
   wireField(chipsField, "exclude_extensions");
+  const patternField = $(root, '[data-field="exclude"]');
+  const patternsChanged = () => {
+    setProblem("exclude", null);
+    changed();
+  };
+  renderChips(bound(patternField, "patterns"), s.exclude, patternsChanged, "exclude-pattern-input", PATTERNS);
+  wireField(patternField, "exclude");
 
   for (const name of ["start_at_login", "notifications"]) {
     const input = $(root, `[data-field="${name}"] input`);
@@ -1119,7 +1315,7 @@ function renderFirstRun() {
         server_url: url.value.trim(),
         key_masked: null,
         paused: false,
-        folders: wizard.folders.map((path) => ({ path, ...NEW_FOLDER, delete_mode: wizard.mode, exclude_extensions: [] })),
+        folders: wizard.folders.map((path) => newFolder(path, { delete_mode: wizard.mode })),
       };
       const next = { ...state.settings, first_run: false, accounts: [...state.settings.accounts, account] };
       await backend.saveSettings(next, { [account.name]: key.value.trim() });

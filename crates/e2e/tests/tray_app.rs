@@ -1,4 +1,5 @@
-//! The tray app in a real webview: first-run setup, uploads seen in Activity, pause and resume.
+//! The tray app in a real webview: first-run setup, uploads seen in Activity, pause and resume,
+//! a folder's album and exclusions in Settings.
 //!
 //! Run by `scripts/test` (it installs Xvfb, WebKitWebDriver and tauri-driver and builds the app):
 //! `cargo test -p e2e-tests -- --ignored --test-threads=1`.
@@ -464,6 +465,63 @@ async fn first_run_setup_then_uploads_pause_and_resume() {
         "the key is shown masked, never in full"
     );
     screenshot(&client, "settings.png").await;
+
+    // A folder's album and exclusions. Its "Album and exclusions" are open: it is the
+    // account's only folder. The live count walks the real folder.
+    std::fs::create_dir_all(app.photos().join("Screens")).unwrap();
+    std::fs::write(app.photos().join("Screens/screen.png"), b"not really a PNG").unwrap();
+    let patterns = "#folder-list [data-field='exclude'] .chip-input";
+    let count = "#folder-list .excluded-count";
+    fill(&client, patterns, "*.png\u{E007}").await;
+    wait_text(&client, count, "the pattern's files are counted", |t| {
+        t == "1 file in this folder would be excluded"
+    })
+    .await;
+    fill(&client, patterns, "{raw,\u{E007}").await;
+    let bad = wait_text(&client, count, "a bad pattern is named", |t| {
+        t.contains("is not a pattern")
+    })
+    .await;
+    assert!(
+        bad.starts_with("{raw,"),
+        "the message names the pattern: {bad}"
+    );
+    click(
+        &client,
+        "#folder-list [data-field='exclude'] .chip:last-child .chip-remove",
+    )
+    .await;
+    wait_text(
+        &client,
+        count,
+        "removing the bad pattern counts again",
+        |t| t == "1 file in this folder would be excluded",
+    )
+    .await;
+    find(&client, "#folder-list [data-field='album'] select")
+        .await
+        .select_by_value("named")
+        .await
+        .expect("choose one album");
+    fill(&client, "#folder-list .album-name", "Family").await;
+    let summary = "#folder-list [data-bind='album-summary']";
+    wait_text(&client, summary, "the choice is summed up", |t| {
+        t == "Album “Family” · 1 exclusion"
+    })
+    .await;
+    screenshot(&client, "settings-album.png").await;
+    click(&client, "#save").await;
+    wait_text(&client, "#save-status", "the album is saved", |t| {
+        t == "Saved"
+    })
+    .await;
+    let saved = std::fs::read_to_string(&settings_file).expect("settings saved");
+    assert!(saved.contains(r#"album = "Family""#), "{saved}");
+    assert!(saved.contains(r#"exclude = ["*.png"]"#), "{saved}");
+    wait_text(&client, summary, "the saved choice is shown", |t| {
+        t == "Album “Family” · 1 exclusion"
+    })
+    .await;
 
     // About: the version and commit, and where the logs are; the log file is there.
     click(&client, "[data-pane='general']").await;

@@ -32,6 +32,10 @@ pub struct Folder {
     pub policy: DeletePolicy,
     /// What is uploaded.
     pub filter: Filter,
+    /// Which album its photos go into.
+    pub album: crate::config::AlbumRule,
+    /// Whether RAW+JPEG pairs are stacked.
+    pub stack_raw_jpeg: bool,
     state: AtomicU8,
 }
 
@@ -44,8 +48,22 @@ impl Folder {
             root,
             policy,
             filter,
+            album: crate::config::AlbumRule::None,
+            stack_raw_jpeg: false,
             state: AtomicU8::new(0),
         }
+    }
+
+    /// The same folder, stacking its RAW+JPEG pairs or not.
+    pub fn with_stacking(mut self, stack_raw_jpeg: bool) -> Folder {
+        self.stack_raw_jpeg = stack_raw_jpeg;
+        self
+    }
+
+    /// The same folder, putting its photos into albums by `rule`.
+    pub fn with_album(mut self, rule: crate::config::AlbumRule) -> Folder {
+        self.album = rule;
+        self
     }
 
     /// Whether the folder may sync (and delete) right now.
@@ -106,6 +124,8 @@ pub struct Account {
     pub rescan: Notify,
     /// Asks the reconciler for a full remote check at its next wake-up (sync now).
     pub check_remote_now: AtomicBool,
+    /// Something was uploaded or linked since the last album pass.
+    pub albums_due: AtomicBool,
     /// True while paused.
     pub paused: watch::Receiver<bool>,
     /// Stops every worker of the account.

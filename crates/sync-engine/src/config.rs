@@ -132,6 +132,21 @@ pub struct AccountConfig {
     pub folders: Vec<FolderConfig>,
 }
 
+impl AccountConfig {
+    /// The API-key permissions this account needs: the album ones only when a folder puts its
+    /// photos into albums, the stack one only when a folder stacks RAW+JPEG pairs.
+    pub fn permissions_needed(&self) -> Vec<&'static str> {
+        let mut needed = crate::immich::REQUIRED_PERMISSIONS.to_vec();
+        if self.folders.iter().any(|f| f.album != AlbumRule::None) {
+            needed.extend(crate::immich::ALBUM_PERMISSIONS);
+        }
+        if self.folders.iter().any(|f| f.stack_raw_jpeg) {
+            needed.push(crate::immich::STACK_PERMISSION);
+        }
+        needed
+    }
+}
+
 /// One synced folder.
 #[derive(Clone, Debug, PartialEq)]
 pub struct FolderConfig {
@@ -142,6 +157,75 @@ pub struct FolderConfig {
     /// The global `exclude_extensions` followed by the folder's own, normalised (lower case,
     /// no leading dot, e.g. `tar.gz`) and without duplicates.
     pub exclude_extensions: Vec<String>,
+    /// The global `exclude` patterns followed by the folder's own (gitignore-like, relative to
+    /// the folder: `**/Screenshots/**`, `*.tmp`, `Private/`), as written and each valid.
+    pub exclude: Vec<String>,
+    /// Which Immich album the folder's photos are added to.
+    pub album: AlbumRule,
+    /// Whether a RAW and the JPEG beside it are stacked in Immich, the JPEG on top.
+    pub stack_raw_jpeg: bool,
+}
+
+/// Checks one `exclude` pattern as the file's are checked: the pattern trimmed, or why it
+/// cannot be read (for an editor that checks patterns as they are typed).
+pub fn check_exclude_pattern(pattern: &str) -> Result<String, String> {
+    build::pattern_entry(pattern)
+}
+
+/// Which Immich album a folder's photos go into (`album = "none" | "folder" | "NAME"`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub enum AlbumRule {
+    /// No album (the default).
+    #[default]
+    None,
+    /// One album per sub-folder, named by its path relative to the synced folder
+    /// (`Trips/Rome`); photos at the top go into an album named after the folder itself.
+    PerFolder,
+    /// One album of this name for the whole folder.
+    Named(String),
+}
+
+impl AlbumRule {
+    /// Reads the file's value: `none`, `folder`, or an album name.
+    pub fn parse(written: &str) -> Result<AlbumRule, String> {
+        match written.trim() {
+            "" => Err("is empty: write \"none\", \"folder\" or an album name".into()),
+            "none" => Ok(AlbumRule::None),
+            "folder" => Ok(AlbumRule::PerFolder),
+            name => Ok(AlbumRule::Named(name.to_owned())),
+        }
+    }
+
+    /// The value as the file writes it.
+    pub fn as_written(&self) -> &str {
+        match self {
+            AlbumRule::None => "none",
+            AlbumRule::PerFolder => "folder",
+            AlbumRule::Named(name) => name,
+        }
+    }
+
+    /// The album for a file at `relative` (to the synced folder `root`), if any.
+    pub fn album_for(&self, root: &std::path::Path, relative: &std::path::Path) -> Option<String> {
+        match self {
+            AlbumRule::None => None,
+            AlbumRule::Named(name) => Some(name.clone()),
+            AlbumRule::PerFolder => {
+                let parent = relative.parent().filter(|p| !p.as_os_str().is_empty());
+                match parent {
+                    Some(dir) => Some(
+                        dir.components()
+                            .map(|c| c.as_os_str().to_string_lossy())
+                            .collect::<Vec<_>>()
+                            .join("/"),
+                    ),
+                    None => root
+                        .file_name()
+                        .map(|name| name.to_string_lossy().into_owned()),
+                }
+            }
+        }
+    }
 }
 
 /// Which way deletions propagate.

@@ -99,6 +99,14 @@ pub enum EventKind {
     MovedOver,
     /// A delete the engine made was undone: the file or the asset is back (detail: where).
     Undone,
+    /// A photo was added to the album its folder rule names (detail: which album).
+    AddedToAlbum,
+    /// An album the engine made was deleted in Immich: it is not made again (detail: which).
+    AlbumDeleted,
+    /// A sidecar written or edited after the upload was sent as metadata (detail: what).
+    MetadataUpdated,
+    /// A RAW and its JPEG were stacked in Immich (detail: with which file).
+    Stacked,
     /// A dry run would have done this (detail: what).
     WouldDo,
     /// Any other error (detail: what and what to do).

@@ -41,6 +41,8 @@ pub enum SkipReason {
     /// The name ends with an entry of `exclude_extensions`; holds that entry as normalised by
     /// [`normalise_extension`] (e.g. `tar.gz`).
     Excluded(String),
+    /// The path matches an `exclude` pattern; holds the pattern as written.
+    ExcludedByPattern(String),
     /// The extension is not one of the server's image or video types; holds the extension in
     /// lower case with its dot (e.g. `.docx`), or an empty string when the name has none.
     UnsupportedType(String),
@@ -57,6 +59,7 @@ impl SkipReason {
             Self::Empty => "empty",
             Self::Sidecar => "sidecar",
             Self::Excluded(_) => "excluded",
+            Self::ExcludedByPattern(_) => "excluded-by-pattern",
             Self::UnsupportedType(_) => "unsupported-type",
         }
     }
@@ -78,6 +81,9 @@ impl SkipReason {
             }
             Self::Excluded(entry) => {
                 format!("skipped: .{entry} files are excluded by exclude_extensions")
+            }
+            Self::ExcludedByPattern(pattern) => {
+                format!("skipped: excluded by the pattern `{pattern}`")
             }
             Self::UnsupportedType(ext) if ext.is_empty() => {
                 "skipped: files without an extension are not photos or videos Immich accepts".into()
@@ -160,12 +166,73 @@ pub fn normalise_extension(raw: &str) -> Option<String> {
     (!bare.is_empty()).then(|| bare.to_lowercase())
 }
 
+/// The user's `exclude` patterns for one folder, gitignore-like: `*.tmp` matches at any depth,
+/// `Private/` a folder named so anywhere, `/Private/` only at the top, `**/Screenshots/**`
+/// everything below any `Screenshots`, and `!keep.jpg` takes a file back. Matching ignores case
+/// on every platform: photo folders move between file systems that differ on it.
+#[derive(Clone, Debug, Default)]
+pub struct Exclusions {
+    matcher: Option<ignore::gitignore::Gitignore>,
+}
+
+impl Exclusions {
+    /// Compiles `patterns` (relative to the folder `root`); the first that cannot be read is
+    /// the error.
+    pub fn new(root: &Path, patterns: &[String]) -> Result<Exclusions, String> {
+        if patterns.is_empty() {
+            return Ok(Exclusions::default());
+        }
+        let mut builder = ignore::gitignore::GitignoreBuilder::new(root);
+        builder.case_insensitive(true).map_err(|e| e.to_string())?;
+        for pattern in patterns {
+            builder
+                .add_line(None, pattern)
+                .map_err(|e| glob_message(&e))?;
+        }
+        let matcher = builder.build().map_err(|e| glob_message(&e))?;
+        Ok(Exclusions {
+            matcher: Some(matcher),
+        })
+    }
+
+    /// True when no pattern is set.
+    pub fn is_empty(&self) -> bool {
+        self.matcher.is_none()
+    }
+
+    /// The pattern that excludes `relative` (a file, or a folder when `is_dir`), looking at its
+    /// parent folders too, if one does.
+    pub fn matched(&self, relative: &Path, is_dir: bool) -> Option<String> {
+        let matcher = self.matcher.as_ref()?;
+        if relative.as_os_str().is_empty() {
+            return None;
+        }
+        match matcher.matched_path_or_any_parents(relative, is_dir) {
+            ignore::Match::Ignore(glob) => Some(glob.original().to_owned()),
+            _ => None,
+        }
+    }
+}
+
+/// The glob library's error without its file and line decoration.
+fn glob_message(error: &ignore::Error) -> String {
+    match error {
+        ignore::Error::Glob { err, .. } => err.clone(),
+        ignore::Error::WithLineNumber { err, .. } | ignore::Error::WithPath { err, .. } => {
+            glob_message(err)
+        }
+        other => other.to_string(),
+    }
+}
+
 /// Decides what is uploaded from a synced folder.
 #[derive(Clone, Debug, Default)]
 pub struct Filter {
     media: MediaTypes,
     /// Normalised exclude entries with a leading dot (`.tar.gz`), matched as name suffixes.
     exclude: Vec<String>,
+    /// The folder's `exclude` patterns.
+    patterns: Exclusions,
 }
 
 impl Filter {
@@ -182,7 +249,24 @@ impl Filter {
                 exclude.push(suffix);
             }
         }
-        Self { media, exclude }
+        Self {
+            media,
+            exclude,
+            patterns: Exclusions::default(),
+        }
+    }
+
+    /// The same filter with the folder's `exclude` patterns.
+    pub fn with_patterns(mut self, patterns: Exclusions) -> Self {
+        self.patterns = patterns;
+        self
+    }
+
+    /// The `exclude` pattern that takes `relative` (a file) out of syncing, if one does. A file
+    /// excluded so that was synced before is left alone on both sides: never deleted, never
+    /// uploaded again.
+    pub fn excluded_by_pattern(&self, relative: &Path) -> Option<String> {
+        self.patterns.matched(relative, false)
     }
 
     /// The media types this filter accepts.
@@ -204,6 +288,9 @@ impl Filter {
         if let Some(reason) = dirs.iter().find_map(|dir| dir_reason(&lower_name(dir))) {
             return Err(reason);
         }
+        if let Some(pattern) = self.patterns.matched(relative, false) {
+            return Err(SkipReason::ExcludedByPattern(pattern));
+        }
         let name = lower_name(file);
         match file_name_reason(&name) {
             Some(reason) => Err(reason),
@@ -215,8 +302,13 @@ impl Filter {
     /// folder root: hidden, system and Syncthing directories (and anything below them) are
     /// pruned. The root itself (an empty path) is always walked.
     pub fn check_dir(&self, relative_dir: &Path) -> Result<(), SkipReason> {
-        match normal_components(relative_dir).find_map(|dir| dir_reason(&lower_name(dir))) {
-            Some(reason) => Err(reason),
+        if let Some(reason) =
+            normal_components(relative_dir).find_map(|dir| dir_reason(&lower_name(dir)))
+        {
+            return Err(reason);
+        }
+        match self.patterns.matched(relative_dir, true) {
+            Some(pattern) => Err(SkipReason::ExcludedByPattern(pattern)),
             None => Ok(()),
         }
     }
@@ -557,5 +649,41 @@ mod tests {
             SkipReason::Excluded("tar.gz".into()).to_string(),
             "skipped: .tar.gz files are excluded by exclude_extensions"
         );
+    }
+
+    #[test]
+    fn exclusion_patterns_read_like_gitignore() {
+        let patterns = strings(&[
+            "**/Screenshots/**",
+            "*.tmp.jpg",
+            "/Private/",
+            "Drafts/",
+            "!Drafts/keep.jpg",
+        ]);
+        let f = filter().with_patterns(Exclusions::new(Path::new("/photos"), &patterns).unwrap());
+        let by = |p: &str| Err(SkipReason::ExcludedByPattern(p.to_owned()));
+        let cases: &[(&str, Result<(), SkipReason>)] = &[
+            ("IMG_0001.jpg", Ok(())),
+            ("2024/Screenshots/shot.jpg", by("**/Screenshots/**")),
+            ("screenshots/shot.jpg", by("**/Screenshots/**")),
+            ("2024/Screenshots.jpg", Ok(())),
+            ("a/b/edit.tmp.jpg", by("*.tmp.jpg")),
+            ("Private/a.jpg", by("/Private/")),
+            ("2024/Private/a.jpg", Ok(())),
+            ("2024/Drafts/x/a.jpg", by("Drafts/")),
+        ];
+        for (path, expected) in cases {
+            assert_eq!(&f.check_path(Path::new(path)), expected, "{path}");
+        }
+        // `dir/**` is what is inside the folder: the walk enters it and skips each file.
+        assert_eq!(f.check_dir(Path::new("2024/Screenshots")), Ok(()));
+        assert_eq!(
+            f.check_dir(Path::new("2024/Screenshots/edited")),
+            by("**/Screenshots/**")
+        );
+        assert_eq!(f.check_dir(Path::new("Private")), by("/Private/"));
+        assert_eq!(f.check_dir(Path::new("2024")), Ok(()));
+        assert_eq!(f.excluded_by_pattern(Path::new("IMG_0001.jpg")), None);
+        assert!(Exclusions::new(Path::new("/"), &strings(&["{a,b"])).is_err());
     }
 }

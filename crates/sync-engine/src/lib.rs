@@ -55,7 +55,8 @@ pub mod events;
 pub(crate) mod filter;
 pub mod immich;
 pub mod keychain;
-pub(crate) mod local;
+pub mod live_photos;
+pub mod local;
 mod named_workers;
 pub mod older_service;
 pub(crate) mod os_trash;
@@ -69,6 +70,7 @@ pub mod summary;
 pub mod undo;
 pub(crate) mod volume;
 pub(crate) mod workers;
+pub(crate) mod xmp;
 
 /// The version and the commit it was built from, e.g. `0.1.0 (3f9a2c1d0e)`: `--version` and the
 /// app's About line.

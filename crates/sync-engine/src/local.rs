@@ -265,6 +265,30 @@ pub fn read_sidecar(path: &Path) -> Option<Sidecar> {
     })
 }
 
+/// How many files below `root` the `exclude` patterns would take out of syncing: the live
+/// count beside the patterns in Settings. Folders that are never synced anyway (hidden, system,
+/// Syncthing) are not entered. Walks the whole folder: call it off the async threads.
+pub fn count_excluded(root: &Path, patterns: &[String]) -> Result<u64, String> {
+    let exclusions = crate::filter::Exclusions::new(root, patterns)?;
+    if exclusions.is_empty() {
+        return Ok(0);
+    }
+    let always = Filter::default();
+    let relative = |path: &Path| path.strip_prefix(root).unwrap_or(path).to_owned();
+    let walk = walkdir::WalkDir::new(root)
+        .min_depth(1)
+        .into_iter()
+        .filter_entry(|entry| {
+            !entry.file_type().is_dir() || always.check_dir(&relative(entry.path())).is_ok()
+        });
+    let count = walk
+        .filter_map(Result::ok)
+        .filter(|entry| entry.file_type().is_file())
+        .filter(|entry| exclusions.matched(&relative(entry.path()), false).is_some())
+        .count();
+    Ok(count as u64)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -504,7 +504,7 @@ async fn preflight(config: &Config, unreachable_is_fatal: bool) -> Option<ExitCo
             }
         };
         match test_connection(&account.server_url, key).await {
-            Ok(info) if info.missing_permissions.is_empty() => {
+            Ok(info) if info.lacks(&account.permissions_needed()).is_empty() => {
                 tracing::info!(
                     "account `{}`: Immich {} as {} <{}>",
                     account.name,
@@ -517,7 +517,7 @@ async fn preflight(config: &Config, unreachable_is_fatal: bool) -> Option<ExitCo
                 eprintln!(
                     "immich-syncd: account `{}`: the API key lacks these permissions: {}. Edit the key in Immich (Account Settings → API Keys) and allow them.",
                     account.name,
-                    info.missing_permissions.join(", ")
+                    info.lacks(&account.permissions_needed()).join(", ")
                 );
                 worst = worst.max(Some(EXIT_ACCOUNT));
             }

@@ -12,13 +12,14 @@ use std::time::Duration;
 use super::DeleteGuard;
 use super::error::line_and_column;
 use super::raw::{
-    Blocks, Count, Days, Extensions, Field, Interval, RawAccount, RawDefaults, RawFile, RawFolder,
-    RawImmich, RawUser, Section, Unknown,
+    Blocks, Count, Days, Extensions, Field, Interval, Patterns, RawAccount, RawDefaults, RawFile,
+    RawFolder, RawImmich, RawUser, Section, Unknown,
 };
 use super::values::{PathContext, comparable, days, normalise_server_url};
 use super::{
-    AccountConfig, ApiKeySource, Config, ConfigError, ConfigProblem, DEFAULT_UPLOAD_CONCURRENCY,
-    DeleteMode, DeletePolicy, FolderConfig, Intervals, MAX_UPLOAD_CONCURRENCY,
+    AccountConfig, AlbumRule, ApiKeySource, Config, ConfigError, ConfigProblem,
+    DEFAULT_UPLOAD_CONCURRENCY, DeleteMode, DeletePolicy, FolderConfig, Intervals,
+    MAX_UPLOAD_CONCURRENCY,
 };
 use crate::filter::normalise_extension;
 use crate::secret::ApiKey;
@@ -135,7 +136,10 @@ impl<'a> Builder<'a> {
         self.unknown_keys(&raw.unknown, "at the top level");
         let database_path = self.database_path(raw.database_path, default_db);
         let event_log = self.path(raw.event_log, "event_log");
-        let excludes = self.extensions(raw.exclude_extensions, "exclude_extensions", &[]);
+        let excludes = Excludes {
+            extensions: self.extensions(raw.exclude_extensions, "exclude_extensions", &[]),
+            patterns: self.patterns(raw.exclude, "exclude", &[]),
+        };
         let mut defaults: RawDefaults = self.section(raw.defaults, "defaults");
         let mut immich: RawImmich = self.section(raw.immich, "immich");
         self.unknown_keys(&defaults.unknown, "in [defaults]");
@@ -429,7 +433,7 @@ impl<'a> Builder<'a> {
         raw: RawUser,
         server_url: Option<&str>,
         policy: &PolicyLayer,
-        excludes: &[String],
+        excludes: &Excludes,
     ) -> Option<AccountConfig> {
         let prefix = format!("user[{index}]");
         self.unknown_keys(&raw.unknown, &format!("in {prefix}"));
@@ -450,7 +454,10 @@ impl<'a> Builder<'a> {
             folders: vec![FolderConfig {
                 path,
                 policy,
-                exclude_extensions: excludes.to_vec(),
+                exclude_extensions: excludes.extensions.clone(),
+                exclude: excludes.patterns.clone(),
+                album: AlbumRule::None,
+                stack_raw_jpeg: false,
             }],
         })
     }
@@ -461,7 +468,7 @@ impl<'a> Builder<'a> {
         index: usize,
         raw: RawAccount,
         defaults: &PolicyLayer,
-        excludes: &[String],
+        excludes: &Excludes,
     ) -> Option<AccountConfig> {
         let prefix = format!("account[{index}]");
         self.unknown_keys(&raw.unknown, &format!("in {prefix}"));
@@ -616,7 +623,7 @@ impl<'a> Builder<'a> {
         prefix: &str,
         raw: RawFolder,
         account: &PolicyLayer,
-        excludes: &[String],
+        excludes: &Excludes,
     ) -> Option<FolderConfig> {
         self.unknown_keys(&raw.unknown, &format!("in {prefix}"));
         let path = self.folder_path(raw.path, &key(prefix, "path"));
@@ -630,11 +637,24 @@ impl<'a> Builder<'a> {
             .over(account);
         let policy = self.policy(layer);
         let exclude_key = key(prefix, "exclude_extensions");
-        let exclude_extensions = self.extensions(raw.exclude_extensions, &exclude_key, excludes);
+        let exclude_extensions =
+            self.extensions(raw.exclude_extensions, &exclude_key, &excludes.extensions);
+        let exclude = self.patterns(raw.exclude, &key(prefix, "exclude"), &excludes.patterns);
+        let album_key = key(prefix, "album");
+        let album = self.read(raw.album, &album_key);
+        let album = self
+            .checked(album, &album_key, |written| AlbumRule::parse(&written))
+            .unwrap_or_default();
+        let stack_raw_jpeg = self
+            .read(raw.stack_raw_jpeg, &key(prefix, "stack_raw_jpeg"))
+            .unwrap_or(false);
         Some(FolderConfig {
             path: path?,
             policy,
             exclude_extensions,
+            exclude,
+            album,
+            stack_raw_jpeg,
         })
     }
 
@@ -675,6 +695,24 @@ impl<'a> Builder<'a> {
             if let Some(ext) = self.checked(Some(raw), &entry_key, |raw| extension_entry(raw)) {
                 if !merged.contains(&ext) {
                     merged.push(ext);
+                }
+            }
+        }
+        merged
+    }
+
+    /// Exclusion patterns: the inherited ones, then the valid written ones not already there.
+    fn patterns(&mut self, field: Field<Patterns>, key: &str, inherited: &[String]) -> Vec<String> {
+        let mut merged = inherited.to_vec();
+        let written = self
+            .read(field, key)
+            .map(|Patterns(list)| list)
+            .unwrap_or_default();
+        for (index, raw) in written.iter().enumerate() {
+            let entry_key = format!("{key}[{index}]");
+            if let Some(pattern) = self.checked(Some(raw), &entry_key, |raw| pattern_entry(raw)) {
+                if !merged.contains(&pattern) {
+                    merged.push(pattern);
                 }
             }
         }
@@ -799,6 +837,23 @@ impl<'a> Builder<'a> {
             }
         }
     }
+}
+
+/// One `exclude` pattern, trimmed and checked by the same matcher the scanner uses.
+pub(super) fn pattern_entry(raw: &str) -> Result<String, String> {
+    let pattern = raw.trim();
+    if pattern.is_empty() {
+        return Err("is empty: write a pattern such as \"**/Screenshots/**\" or \"*.tmp\"".into());
+    }
+    crate::filter::Exclusions::new(std::path::Path::new(""), &[pattern.to_owned()])
+        .map(|_| pattern.to_owned())
+        .map_err(|e| format!("`{pattern}` is not a pattern this app can read: {e}"))
+}
+
+/// The exclusions every folder inherits from the top of the file.
+struct Excludes {
+    extensions: Vec<String>,
+    patterns: Vec<String>,
 }
 
 /// One `exclude_extensions` entry, normalised (`".MOV"` becomes `mov`).

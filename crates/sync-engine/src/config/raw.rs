@@ -28,6 +28,7 @@ pub(super) struct RawFile {
     pub database_path: Field<String>,
     pub event_log: Field<String>,
     pub exclude_extensions: Field<Extensions>,
+    pub exclude: Field<Patterns>,
     pub defaults: Field<Section<RawDefaults>>,
     pub immich: Field<Section<RawImmich>>,
     pub user: Field<Blocks<RawUser>>,
@@ -109,6 +110,9 @@ pub(super) struct RawFolder {
     pub delete_threshold: Field<Days>,
     pub delete_max_age: Field<Days>,
     pub exclude_extensions: Field<Extensions>,
+    pub exclude: Field<Patterns>,
+    pub album: Field<String>,
+    pub stack_raw_jpeg: Field<bool>,
     #[serde(flatten)]
     pub unknown: Unknown,
 }
@@ -246,6 +250,28 @@ pub(super) struct Extensions(pub Vec<String>);
 impl FromValue for Extensions {
     fn from_value(value: Value) -> Result<Self, String> {
         let hint = "expected a list of extensions like [\".tmp\", \"tar.gz\"]";
+        let Value::Array(items) = value else {
+            return Err(format!("{hint}, got {}", kind(&value)));
+        };
+        items
+            .into_iter()
+            .enumerate()
+            .map(|(index, item)| match item {
+                Value::String(text) => Ok(text),
+                other => Err(format!("{hint}, but item {index} is {}", kind(&other))),
+            })
+            .collect::<Result<_, _>>()
+            .map(Self)
+    }
+}
+
+/// A list of exclusion patterns as written; each is checked in validation.
+pub(super) struct Patterns(pub Vec<String>);
+
+impl FromValue for Patterns {
+    fn from_value(value: Value) -> Result<Self, String> {
+        let hint =
+            "expected a list of patterns like [\"**/Screenshots/**\", \"*.tmp\", \"Private/\"]";
         let Value::Array(items) = value else {
             return Err(format!("{hint}, got {}", kind(&value)));
         };

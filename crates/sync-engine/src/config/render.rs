@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use super::{AccountConfig, ApiKeySource, Config, DeleteMode, FolderConfig};
+use super::{AccountConfig, AlbumRule, ApiKeySource, Config, DeleteMode, FolderConfig};
 
 #[derive(Serialize)]
 struct File<'a> {
@@ -56,6 +56,12 @@ struct Folder<'a> {
     delete_threshold: f64,
     delete_max_age: f64,
     exclude_extensions: &'a [String],
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    exclude: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    album: Option<&'a str>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    stack_raw_jpeg: bool,
 }
 
 /// The configuration as a TOML file that [`super::parse`] reads back to the same `Config`.
@@ -119,6 +125,9 @@ fn folder(f: &FolderConfig) -> Folder<'_> {
         delete_threshold: f.policy.threshold_days,
         delete_max_age: f.policy.max_age_days,
         exclude_extensions: &f.exclude_extensions,
+        exclude: &f.exclude,
+        album: (f.album != AlbumRule::None).then(|| f.album.as_written()),
+        stack_raw_jpeg: f.stack_raw_jpeg,
     }
 }
 
@@ -144,6 +153,7 @@ mod tests {
 database_path = "{db}"
 event_log = "{db}.events"
 exclude_extensions = ["tar.gz"]
+exclude = ["*.tmp"]
 [immich]
 server_url = "https://photos.example.com"
 delete_threshold = 7.5
@@ -162,6 +172,12 @@ paused = true
 path = "{photos}/family"
 delete_mode = "keep-local"
 exclude_extensions = ["mov"]
+exclude = ["**/Screenshots/**", "Private/"]
+album = "folder"
+[[account.folder]]
+path = "{photos}/trip"
+album = "Trip 2024"
+stack_raw_jpeg = true
 "#,
             db = dir.path().join("state.db").display(),
             photos = photos.display(),

@@ -40,12 +40,13 @@ pub(super) async fn connect(
     cancel: CancellationToken,
 ) -> Result<Arc<Account>, Error> {
     let (client, server) = handshake(config, store).await?;
-    if let Some(permission) = server.missing_permissions.first() {
+    let missing = server.lacks(&config.permissions_needed());
+    if let Some(permission) = missing.first() {
         return Err(Error::Remote(ApiError::MissingPermission {
-            permission: if server.missing_permissions.len() == 1 {
+            permission: if missing.len() == 1 {
                 permission.clone()
             } else {
-                server.missing_permissions.join("`, `")
+                missing.join("`, `")
             },
         }));
     }
@@ -61,13 +62,15 @@ pub(super) async fn connect(
         let id = store
             .call(move |db| db.ensure_folder(&account_name, &root))
             .await?;
-        let filter = Filter::new(media.clone(), &folder.exclude_extensions);
-        folders.push(Arc::new(Folder::new(
-            id,
-            folder.path.clone(),
-            folder.policy,
-            filter,
-        )));
+        // The patterns were checked when the configuration was read.
+        let patterns =
+            crate::filter::Exclusions::new(&folder.path, &folder.exclude).unwrap_or_default();
+        let filter = Filter::new(media.clone(), &folder.exclude_extensions).with_patterns(patterns);
+        folders.push(Arc::new(
+            Folder::new(id, folder.path.clone(), folder.policy, filter)
+                .with_album(folder.album.clone())
+                .with_stacking(folder.stack_raw_jpeg),
+        ));
     }
     let account = Arc::new(Account {
         name: config.name.clone(),
@@ -84,6 +87,7 @@ pub(super) async fn connect(
         wake_reconciler: Notify::new(),
         rescan: Notify::new(),
         check_remote_now: Default::default(),
+        albums_due: std::sync::atomic::AtomicBool::new(true),
         paused,
         cancel,
         server,

@@ -123,6 +123,21 @@ pub async fn run_once(config: Config, options: EngineOptions) -> Result<OnceRepo
         } else {
             upload_once(&account, &mut report).await;
             reconcile_once(&account, &mut report).await;
+            if let Err(error) = crate::workers::sidecars::apply_due(&account).await {
+                report
+                    .problems
+                    .push(format!("{}: sidecars: {error}", account.name));
+            }
+            if let Err(error) = crate::workers::albums::sync(&account).await {
+                report
+                    .problems
+                    .push(format!("{}: albums: {error}", account.name));
+            }
+            if let Err(error) = crate::workers::stacks::sync(&account).await {
+                report
+                    .problems
+                    .push(format!("{}: stacks: {error}", account.name));
+            }
         }
         let name = account.name.clone();
         report.pending += store

@@ -40,6 +40,34 @@ pub struct AssetInfo {
     pub updated_at: Option<OffsetDateTime>,
 }
 
+/// Metadata to change on an asset (`PUT /assets/{id}`); `None` leaves a field as it is.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AssetUpdate {
+    /// The caption.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// -1 (rejected) or 1 to 5 stars.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rating: Option<i32>,
+    /// When it was taken (ISO 8601).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub date_time_original: Option<String>,
+    /// Degrees north (always with `longitude`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub latitude: Option<f64>,
+    /// Degrees east.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub longitude: Option<f64>,
+}
+
+impl AssetUpdate {
+    /// Nothing to change.
+    pub fn is_empty(&self) -> bool {
+        *self == AssetUpdate::default()
+    }
+}
+
 /// What the trash feed found.
 #[derive(Debug, Clone)]
 pub struct TrashFeed {
@@ -161,6 +189,18 @@ impl ImmichClient {
             Err(ApiError::NotFound { .. }) => Ok(None),
             // v3 answers 400 `Validation failed` for ids that are not UUID v4: they cannot exist.
             Err(ApiError::Rejected { status: 400, .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// `PUT /assets/{id}`: changes the asset's metadata. `Ok(false)` when the asset is gone.
+    pub async fn update_asset(&self, id: &str, update: &AssetUpdate) -> Result<bool, ApiError> {
+        match self
+            .send_json::<_, serde_json::Value>(Method::PUT, &format!("/assets/{id}"), update)
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(ApiError::NotFound { .. }) => Ok(false),
             Err(e) => Err(e),
         }
     }

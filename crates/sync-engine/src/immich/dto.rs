@@ -163,3 +163,29 @@ pub(crate) struct SearchAssets {
     #[serde(default)]
     pub next_page: Option<String>,
 }
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct CreateAlbum<'a> {
+    pub album_name: &'a str,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct AlbumResponse {
+    pub id: String,
+}
+
+/// One entry of the per-id answer of the album asset endpoints.
+#[derive(Debug, Deserialize)]
+pub(crate) struct BulkIdResponse {
+    pub id: String,
+    pub success: bool,
+    #[serde(default)]
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct StackRequest<'a> {
+    pub asset_ids: &'a [String],
+}

@@ -45,9 +45,23 @@ pub struct ServerInfo {
     pub trash_enabled: bool,
     /// Days the trash keeps assets.
     pub trash_days: u32,
+    /// The key's permissions as the server listed them (`all` covers every one).
+    pub key_permissions: Vec<String>,
     /// Whether `PUT /assets/copy` can be used (v2.2 and later, and the key may `asset.copy`):
     /// albums, favourite and stack then move from a changed file's old asset to the new one.
     pub can_copy_assets: bool,
+}
+
+impl ServerInfo {
+    /// Which of `wanted` the key lacks, by name.
+    pub fn lacks(&self, wanted: &[&str]) -> Vec<String> {
+        let has = |p: &str| self.key_permissions.iter().any(|k| k == "all" || k == p);
+        wanted
+            .iter()
+            .filter(|p| !has(p))
+            .map(|p| (*p).to_owned())
+            .collect()
+    }
 }
 
 pub(super) fn lower(list: Vec<String>) -> Vec<String> {
@@ -116,6 +130,7 @@ impl ImmichClient {
             quota_bytes: me.quota_size_in_bytes,
             quota_used_bytes: me.quota_usage_in_bytes,
             missing_permissions,
+            key_permissions: key.permissions,
             image_types: lower(media.image),
             video_types: lower(media.video),
             sidecar_types: lower(media.sidecar),

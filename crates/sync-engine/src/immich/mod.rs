@@ -17,9 +17,10 @@
 //!
 //! Layout: `client` (the HTTP plumbing: requests, answers, network failures in words),
 //! `handshake` (version, dialect, user, permissions), `assets` (bulk-upload-check, trash,
-//! restore, the trash feed, copy), `upload` (the streamed `POST /assets`), `origin` (URLs, and
+//! restore, the trash feed, copy), `albums` (create once, add and remove by id), `upload` (the streamed `POST /assets`), `origin` (URLs, and
 //! the origin the key is confined to), `error` (classified failures) and `dto` (wire types).
 
+mod albums;
 mod assets;
 mod client;
 mod dto;
@@ -48,12 +49,13 @@ use crate::local;
 use crate::secret::ApiKey;
 use crate::store::Stat;
 
+pub use albums::{ALBUM_BATCH, ALBUM_PERMISSIONS, Membership, STACK_PERMISSION};
 pub use assets::{
-    AssetInfo, BULK_CHECK_BATCH, CheckResult, DELETE_BATCH, TrashFeed, checksum_to_hex,
+    AssetInfo, AssetUpdate, BULK_CHECK_BATCH, CheckResult, DELETE_BATCH, TrashFeed, checksum_to_hex,
 };
 use client::REQUEST_TIMEOUT;
 pub use handshake::{ApiProfile, REQUIRED_PERMISSIONS, ServerInfo};
-pub use origin::{host, normalize_url};
+pub use origin::{host, normalize_url, web_url};
 use origin::{host_name, host_of, same_origin, same_origin_redirects};
 pub use upload::{UploadOutcome, UploadRequest, utc_millis};
 

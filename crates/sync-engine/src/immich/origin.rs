@@ -21,6 +21,17 @@ pub fn normalize_url(raw: &str) -> Result<String, ApiError> {
     Ok(without_api.to_owned())
 }
 
+/// Where Immich's web app shows an asset (`https://photos.example.com/photos/<id>`), for an
+/// "Open in Immich" link. `None` for an id that is not one Immich gives (letters, digits and
+/// dashes): nothing else is ever put into the address.
+pub fn web_url(server_url: &str, asset_id: &str) -> Option<String> {
+    let plausible = (1..=64).contains(&asset_id.len())
+        && asset_id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-');
+    plausible.then(|| format!("{}/photos/{asset_id}", server_url.trim_end_matches('/')))
+}
+
 /// `https://photos.example.com:2283/api` → `photos.example.com:2283`: how a server is named
 /// in messages, the tray and the windows.
 pub fn host(url: &str) -> &str {
@@ -88,4 +99,26 @@ pub(super) fn same_origin_redirects() -> reqwest::redirect::Policy {
             attempt.stop()
         }
     })
+}
+
+#[cfg(test)]
+mod web_url_tests {
+    #[test]
+    fn web_links_name_only_plausible_asset_ids() {
+        assert_eq!(
+            super::web_url(
+                "https://photos.example.com",
+                "2f1e5c4a-0b7d-4c1e-9a53-6f0d2b8e7c11"
+            )
+            .as_deref(),
+            Some("https://photos.example.com/photos/2f1e5c4a-0b7d-4c1e-9a53-6f0d2b8e7c11")
+        );
+        assert_eq!(
+            super::web_url("https://p.example/", "abc").as_deref(),
+            Some("https://p.example/photos/abc")
+        );
+        for bad in ["", "../admin", "a?b", "a b", &"a".repeat(65)] {
+            assert_eq!(super::web_url("https://p.example", bad), None, "{bad}");
+        }
+    }
 }

@@ -32,6 +32,8 @@ pub struct UploadRequest {
     /// The photo's XMP sidecar, sent as `sidecarData` (it is not part of the checksum, and
     /// the server keeps the first one it gets for the asset).
     pub sidecar: Option<local::Sidecar>,
+    /// For a live photo's still: its motion video's asset, uploaded first (`livePhotoVideoId`).
+    pub live_photo_video_id: Option<String>,
 }
 
 /// Result of a successful upload.
@@ -181,6 +183,9 @@ impl ImmichClient {
             .text("fileModifiedAt", utc_millis(request.modified_at))
             .text("filename", request.file_name.clone())
             .part("assetData", part);
+        if let Some(video) = &request.live_photo_video_id {
+            form = form.text("livePhotoVideoId", video.clone());
+        }
         if let Some(sidecar) = &request.sidecar {
             let xmp = reqwest::multipart::Part::bytes(sidecar.bytes.clone())
                 .file_name(ascii_file_name(&sidecar.file_name))

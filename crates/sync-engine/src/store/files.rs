@@ -30,7 +30,7 @@ pub enum FileState {
 }
 
 impl FileState {
-    fn parse(s: &str) -> FileState {
+    pub(crate) fn parse(s: &str) -> FileState {
         match s {
             "queued" => FileState::Queued,
             "uploading" => FileState::Uploading,

@@ -161,6 +161,60 @@ pub(crate) fn migrations() -> Migrations<'static> {
             ON held_deletes (file_id, direction, COALESCE(replaced_id, 0));
         "#,
         ),
+        // Albums this engine made (folder → album): the id is kept because names are not
+        // unique, `deleted_at` marks one the user deleted in Immich (never made again), and
+        // `album_assets` what the engine put in each, so a photo that moves between
+        // sub-folders moves between albums.
+        M::up(
+            r#"
+        CREATE TABLE albums (
+            id          INTEGER PRIMARY KEY,
+            account     TEXT NOT NULL,
+            name        TEXT NOT NULL,
+            album_id    TEXT,
+            deleted_at  INTEGER,
+            UNIQUE (account, name)
+        ) STRICT;
+        CREATE TABLE album_assets (
+            album     INTEGER NOT NULL REFERENCES albums(id) ON DELETE CASCADE,
+            asset_id  TEXT NOT NULL,
+            PRIMARY KEY (album, asset_id)
+        ) STRICT, WITHOUT ROWID;
+        "#,
+        ),
+        // A photo's sidecar: the SHA-1 of the one Immich has (sent with the upload, or applied
+        // with `PUT /assets/{id}` since), and whether the one beside the photo may differ.
+        M::up(
+            r#"
+        ALTER TABLE files ADD COLUMN sidecar_sha1 TEXT;
+        ALTER TABLE files ADD COLUMN sidecar_due INTEGER;
+        CREATE INDEX files_sidecar_due ON files (folder_id) WHERE sidecar_due IS NOT NULL;
+        "#,
+        ),
+        // RAW+JPEG pairs the engine stacked (`stack_raw_jpeg`): each pair is stacked once.
+        M::up(
+            r#"
+        CREATE TABLE stacks (
+            account        TEXT NOT NULL,
+            primary_asset  TEXT NOT NULL,
+            other_asset    TEXT NOT NULL,
+            stack_id       TEXT,
+            PRIMARY KEY (account, primary_asset, other_asset)
+        ) STRICT, WITHOUT ROWID;
+        "#,
+        ),
+        // Live photos uploaded as one: the still's asset and its motion video's.
+        M::up(
+            r#"
+        CREATE TABLE live_pairs (
+            account      TEXT NOT NULL,
+            still_asset  TEXT NOT NULL,
+            video_asset  TEXT NOT NULL,
+            PRIMARY KEY (account, still_asset)
+        ) STRICT, WITHOUT ROWID;
+        CREATE INDEX live_pairs_video ON live_pairs (account, video_asset);
+        "#,
+        ),
     ])
 }
 

@@ -10,13 +10,16 @@
 //! scan plus bulk-upload-check, a locked one is refused with a message naming it, and a running
 //! engine holds a lock so that a second one on the same file is refused too.
 
+mod albums;
 mod deletes;
 mod files;
 mod folders;
 mod journal;
 mod legacy;
+mod live_photos;
 mod migrations;
 mod recovery;
+mod sidecars;
 #[cfg(test)]
 mod test_fixtures;
 mod tombstones;
@@ -27,6 +30,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 
+pub use albums::AlbumRecord;
 pub use deletes::{Decision, DeleteDirection, HeldDelete};
 pub use files::{
     ApplyEffect, FileState, FolderCounts, IndexEntry, MissingFile, Observation, PendingUpload,
@@ -35,7 +39,9 @@ pub use files::{
 pub use folders::{FolderBinding, FolderId};
 pub use journal::{JournalEntry, NewJournalEntry};
 pub use legacy::{LegacyImport, LegacyRow, UNKNOWN_BIRTH, legacy_rows};
+pub use live_photos::Sibling;
 pub use recovery::Recovery;
+pub use sidecars::SidecarDue;
 pub use tombstones::{Sighting, Tombstone};
 
 /// How long a writer waits for a lock held by another process before giving up.

@@ -12,8 +12,11 @@
 //! `observe` is the one step from disk to store that the watcher, the scanner and the
 //! uploader (a file that changed under it) share.
 
+pub mod albums;
 pub mod reconciler;
 pub mod scanner;
+pub mod sidecars;
+pub mod stacks;
 pub mod uploader;
 pub mod watcher;
 

@@ -12,6 +12,10 @@ use crate::store::{ApplyEffect, Observation, Stat};
 
 /// Records observations and tells the other workers: queued files wake the uploader, missing
 /// ones the reconciler. Returns the effects in input order.
+///
+/// A file that an `exclude` pattern took out of syncing is out of reach both ways: its
+/// disappearance is not recorded (it stays whatever it was: a synced photo is never deleted in
+/// Immich because the user deleted an excluded file).
 pub(crate) fn record(
     account: &Account,
     folder: &Folder,
@@ -21,6 +25,25 @@ pub(crate) fn record(
 ) -> Vec<ApplyEffect> {
     if observations.is_empty() {
         return Vec::new();
+    }
+    let in_reach = |o: &Observation| match o {
+        Observation::Gone { rel } => folder.filter.excluded_by_pattern(rel).is_none(),
+        _ => true,
+    };
+    if !observations.iter().all(in_reach) {
+        let kept: Vec<Observation> = observations
+            .iter()
+            .filter(|o| in_reach(o))
+            .cloned()
+            .collect();
+        let mut applied = record(account, folder, worker, &kept, announce_queued).into_iter();
+        return observations
+            .iter()
+            .map(|o| match in_reach(o) {
+                true => applied.next().unwrap_or(ApplyEffect::Unchanged),
+                false => ApplyEffect::Unchanged,
+            })
+            .collect();
     }
     let effects = match account
         .store
@@ -62,6 +85,9 @@ pub(crate) fn record(
             _ => {}
         }
     }
+    if sidecars_touched(account, folder, observations) {
+        queued = true;
+    }
     if queued {
         account.wake_uploader.notify_one();
     }
@@ -69,6 +95,43 @@ pub(crate) fn record(
         account.wake_reconciler.notify_one();
     }
     effects
+}
+
+/// Sidecars seen new or changed mark their synced photos due a metadata look (the uploader
+/// sends what changed); true when any was marked.
+fn sidecars_touched(account: &Account, folder: &Folder, observations: &[Observation]) -> bool {
+    let sidecars: Vec<&Path> = observations
+        .iter()
+        .filter_map(|o| match o {
+            Observation::Skipped { rel, .. } => Some(rel.as_path()),
+            _ => None,
+        })
+        .filter(|rel| {
+            rel.extension().is_some_and(|ext| {
+                folder
+                    .filter
+                    .media_types()
+                    .is_sidecar(&ext.to_string_lossy())
+            })
+        })
+        .collect();
+    if sidecars.is_empty() {
+        return false;
+    }
+    let marked = account.store.with(|db| {
+        let mut marked = 0;
+        for rel in &sidecars {
+            marked += db.sidecar_touched(folder.id, rel)?;
+        }
+        Ok(marked)
+    });
+    match marked {
+        Ok(marked) => marked > 0,
+        Err(e) => {
+            tracing::warn!("cannot record changed sidecars: {e}");
+            false
+        }
+    }
 }
 
 /// What became of one attempt to hash a candidate.

@@ -22,7 +22,9 @@ use crate::local;
 use crate::plan::{self, Check, Stone, UploadAction};
 use crate::policy;
 use crate::status::{AccountState, FolderState};
-use crate::store::{Observation, PendingUpload, RemoteGone, Sighting, StoreError, Tombstone};
+use crate::store::{
+    FileState, Observation, PendingUpload, RemoteGone, Sighting, StoreError, Tombstone,
+};
 
 use super::{hash_candidate, record, settled};
 
@@ -62,7 +64,24 @@ pub async fn run(account: Arc<Account>) -> Result<(), Error> {
                 account.refresh_counts().await;
                 continue;
             }
-            Ok(_) => {}
+            // The queue is empty: changed sidecars go out as metadata, and the photos just
+            // synced go into their albums.
+            Ok(_) => match async {
+                super::sidecars::apply_due(&account).await?;
+                super::albums::sync_if_due(&account).await
+            }
+            .await
+            {
+                Ok(_) => {}
+                Err(error @ Error::Local(_)) => return Err(error),
+                Err(error) if error.is_transient() => {
+                    tracing::warn!("albums of {}: {error}; tried again later", account.name);
+                }
+                Err(error) => {
+                    report_account_problem(&account, &error);
+                    blocked = true;
+                }
+            },
             // A local cause (the state file) is not the server's: the supervisor says so.
             Err(AccountProblem(error @ Error::Local(_))) => return Err(error),
             Err(AccountProblem(error)) => {
@@ -137,6 +156,92 @@ pub(crate) fn report_account_problem(account: &Account, error: &Error) {
     });
 }
 
+/// How long a live photo's still waits for its motion video's upload before it looks again.
+const LIVE_WAIT: Duration = Duration::from_secs(2);
+
+/// Where a file stands as a live photo's still.
+enum Live {
+    /// Not a still, no motion video beside it, or one that is not its other half (or will
+    /// not be uploaded): uploaded on its own.
+    Alone,
+    /// Its motion video is not in Immich yet (file name).
+    Wait(String),
+    /// Its motion video is in Immich as `asset`.
+    Ready { asset: String, name: String },
+}
+
+async fn live_partner(account: &Account, folder: &Arc<Folder>, file: &PendingUpload) -> Live {
+    if !crate::live_photos::is_still(&file.rel) {
+        return Live::Alone;
+    }
+    let (folder_id, rel) = (folder.id, file.rel.clone());
+    let videos: Vec<_> = match account
+        .store
+        .call(move |db| db.siblings(folder_id, &rel))
+        .await
+    {
+        Ok(siblings) => siblings
+            .into_iter()
+            .filter(|s| crate::live_photos::is_motion(&s.rel))
+            .map(|s| (folder.path_of(&s.rel), s))
+            .collect(),
+        Err(_) => return Live::Alone,
+    };
+    if videos.is_empty() {
+        return Live::Alone;
+    }
+    let still = folder.path_of(&file.rel);
+    let found = crate::blocking::spawn(move || {
+        videos
+            .into_iter()
+            .find(|(path, _)| crate::live_photos::are_one(&still, path))
+    })
+    .await
+    .ok()
+    .flatten();
+    let Some((path, video)) = found else {
+        return Live::Alone;
+    };
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    match (video.state, video.asset_id) {
+        (FileState::Synced, Some(asset)) => Live::Ready { asset, name },
+        (FileState::Queued | FileState::Uploading, _) => Live::Wait(name),
+        _ => Live::Alone,
+    }
+}
+
+/// Files queued before an `exclude` pattern took them out of syncing are skipped now, not
+/// uploaded: their folder may be pruned from every walk, so nothing else would tell the queue.
+fn leave_excluded(account: &Account, due: Vec<PendingUpload>) -> Vec<PendingUpload> {
+    let mut kept = Vec::with_capacity(due.len());
+    let mut skipped: BTreeMap<crate::store::FolderId, Vec<Observation>> = BTreeMap::new();
+    for file in due {
+        let pattern = account
+            .folder(file.folder)
+            .and_then(|folder| folder.filter.excluded_by_pattern(&file.rel));
+        match pattern {
+            Some(pattern) => skipped
+                .entry(file.folder)
+                .or_default()
+                .push(Observation::Skipped {
+                    rel: file.rel,
+                    stat: file.stat,
+                    reason: crate::filter::SkipReason::ExcludedByPattern(pattern).describe(),
+                }),
+            None => kept.push(file),
+        }
+    }
+    for (folder_id, observations) in skipped {
+        if let Some(folder) = account.folder(folder_id) {
+            record(account, folder, Worker::Uploader, &observations, false);
+        }
+    }
+    kept
+}
+
 /// One pass over the due part of the queue.
 pub async fn round(account: &Arc<Account>) -> Result<RoundSummary, AccountProblem> {
     let name = account.name.clone();
@@ -145,6 +250,7 @@ pub async fn round(account: &Arc<Account>) -> Result<RoundSummary, AccountProble
         .call(move |db| db.due_uploads(&name, now_ms(), ROUND_SIZE))
         .await
         .map_err(|e| AccountProblem(e.into()))?;
+    let due = leave_excluded(account, due);
     let due: Vec<PendingUpload> = due
         .into_iter()
         .filter(|f| {
@@ -311,6 +417,11 @@ pub async fn round(account: &Arc<Account>) -> Result<RoundSummary, AccountProble
             Ok(Err(p)) => problem = Some(p),
             Err(e) => tracing::error!("an upload task failed: {e}"),
         }
+    }
+    if summary.uploaded + summary.linked > 0 {
+        account
+            .albums_due
+            .store(true, std::sync::atomic::Ordering::Release);
     }
     match problem {
         Some(p) => Err(p),
@@ -617,6 +728,24 @@ async fn upload_group(
         return Ok(summary);
     }
 
+    // A live photo's still goes up after its motion video, naming it.
+    let live = match live_partner(account, &folder, first).await {
+        Live::Wait(video) => {
+            let waiting = ids.clone();
+            let reason = format!("waiting for its motion video {video} to be uploaded first");
+            let next = now_ms() + LIVE_WAIT.as_millis() as i64;
+            account
+                .store
+                .call(move |db| db.retry_later(&waiting, &reason, next, false))
+                .await
+                .map_err(|e| AccountProblem(e.into()))?;
+            summary.retried += files.len() as u64;
+            return Ok(summary);
+        }
+        Live::Ready { asset, name } => Some((asset, name)),
+        Live::Alone => None,
+    };
+
     // The intent is in the store before the request goes out, or nothing goes out.
     let marked = ids.clone();
     account
@@ -630,7 +759,13 @@ async fn upload_group(
         .await
         .ok()
         .flatten();
-    let sent_with = sidecar.as_ref().map(|s| s.file_name.clone());
+    let sent_with = sidecar.as_ref().map(|s| {
+        use sha1::Digest as _;
+        (
+            s.file_name.clone(),
+            hex::encode(sha1::Sha1::digest(&s.bytes)),
+        )
+    });
     let request = UploadRequest {
         path: path.clone(),
         file_name: first
@@ -645,6 +780,7 @@ async fn upload_group(
         modified_at,
         expected: Some(first.stat),
         sidecar,
+        live_photo_video_id: live.as_ref().map(|(asset, _)| asset.clone()),
     };
     let ticket = account.status.start_upload(
         &account.name,
@@ -663,11 +799,33 @@ async fn upload_group(
             } else {
                 EventKind::Uploaded
             };
-            let detail = match (&sent_with, outcome.duplicate) {
-                (Some(name), false) => Some(format!("sent with its sidecar {name}")),
-                _ => None,
-            };
+            let mut notes = Vec::new();
+            if let (Some((name, _)), false) = (&sent_with, outcome.duplicate) {
+                notes.push(format!("sent with its sidecar {name}"));
+            }
+            if let (Some((video, name)), false) = (&live, outcome.duplicate) {
+                notes.push(format!("paired with {name}"));
+                let (account_name, still, video) = (
+                    account.name.clone(),
+                    outcome.asset_id.clone(),
+                    video.clone(),
+                );
+                account
+                    .store
+                    .call(move |db| db.record_live_pair(&account_name, &still, &video))
+                    .await
+                    .map_err(|e| AccountProblem(e.into()))?;
+            }
+            let detail = (!notes.is_empty()).then(|| notes.join("; "));
             link(account, &files, &outcome.asset_id, kind, detail).await?;
+            if let (Some((_, sha1)), false) = (sent_with, outcome.duplicate) {
+                let ids = ids.clone();
+                account
+                    .store
+                    .call(move |db| db.set_sidecar_sent(&ids, &sha1))
+                    .await
+                    .map_err(|e| AccountProblem(e.into()))?;
+            }
             if outcome.duplicate {
                 summary.linked += files.len() as u64;
             } else {

@@ -12,8 +12,15 @@ use std::time::{Duration, Instant};
 use fake_immich::{FakeImmich, Profile};
 use sync_engine::config::{self, Config};
 
-/// Every permission the engine needs.
-pub const ALL_PERMISSIONS: &[&str] = &["asset.upload", "asset.read", "asset.delete", "user.read"];
+/// Every permission the engine needs (albums aside): `asset.update` sends sidecars edited
+/// after the upload.
+pub const ALL_PERMISSIONS: &[&str] = &[
+    "asset.upload",
+    "asset.read",
+    "asset.delete",
+    "user.read",
+    "asset.update",
+];
 
 /// A library on disk and an account on a fake server.
 pub struct Harness {

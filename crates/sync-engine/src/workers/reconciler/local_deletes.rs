@@ -221,6 +221,21 @@ async fn decide(
     folder: &Folder,
     c: &Candidate,
 ) -> Result<Outcome, ApiError> {
+    // The halves of a live photo go together: neither while the other's file is still here.
+    let (name, asset) = (account.name.clone(), c.asset_id.clone());
+    let other_half_here = store_call(
+        account,
+        "find a live photo's other half",
+        move |db| match db.live_partner(&name, &asset)? {
+            Some(other) => Ok(db.live_references(&name, &other)? > 0),
+            None => Ok(false),
+        },
+    )
+    .await
+    .unwrap_or(true);
+    if other_half_here {
+        return Ok(Outcome::Wait);
+    }
     let name = account.name.clone();
     let asset = c.asset_id.clone();
     let (refs, by_engine) = store_call(account, "count the files of an asset", move |db| {

@@ -359,6 +359,14 @@ pub async fn judge(account: &Arc<Account>) -> ReconcileSummary {
             let Some((gone_at, how)) = file.remote_gone else {
                 continue;
             };
+            if let Some(pattern) = folder.filter.excluded_by_pattern(&file.rel) {
+                let path = folder.path_of(&file.rel);
+                let reason = format!(
+                    "kept: the pattern `{pattern}` excludes it, and excluded files are no longer synced either way"
+                );
+                keep_local(account, &file, &path, reason, &mut summary).await;
+                continue;
+            }
             let name = account.name.clone();
             let asset = file.asset_id.clone();
             let by_engine = store_call(account, "read the journal", move |db| {
@@ -379,7 +387,7 @@ pub async fn judge(account: &Arc<Account>) -> ReconcileSummary {
             let path = folder.path_of(&file.rel);
             match planned.action {
                 Action::MoveToOsTrash { confirmed: true } => {
-                    move_to_os_trash(account, &folder, file, &path, &mut summary).await
+                    move_with_motion(account, &folder, file, &path, &mut summary).await
                 }
                 Action::MoveToOsTrash { confirmed: false } => to_guard.push((file, path)),
                 Action::KeepLocal(reason) => {
@@ -415,7 +423,7 @@ pub async fn judge(account: &Arc<Account>) -> ReconcileSummary {
             continue;
         }
         for (file, path) in to_guard {
-            move_to_os_trash(account, &folder, file, &path, &mut summary).await;
+            move_with_motion(account, &folder, file, &path, &mut summary).await;
         }
     }
     summary
@@ -515,13 +523,64 @@ async fn restore(account: &Account, file: &SyncedFile, path: &std::path::Path) {
     }
 }
 
-/// Moves the file to the OS trash (never an unlink) and journals where it went.
+/// [`move_to_os_trash`], and for a live photo's still, its motion video too: Immich keeps the
+/// video (hidden) when the still is trashed, but the two were one photo here.
+async fn move_with_motion(
+    account: &Arc<Account>,
+    folder: &Folder,
+    file: SyncedFile,
+    path: &std::path::Path,
+    summary: &mut ReconcileSummary,
+) {
+    let before = summary.moved_to_trash;
+    let still = file.asset_id.clone();
+    move_to_os_trash(account, folder, file, path, summary, None).await;
+    if summary.moved_to_trash == before {
+        return;
+    }
+    let name = account.name.clone();
+    let videos = store_call(account, "find a live photo's video", move |db| {
+        if !db.is_live_still(&name, &still)? {
+            return Ok(Vec::new());
+        }
+        match db.live_partner(&name, &still)? {
+            Some(video) => db.synced_with_assets(&name, &[video]),
+            None => Ok(Vec::new()),
+        }
+    })
+    .await
+    .unwrap_or_default();
+    let still_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    for video in videos {
+        let Some(video_folder) = account.folder(video.folder).cloned() else {
+            continue;
+        };
+        let video_path = video_folder.path_of(&video.rel);
+        move_to_os_trash(
+            account,
+            &video_folder,
+            video,
+            &video_path,
+            summary,
+            Some(&still_name),
+        )
+        .await;
+    }
+}
+
+/// Moves the file to the OS trash (never an unlink) and journals where it went. `still_of`
+/// names the still whose delete in Immich takes this motion video along: its own asset is not
+/// asked about then (Immich leaves a trashed still's video as it is).
 async fn move_to_os_trash(
     account: &Arc<Account>,
     folder: &Folder,
     file: SyncedFile,
     path: &std::path::Path,
     summary: &mut ReconcileSummary,
+    still_of: Option<&str>,
 ) {
     if account.dry_run {
         account.emit(Worker::Reconciler, EventKind::WouldDo, |e| {
@@ -533,7 +592,11 @@ async fn move_to_os_trash(
     }
     // Asked again just before: a photo restored in Immich while its delete waited (for its
     // batch, or for the user) keeps its file.
-    match account.client.asset(&file.asset_id).await {
+    let checked = match still_of {
+        Some(_) => Ok(None),
+        None => account.client.asset(&file.asset_id).await,
+    };
+    match checked {
         Ok(Some(info)) if !info.is_trashed => {
             let (id, name, asset) = (file.id, account.name.clone(), file.asset_id.clone());
             let sha1 = file.sha1.clone();
@@ -565,10 +628,16 @@ async fn move_to_os_trash(
     // seeing it leave takes it for the engine's move, not for a delete by the user. A crash
     // before the move leaves the file in place, found again by the next scan and kept as
     // deleted in Immich.
-    let reason = format!(
-        "deleted in Immich: moved to the {} (recoverable there)",
-        os_trash::name()
-    );
+    let reason = match still_of {
+        Some(still) => format!(
+            "the motion part of the live photo {still}, deleted in Immich: moved to the {} (recoverable there)",
+            os_trash::name()
+        ),
+        None => format!(
+            "deleted in Immich: moved to the {} (recoverable there)",
+            os_trash::name()
+        ),
+    };
     let entry = NewJournalEntry {
         direction: DeleteDirection::ToLocal,
         path: path.to_owned(),

@@ -1,0 +1,231 @@
+//! Live photos: a still (HEIC or JPEG) and a short video (MOV or MP4) that an iPhone took
+//! together, which Immich shows as one photo when the still is uploaded with
+//! `livePhotoVideoId` naming the video.
+//!
+//! Two files are the halves of one live photo when they share a name stem in the same folder
+//! and, where both carry one, the same Apple content identifier — in the still's Apple maker
+//! note (EXIF tag 0x0011) and in the video's QuickTime metadata
+//! (`com.apple.quicktime.content.identifier`). Where neither carries one (an export that
+//! stripped them), their capture times must lie within a few seconds; the files' modification
+//! times stand for them, as phones and their exports set them to the moment of capture. A
+//! video whose identifier differs, or that has one while the still has none, is a video of
+//! its own. Android motion photos are one JPEG with the video inside: nothing to pair.
+//!
+//! Reading is bounded: the first megabyte of a still, and only the metadata boxes of a video
+//! (its media data is skipped, not read).
+
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom};
+use std::path::Path;
+use std::time::Duration;
+
+/// Extensions of a live photo's still.
+const STILL: &[&str] = &["heic", "heif", "jpg", "jpeg"];
+/// Extensions of a live photo's motion video.
+const MOTION: &[&str] = &["mov", "mp4"];
+/// How far apart the capture times of two halves without identifiers may be.
+const SAME_MOMENT: Duration = Duration::from_secs(3);
+/// How much of a still is searched for its maker note.
+const STILL_HEAD: u64 = 1 << 20;
+/// The largest metadata box of a video that is read.
+const MAX_META_BOX: u64 = 4 << 20;
+
+fn has_extension(path: &Path, list: &[&str]) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| list.iter().any(|x| e.eq_ignore_ascii_case(x)))
+}
+
+/// Whether `path` could be a live photo's still.
+pub fn is_still(path: &Path) -> bool {
+    has_extension(path, STILL)
+}
+
+/// Whether `path` could be a live photo's motion video.
+pub fn is_motion(path: &Path) -> bool {
+    has_extension(path, MOTION)
+}
+
+/// Whether the still and the video at these paths are the two halves of one live photo.
+/// Blocking: reads both files' metadata.
+pub fn are_one(still: &Path, video: &Path) -> bool {
+    match (content_identifier(still), content_identifier(video)) {
+        (Some(a), Some(b)) => a == b,
+        (None, None) => {
+            let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+            match (modified(still), modified(video)) {
+                (Some(a), Some(b)) => {
+                    let apart = a.duration_since(b).or_else(|_| b.duration_since(a));
+                    apart.is_ok_and(|d| d <= SAME_MOMENT)
+                }
+                _ => false,
+            }
+        }
+        _ => false,
+    }
+}
+
+/// The Apple content identifier a still or a video carries, if any.
+pub fn content_identifier(path: &Path) -> Option<String> {
+    if is_motion(path) {
+        quicktime_identifier(path)
+    } else if is_still(path) {
+        maker_note_identifier(path)
+    } else {
+        None
+    }
+}
+
+/// The identifier in the Apple maker note of a JPEG or HEIC: searched for by its signature
+/// (`Apple iOS\0`), whose offsets count from itself, so the container around it (a JPEG's EXIF
+/// segment, a HEIC's Exif item) needs no parsing.
+fn maker_note_identifier(path: &Path) -> Option<String> {
+    let mut head = Vec::new();
+    File::open(path)
+        .ok()?
+        .take(STILL_HEAD)
+        .read_to_end(&mut head)
+        .ok()?;
+    let signature = b"Apple iOS\0";
+    let start = head.windows(signature.len()).position(|w| w == signature)?;
+    let note = &head[start..];
+    // Signature, version (2 bytes), byte order ("MM" or "II"), then the IFD.
+    let big = match note.get(12..14)? {
+        b"MM" => true,
+        b"II" => false,
+        _ => return None,
+    };
+    let u16_at = |at: usize| -> Option<u16> {
+        let b: [u8; 2] = note.get(at..at + 2)?.try_into().ok()?;
+        Some(if big {
+            u16::from_be_bytes(b)
+        } else {
+            u16::from_le_bytes(b)
+        })
+    };
+    let u32_at = |at: usize| -> Option<u32> {
+        let b: [u8; 4] = note.get(at..at + 4)?.try_into().ok()?;
+        Some(if big {
+            u32::from_be_bytes(b)
+        } else {
+            u32::from_le_bytes(b)
+        })
+    };
+    let count = u16_at(14)? as usize;
+    for entry in 0..count.min(256) {
+        let at = 16 + entry * 12;
+        if u16_at(at)? != 0x0011 || u16_at(at + 2)? != 2 {
+            continue;
+        }
+        let len = u32_at(at + 4)? as usize;
+        let bytes = if len <= 4 {
+            note.get(at + 8..at + 8 + len)?
+        } else {
+            let offset = u32_at(at + 8)? as usize;
+            note.get(offset..offset + len)?
+        };
+        return text(bytes);
+    }
+    None
+}
+
+/// An identifier as written: up to the first NUL, trimmed, not empty.
+fn text(bytes: &[u8]) -> Option<String> {
+    let end = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
+    let value = String::from_utf8_lossy(&bytes[..end]).trim().to_owned();
+    (!value.is_empty()).then_some(value)
+}
+
+/// The identifier in a QuickTime file's `moov/meta` (`keys` names it, `ilst` holds it).
+fn quicktime_identifier(path: &Path) -> Option<String> {
+    let mut file = File::open(path).ok()?;
+    let moov = top_level_box(&mut file, b"moov")?;
+    let meta = child(&moov, b"meta")?;
+    // QuickTime's `meta` has no version field; ISO's has four bytes of it.
+    let meta = if meta.get(4..8) == Some(b"hdlr") || meta.get(4..8) == Some(b"keys") {
+        meta
+    } else {
+        meta.get(4..)?
+    };
+    let keys = child(meta, b"keys")?;
+    let ilst = child(meta, b"ilst")?;
+    let wanted = b"com.apple.quicktime.content.identifier";
+    // keys: version and flags, a count, then (size, namespace, name) entries.
+    let mut index = None;
+    let mut at = 8;
+    let mut number = 1u32;
+    while at + 8 <= keys.len() {
+        let size = u32::from_be_bytes(keys[at..at + 4].try_into().ok()?) as usize;
+        if size < 8 || at + size > keys.len() {
+            break;
+        }
+        if &keys[at + 8..at + size] == wanted {
+            index = Some(number);
+            break;
+        }
+        at += size;
+        number += 1;
+    }
+    let index = index?.to_be_bytes();
+    let item = child(ilst, &index)?;
+    let data = child(item, b"data")?;
+    // data: type (4 bytes), locale (4 bytes), value.
+    text(data.get(8..)?)
+}
+
+/// The content of the first child box of `kind` in `parent`'s content.
+fn child<'a>(parent: &'a [u8], kind: &[u8]) -> Option<&'a [u8]> {
+    let mut at = 0;
+    while at + 8 <= parent.len() {
+        let size = u32::from_be_bytes(parent[at..at + 4].try_into().ok()?) as usize;
+        let (header, size) = match size {
+            1 => {
+                let large = u64::from_be_bytes(parent.get(at + 8..at + 16)?.try_into().ok()?);
+                (16, usize::try_from(large).ok()?)
+            }
+            0 => (8, parent.len() - at),
+            n => (8, n),
+        };
+        if size < header || at + size > parent.len() {
+            return None;
+        }
+        if &parent[at + 4..at + 8] == kind {
+            return Some(&parent[at + header..at + size]);
+        }
+        at += size;
+    }
+    None
+}
+
+/// The content of the top-level box `kind`, skipping the others (media data) with seeks.
+fn top_level_box(file: &mut File, kind: &[u8]) -> Option<Vec<u8>> {
+    let length = file.metadata().ok()?.len();
+    let mut at = 0u64;
+    while at + 8 <= length {
+        file.seek(SeekFrom::Start(at)).ok()?;
+        let mut header = [0u8; 16];
+        file.read_exact(&mut header[..8]).ok()?;
+        let mut size = u64::from(u32::from_be_bytes(header[..4].try_into().ok()?));
+        let mut header_len = 8;
+        if size == 1 {
+            file.read_exact(&mut header[8..16]).ok()?;
+            size = u64::from_be_bytes(header[8..16].try_into().ok()?);
+            header_len = 16;
+        } else if size == 0 {
+            size = length - at;
+        }
+        if size < header_len || at + size > length {
+            return None;
+        }
+        if &header[4..8] == kind {
+            if size - header_len > MAX_META_BOX {
+                return None;
+            }
+            let mut content = vec![0; (size - header_len) as usize];
+            file.read_exact(&mut content).ok()?;
+            return Some(content);
+        }
+        at += size;
+    }
+    None
+}

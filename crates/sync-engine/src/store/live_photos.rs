@@ -1,0 +1,105 @@
+//! Live photos: which still and which motion video went up as one, and the files beside a
+//! photo that could be its other half.
+
+use std::path::{Path, PathBuf};
+
+use rusqlite::{OptionalExtension, params};
+
+use super::{Db, FileState, FolderId, StoreError};
+use crate::paths;
+
+/// A file beside another with the same name stem (`IMG_0001.HEIC` for `IMG_0001.MOV`).
+#[derive(Debug, Clone)]
+pub struct Sibling {
+    /// Row id.
+    pub id: i64,
+    /// Path relative to the folder.
+    pub rel: PathBuf,
+    /// Its state.
+    pub state: FileState,
+    /// Its asset, once linked.
+    pub asset_id: Option<String>,
+}
+
+impl Db<'_> {
+    /// The other files of `folder` named `rel`'s stem plus an extension, in the same folder.
+    pub fn siblings(&mut self, folder: FolderId, rel: &Path) -> Result<Vec<Sibling>, StoreError> {
+        let Some(stem) = rel.file_stem() else {
+            return Ok(Vec::new());
+        };
+        let own = paths::to_bytes(rel);
+        let mut low = paths::to_bytes(&rel.with_file_name(stem));
+        low.push(b'.');
+        let mut high = low.clone();
+        *high.last_mut().expect("not empty") += 1;
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, rel_path, state, asset_id FROM files
+             WHERE folder_id = ?1 AND rel_path >= ?2 AND rel_path < ?3 AND rel_path != ?4",
+        )?;
+        let rows = stmt.query_map(params![folder.0, low, high, own], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, Vec<u8>>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, Option<String>>(3)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, rel_bytes, state, asset_id) = row?;
+            let rel = paths::from_bytes(&rel_bytes);
+            // `IMG_0001.2.jpg` shares the prefix, not the stem.
+            if rel.file_stem() != Some(stem) {
+                continue;
+            }
+            out.push(Sibling {
+                id,
+                rel,
+                state: FileState::parse(&state),
+                asset_id,
+            });
+        }
+        Ok(out)
+    }
+
+    /// The still and its motion video went up as one live photo.
+    pub fn record_live_pair(
+        &mut self,
+        account: &str,
+        still: &str,
+        video: &str,
+    ) -> Result<(), StoreError> {
+        self.conn
+            .prepare_cached(
+                "INSERT OR REPLACE INTO live_pairs (account, still_asset, video_asset)
+                 VALUES (?1, ?2, ?3)",
+            )?
+            .execute(params![account, still, video])?;
+        Ok(())
+    }
+
+    /// The other half of the live photo `asset` belongs to (a still's video, a video's still).
+    pub fn live_partner(
+        &mut self,
+        account: &str,
+        asset: &str,
+    ) -> Result<Option<String>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT video_asset FROM live_pairs WHERE account = ?1 AND still_asset = ?2
+             UNION ALL
+             SELECT still_asset FROM live_pairs WHERE account = ?1 AND video_asset = ?2
+             LIMIT 1",
+        )?;
+        Ok(stmt
+            .query_row(params![account, asset], |r| r.get(0))
+            .optional()?)
+    }
+
+    /// Whether `asset` is the still of a live photo (and not its video).
+    pub fn is_live_still(&mut self, account: &str, asset: &str) -> Result<bool, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT 1 FROM live_pairs WHERE account = ?1 AND still_asset = ?2")?;
+        Ok(stmt.exists(params![account, asset])?)
+    }
+}

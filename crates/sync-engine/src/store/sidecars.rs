@@ -1,0 +1,128 @@
+//! Sidecars of synced photos: which one Immich has, and which photos' sidecars changed since.
+//!
+//! Immich takes a photo's sidecar with its upload and never another one, so a sidecar written
+//! or edited later has to reach Immich as metadata (`PUT /assets/{id}`). The store remembers
+//! the SHA-1 of the sidecar Immich has; a sidecar seen new or changed on disk marks its synced
+//! photo due, and the uploader compares contents before it sends anything.
+
+use std::path::{Path, PathBuf};
+
+use rusqlite::params;
+
+use super::{Db, FolderId, StoreError};
+use crate::paths;
+
+/// A synced photo whose sidecar may have changed.
+#[derive(Debug, Clone)]
+pub struct SidecarDue {
+    /// Row id.
+    pub id: i64,
+    /// Folder.
+    pub folder: FolderId,
+    /// Path of the photo relative to the folder.
+    pub rel: PathBuf,
+    /// Its asset.
+    pub asset_id: String,
+    /// SHA-1 of the sidecar Immich has, if any.
+    pub sidecar_sha1: Option<String>,
+}
+
+impl Db<'_> {
+    /// The photos went up with a sidecar of this content.
+    pub fn set_sidecar_sent(&mut self, ids: &[i64], sha1: &str) -> Result<(), StoreError> {
+        let tx = self.conn.transaction()?;
+        {
+            let mut stmt = tx.prepare_cached(
+                "UPDATE files SET sidecar_sha1 = ?2, sidecar_due = NULL WHERE id = ?1",
+            )?;
+            for id in ids {
+                stmt.execute(params![id, sha1])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The sidecar at `sidecar` (relative to the folder) is new or changed: its synced photos
+    /// are due a look. `X.jpg.xmp` belongs to `X.jpg`; `X.xmp` to every `X.<ext>` beside it.
+    /// Returns how many photos were marked.
+    pub fn sidecar_touched(
+        &mut self,
+        folder: FolderId,
+        sidecar: &Path,
+    ) -> Result<usize, StoreError> {
+        let Some(stem) = sidecar.file_stem() else {
+            return Ok(0);
+        };
+        let exact = paths::to_bytes(&sidecar.with_file_name(stem));
+        // `dir/X.` up to (not including) `dir/X/`: every name that is the stem plus an extension.
+        let mut low = paths::to_bytes(&sidecar.with_file_name(stem));
+        low.push(b'.');
+        let mut high = low.clone();
+        *high.last_mut().expect("not empty") += 1;
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, rel_path FROM files
+             WHERE folder_id = ?1 AND state = 'synced'
+               AND (rel_path = ?2 OR (rel_path >= ?3 AND rel_path < ?4))",
+        )?;
+        let rows: Vec<(i64, Vec<u8>)> = stmt
+            .query_map(params![folder.0, exact, low, high], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?
+            .collect::<Result<_, _>>()?;
+        let own = |rel: &[u8]| {
+            rel == exact.as_slice()
+                || paths::from_bytes(rel).file_stem() == Some(stem)
+                    && !rel.ends_with(b".xmp")
+                    && !rel.ends_with(b".XMP")
+        };
+        let ids: Vec<i64> = rows
+            .into_iter()
+            .filter(|(_, rel)| own(rel))
+            .map(|(id, _)| id)
+            .collect();
+        let mut mark = self
+            .conn
+            .prepare_cached("UPDATE files SET sidecar_due = 1 WHERE id = ?1")?;
+        for id in &ids {
+            mark.execute([id])?;
+        }
+        Ok(ids.len())
+    }
+
+    /// Up to `limit` synced photos of `account` whose sidecar is due a look.
+    pub fn sidecars_due(
+        &mut self,
+        account: &str,
+        limit: usize,
+    ) -> Result<Vec<SidecarDue>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT f.id, f.folder_id, f.rel_path, f.asset_id, f.sidecar_sha1
+             FROM files f JOIN folders d ON d.id = f.folder_id
+             WHERE d.account = ?1 AND f.sidecar_due IS NOT NULL AND f.state = 'synced'
+               AND f.asset_id IS NOT NULL
+             ORDER BY f.id LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![account, limit as i64], |r| {
+            Ok(SidecarDue {
+                id: r.get(0)?,
+                folder: FolderId(r.get(1)?),
+                rel: paths::from_bytes(&r.get::<_, Vec<u8>>(2)?),
+                asset_id: r.get(3)?,
+                sidecar_sha1: r.get(4)?,
+            })
+        })?;
+        rows.collect::<Result<_, _>>().map_err(Into::into)
+    }
+
+    /// The look is done: Immich has the sidecar of `sha1` (`None`: unchanged, or none to send).
+    pub fn sidecar_settled(&mut self, id: i64, sha1: Option<&str>) -> Result<(), StoreError> {
+        self.conn
+            .prepare_cached(
+                "UPDATE files SET sidecar_due = NULL, sidecar_sha1 = COALESCE(?2, sidecar_sha1)
+                 WHERE id = ?1",
+            )?
+            .execute(params![id, sha1])?;
+        Ok(())
+    }
+}

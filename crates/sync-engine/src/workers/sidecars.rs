@@ -1,0 +1,160 @@
+//! Sidecars written or edited after their photo was uploaded reach Immich as metadata.
+//!
+//! Immich keeps the sidecar that came with the upload and ignores any later one (uploading the
+//! photo again is a duplicate), so the uploader reads a changed sidecar and sends what it says
+//! with `PUT /assets/{id}`: description, rating, time taken and position. It compares contents
+//! first (the store keeps the SHA-1 of the sidecar Immich has), so a sidecar that was only
+//! touched sends nothing. A sidecar never makes its photo upload again, and a sidecar deleted
+//! here changes nothing in Immich. Keywords (`dc:subject`) are not sent: the event says so.
+
+use std::sync::Arc;
+
+use sha1::Digest as _;
+
+use crate::account::Account;
+use crate::error::Error;
+use crate::events::{EventKind, Worker};
+use crate::immich::AssetUpdate;
+use crate::store::SidecarDue;
+use crate::{local, xmp};
+
+/// The permission `PUT /assets/{id}` needs. Only sidecar edits use it, so a key without it
+/// syncs as before and each such edit is reported instead of sent.
+pub const UPDATE_PERMISSION: &str = "asset.update";
+
+/// Photos looked at per store read.
+const BATCH: usize = 200;
+
+/// Sends the metadata of every changed sidecar; how many assets were updated. An error leaves
+/// the rest due for the next pass.
+pub async fn apply_due(account: &Arc<Account>) -> Result<u64, Error> {
+    if account.dry_run {
+        return Ok(0);
+    }
+    let mut updated = 0;
+    loop {
+        let name = account.name.clone();
+        let due = account
+            .store
+            .call(move |db| db.sidecars_due(&name, BATCH))
+            .await?;
+        if due.is_empty() {
+            return Ok(updated);
+        }
+        for photo in due {
+            let sent = apply_one(account, &photo).await?;
+            updated += u64::from(sent.is_some());
+            let id = photo.id;
+            account
+                .store
+                .call(move |db| db.sidecar_settled(id, sent.as_deref()))
+                .await?;
+        }
+    }
+}
+
+/// Looks at one photo's sidecar; the SHA-1 of the sidecar sent, if one was.
+async fn apply_one(account: &Account, photo: &SidecarDue) -> Result<Option<String>, Error> {
+    let Some(folder) = account.folder(photo.folder) else {
+        return Ok(None);
+    };
+    if folder.filter.excluded_by_pattern(&photo.rel).is_some() {
+        return Ok(None);
+    }
+    let path = folder.path_of(&photo.rel);
+    let beside = path.clone();
+    let Some(sidecar) = crate::blocking::spawn(move || local::read_sidecar(&beside))
+        .await
+        .ok()
+        .flatten()
+    else {
+        return Ok(None);
+    };
+    let sha1 = hex::encode(sha1::Sha1::digest(&sidecar.bytes));
+    if photo.sidecar_sha1.as_deref() == Some(sha1.as_str()) {
+        return Ok(None);
+    }
+    if !account.server.lacks(&[UPDATE_PERMISSION]).is_empty() {
+        account.emit(Worker::Uploader, EventKind::Skipped, |e| {
+            e.path(&path).asset(&photo.asset_id).detail(format!(
+                "its sidecar {} changed, but the API key may not change assets: add the `{UPDATE_PERMISSION}` permission to send such edits",
+                sidecar.file_name
+            ))
+        });
+        return Ok(None);
+    }
+    let metadata = xmp::read(&sidecar.bytes);
+    let update = AssetUpdate {
+        description: metadata.description.clone(),
+        // 0 is "no rating", which v3 refuses as a value: left as it is.
+        rating: metadata.rating.filter(|r| *r != 0),
+        date_time_original: metadata.taken.as_deref().and_then(iso_date_time),
+        latitude: metadata.position.map(|(lat, _)| lat),
+        longitude: metadata.position.map(|(_, lon)| lon),
+    };
+    if update.is_empty() {
+        return Ok(Some(sha1));
+    }
+    if !account
+        .client
+        .update_asset(&photo.asset_id, &update)
+        .await?
+    {
+        return Ok(None);
+    }
+    let mut detail = format!(
+        "updated from its sidecar {}: {}",
+        sidecar.file_name,
+        metadata.fields().join(", ")
+    );
+    if !metadata.keywords.is_empty() {
+        detail.push_str("; its keywords are not sent to Immich");
+    }
+    account.emit(Worker::Uploader, EventKind::MetadataUpdated, |e| {
+        e.path(&path).asset(&photo.asset_id).detail(detail)
+    });
+    Ok(Some(sha1))
+}
+
+/// An XMP date as Immich takes it: ISO 8601 (`2024-05-01T08:00:00`, an offset kept), from the
+/// ISO forms XMP uses or the `2024:05:01 08:00:00` form some tools copy from EXIF. A date alone
+/// becomes midnight.
+fn iso_date_time(written: &str) -> Option<String> {
+    let text = written.trim();
+    let bytes = text.as_bytes();
+    if bytes.len() < 10 || !bytes[..4].iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let date = text[..10].replace(':', "-");
+    let rest = text[10..].trim_start_matches([' ', 'T']);
+    let time = if rest.is_empty() { "00:00:00" } else { rest };
+    let iso = format!("{date}T{time}");
+    let plausible = iso.len() >= 19
+        && iso.as_bytes()[4] == b'-'
+        && iso.as_bytes()[7] == b'-'
+        && iso.as_bytes()[13] == b':';
+    plausible.then_some(iso)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::iso_date_time;
+
+    #[test]
+    fn xmp_dates_become_iso_date_times() {
+        let cases = [
+            (
+                "2024-05-01T08:00:00+02:00",
+                Some("2024-05-01T08:00:00+02:00"),
+            ),
+            ("2024-05-01T08:00:00.250", Some("2024-05-01T08:00:00.250")),
+            ("2024:05:01 08:00:00", Some("2024-05-01T08:00:00")),
+            ("2024-05-01", Some("2024-05-01T00:00:00")),
+            ("2024-05-01T08:00", None),
+            ("May 1st", None),
+        ];
+        for (written, expected) in cases {
+            assert_eq!(iso_date_time(written).as_deref(), expected, "{written}");
+        }
+    }
+}
