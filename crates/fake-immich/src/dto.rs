@@ -1,20 +1,21 @@
 //! JSON shapes of the response objects (`AssetResponseDto`, `AlbumResponseDto`,
-//! `StackResponseDto`, `UserAdminResponseDto`, `ApiKeyResponseDto`), including where v2 and
-//! v3 differ: v2 carries `deviceAssetId` and `deviceId` and a string `duration`; v3 drops the
-//! device fields and gives `duration` as integer milliseconds or `null`. A v2 album names its
-//! owner (`owner`, `ownerId`) and embeds its `assets`; a v3 album does neither and lists the
-//! owner as the first of its `albumUsers` instead.
+//! `StackResponseDto`, `TagResponseDto`, `UserAdminResponseDto`, `ApiKeyResponseDto`),
+//! including where v2 and v3 differ: v2 carries `deviceAssetId` and `deviceId` and a string
+//! `duration`; v3 drops the device fields and gives `duration` as integer milliseconds or
+//! `null`. A v2 album names its owner (`owner`, `ownerId`) and embeds its `assets`; a v3 album
+//! does neither and lists the owner as the first of its `albumUsers` instead.
 
 use serde_json::{Value, json};
 
 use crate::Profile;
-use crate::state::{Album, ApiKey, Asset, AssetKind, Stack, State, User, mime_type};
+use crate::state::{Album, ApiKey, Asset, AssetKind, Stack, State, Tag, User, mime_type};
 use crate::validate::{checksum_base64, iso};
 
-/// `AssetResponseDto` with `stack` as `GET /assets/{id}` gives it: `{id, primaryAssetId,
-/// assetCount}` (members not in the trash) or `null`.
-pub(crate) fn asset_with_stack(profile: Profile, a: &Asset, state: &State) -> Value {
+/// `AssetResponseDto` as `GET /assets/{id}` gives it: with `stack` (`{id, primaryAssetId,
+/// assetCount}`, counting the members not in the trash, or `null`) and the asset's `tags`.
+pub(crate) fn asset_in_full(profile: Profile, a: &Asset, state: &State) -> Value {
     let mut v = asset(profile, a);
+    v["tags"] = state.tags_of(&a.id).into_iter().map(tag).collect();
     let stack = match state.stack_of(&a.id) {
         Some(s) => json!({
             "id": s.id,
@@ -44,6 +45,22 @@ pub(crate) fn stack(profile: Profile, s: &Stack, state: &State) -> Value {
         "primaryAssetId": s.primary_asset_id,
         "assets": assets,
     })
+}
+
+/// `TagResponseDto`: `name` is the last part of the path, `value` the whole path; `parentId`
+/// and `color` are left out when there are none, as Immich's `mapTag` leaves them undefined.
+pub(crate) fn tag(t: &Tag) -> Value {
+    let mut v = json!({
+        "id": t.id,
+        "name": t.name(),
+        "value": t.value,
+        "createdAt": iso(t.created_at),
+        "updatedAt": iso(t.updated_at),
+    });
+    if let Some(parent) = &t.parent_id {
+        v["parentId"] = json!(parent);
+    }
+    v
 }
 
 /// `UserResponseDto`, the short form albums use.

@@ -428,6 +428,59 @@ impl Checker {
         ok.then_some(ids)
     }
 
+    /// A required array of strings: v2's `@IsString({ each: true })` with
+    /// `@IsNotEmpty({ each: true })` (each complaint once, however many items fail it), v3's
+    /// `z.array(z.string())` (any string, one issue per item that is not one).
+    pub(crate) fn string_array(
+        &mut self,
+        path: &[Seg],
+        value: Option<&Value>,
+    ) -> Option<Vec<String>> {
+        let p = v2_path(path);
+        let Some(Value::Array(items)) = self.present(value) else {
+            self.issues
+                .push_v2(format!("each value in {p} should not be empty"));
+            self.issues
+                .push_v2(format!("each value in {p} must be a string"));
+            self.type_issue(path, "array", value, &[]);
+            return None;
+        };
+        let (mut empty, mut not_string) = (false, false);
+        let mut strings = Vec::with_capacity(items.len());
+        for (i, item) in items.iter().enumerate() {
+            match item {
+                Value::String(s) => {
+                    empty |= s.is_empty();
+                    strings.push(s.clone());
+                }
+                other => {
+                    empty |= other.is_null();
+                    not_string = true;
+                    let mut at = path.to_vec();
+                    at.push(Seg::Idx(i));
+                    self.issues.push_v3(json!({
+                        "expected": "string",
+                        "code": "invalid_type",
+                        "path": v3_path(&at),
+                        "message": format!(
+                            "Invalid input: expected string, received {}",
+                            received(Some(other))
+                        ),
+                    }));
+                }
+            }
+        }
+        if empty {
+            self.issues
+                .push_v2(format!("each value in {p} should not be empty"));
+        }
+        if not_string {
+            self.issues
+                .push_v2(format!("each value in {p} must be a string"));
+        }
+        Some(strings)
+    }
+
     /// class-validator's `@ArrayMinSize(min)` / zod's `.min(min)` on an array.
     pub(crate) fn min_items(&mut self, path: &[Seg], len: usize, min: usize) {
         if len >= min {

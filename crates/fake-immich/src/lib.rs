@@ -4,16 +4,17 @@
 //! and the official CLI's `upload` command use, with the answers of Immich v2 (2.7.5) or v3
 //! (3.1.0): status codes, error body shapes, duplicate detection by checksum (trashed assets
 //! included), all-or-nothing deletes, the trash, metadata edits (`PUT /assets`), live-photo
-//! links, albums and stacks. Tests drive it from the outside through [`FakeImmich`] (users,
-//! keys, assets, albums, stacks, quotas), [`Faults`] (error statuses, delays, cut-off uploads,
-//! a server that is down) and the request log ([`RecordedRequest`]), which [`openapi::Spec`]
-//! checks against Immich's OpenAPI document. [`older_service`] writes the state file the older
-//! sync service leaves beside such a server.
+//! links, albums, stacks and tags. Tests drive it from the outside through [`FakeImmich`]
+//! (users, keys, assets, albums, stacks, tags, quotas), [`Faults`] (error statuses, delays,
+//! cut-off uploads, a server that is down) and the request log ([`RecordedRequest`]), which
+//! [`openapi::Spec`] checks against Immich's OpenAPI document. [`older_service`] writes the
+//! state file the older sync service leaves beside such a server.
 //!
 //! What the server keeps per user: assets (content, dates, favourite, visibility, the
 //! `exifInfo` fields description, rating, dateTimeOriginal, latitude and longitude, and the
 //! still → motion-video link of live photos), albums (a name and asset ids in the order they
-//! were added) and stacks (a primary asset and its members).
+//! were added), stacks (a primary asset and its members) and tags (hierarchical names such
+//! as `Places/Paris`, and which assets carry them).
 
 mod auth;
 mod dto;
@@ -258,7 +259,21 @@ impl FakeImmich {
             .filter(|a| a.owner_id == user_id)
             .collect();
         assets.sort_by_key(|a| a.seq);
-        assets.into_iter().map(Asset::snapshot).collect()
+        assets.into_iter().map(|a| a.snapshot(&state)).collect()
+    }
+
+    /// The values (full paths, e.g. `Places/Paris`) of the owner's tags, sorted: every level
+    /// of a path is a tag of its own, so `Places/Paris` brings `Places` along.
+    pub fn tags(&self, user_id: &str) -> Vec<String> {
+        let state = self.shared().lock();
+        let mut values: Vec<String> = state
+            .tags
+            .values()
+            .filter(|t| t.owner_id == user_id)
+            .map(|t| t.value.clone())
+            .collect();
+        values.sort();
+        values
     }
 
     /// The owner's albums, oldest first, each with its asset ids in the order they were added
@@ -381,8 +396,8 @@ impl FakeImmich {
     }
 
     /// Deletes the asset for good, as emptying the trash does: the row and the file are gone
-    /// and `GET /assets/{id}` answers 400. The asset leaves its albums and stack, and a live
-    /// photo's still takes its motion video with it.
+    /// and `GET /assets/{id}` answers 400. The asset leaves its albums and stack, loses its tag
+    /// links, and a live photo's still takes its motion video with it.
     pub fn purge_asset(&self, id: &str) {
         self.shared().lock().purge(id);
     }

@@ -1,15 +1,17 @@
 //! The server's data: users, API keys, assets (with their `exifInfo` edits and live-photo
-//! links), albums, stacks, media types and the request log.
+//! links), albums, stacks, tags (and which assets carry them), media types and the request
+//! log.
 //!
 //! Everything lives in memory behind one `std::sync::Mutex` that is never held across an
 //! `.await`; uploaded files live on disk under the storage directory.
 //!
 //! What a purge does follows Immich's database cascades and its asset-deletion job: the asset
 //! leaves every album and its stack (a purged primary hands the stack to the next asset, or
-//! ends a stack of two), stills that used it as their motion part lose the link, and a purged
-//! still takes its motion video with it unless another still still uses that video.
+//! ends a stack of two), stills that used it as their motion part lose the link, a purged
+//! still takes its motion video with it unless another still still uses that video, and the
+//! asset's tag links go (the tags themselves stay).
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::path::PathBuf;
 use std::sync::{Mutex, MutexGuard};
 
@@ -169,6 +171,24 @@ pub(crate) struct Stack {
     pub seq: u64,
 }
 
+/// A tag: a path of names such as `Places/Paris`, kept per owner. Each level is a tag of its
+/// own (`Places` is the parent of `Places/Paris`); `value` is the full path, unique per owner.
+pub(crate) struct Tag {
+    pub id: String,
+    pub owner_id: String,
+    pub value: String,
+    pub parent_id: Option<String>,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+}
+
+impl Tag {
+    /// The last part of the path, as `TagResponseDto.name` gives it.
+    pub(crate) fn name(&self) -> &str {
+        self.value.rsplit('/').next().unwrap_or(&self.value)
+    }
+}
+
 /// An asset as tests see it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AssetSnapshot {
@@ -204,6 +224,8 @@ pub struct AssetSnapshot {
     /// `exifInfo.latitude`/`longitude` as set by `PUT /assets`.
     pub latitude: Option<f64>,
     pub longitude: Option<f64>,
+    /// The values (full paths, e.g. `Places/Paris`) of the tags on the asset, sorted.
+    pub tags: Vec<String>,
 }
 
 /// An album as tests see it.
@@ -229,7 +251,7 @@ impl Asset {
         self.deleted_at.is_some()
     }
 
-    pub(crate) fn snapshot(&self) -> AssetSnapshot {
+    pub(crate) fn snapshot(&self, state: &State) -> AssetSnapshot {
         AssetSnapshot {
             id: self.id.clone(),
             owner_id: self.owner_id.clone(),
@@ -251,6 +273,11 @@ impl Asset {
             date_time_original: self.exif.date_time_original.map(iso),
             latitude: self.exif.latitude,
             longitude: self.exif.longitude,
+            tags: state
+                .tags_of(&self.id)
+                .into_iter()
+                .map(|t| t.value.clone())
+                .collect(),
         }
     }
 }
@@ -377,6 +404,9 @@ pub(crate) struct State {
     by_checksum: HashMap<(String, [u8; 20]), String>,
     pub albums: HashMap<String, Album>,
     pub stacks: HashMap<String, Stack>,
+    pub tags: HashMap<String, Tag>,
+    /// The tag links (Immich's `tag_asset` table): asset id → the ids of its tags.
+    pub tag_assets: HashMap<String, BTreeSet<String>>,
     pub media: MediaTypes,
     requests: Vec<(u64, RecordedRequest)>,
     /// Whether requests are logged at all.
@@ -394,6 +424,8 @@ impl State {
             by_checksum: HashMap::new(),
             albums: HashMap::new(),
             stacks: HashMap::new(),
+            tags: HashMap::new(),
+            tag_assets: HashMap::new(),
             media: MediaTypes::defaults(profile),
             requests: Vec::new(),
             record_requests: true,
@@ -443,6 +475,7 @@ impl State {
             album.remove(&[id]);
         }
         self.leave_stack_on_purge(id);
+        self.tag_assets.remove(id);
         for still in self.assets.values_mut() {
             if still.live_photo_video_id.as_deref() == Some(id) {
                 still.live_photo_video_id = None;
@@ -557,6 +590,67 @@ impl State {
         }
     }
 
+    /// Immich's `upsertTags` for one path: empty parts are dropped (`a//b/` is `a/b`), then
+    /// every level is made where the owner does not have it yet. An existing level is reused,
+    /// its `updatedAt` bumped (the database updates the row on the conflict). Returns the id of
+    /// the last level, or `None` for a path with no parts (`""`, `"/"`).
+    pub(crate) fn upsert_tag(
+        &mut self,
+        owner_id: &str,
+        path: &str,
+        now: OffsetDateTime,
+    ) -> Option<String> {
+        let mut parent: Option<(String, String)> = None;
+        for part in path.split('/').filter(|p| !p.is_empty()) {
+            let value = match &parent {
+                Some((_, parent_value)) => format!("{parent_value}/{part}"),
+                None => part.to_string(),
+            };
+            let parent_id = parent.map(|(id, _)| id);
+            let existing = self
+                .tags
+                .values_mut()
+                .find(|t| t.owner_id == owner_id && t.value == value);
+            let id = match existing {
+                Some(tag) => {
+                    tag.parent_id = parent_id;
+                    tag.updated_at = now;
+                    tag.id.clone()
+                }
+                None => {
+                    let id = uuid::Uuid::new_v4().to_string();
+                    self.tags.insert(
+                        id.clone(),
+                        Tag {
+                            id: id.clone(),
+                            owner_id: owner_id.to_string(),
+                            value: value.clone(),
+                            parent_id,
+                            created_at: now,
+                            updated_at: now,
+                        },
+                    );
+                    id
+                }
+            };
+            parent = Some((id, value));
+        }
+        parent.map(|(id, _)| id)
+    }
+
+    /// The tags on the asset, by value.
+    pub(crate) fn tags_of(&self, asset_id: &str) -> Vec<&Tag> {
+        let mut tags: Vec<&Tag> = self
+            .tag_assets
+            .get(asset_id)
+            .into_iter()
+            .flatten()
+            .filter_map(|id| self.tags.get(id))
+            .collect();
+        tags.sort_by(|a, b| a.value.cmp(&b.value));
+        tags
+    }
+
     /// The caller's asset (live or trashed).
     pub(crate) fn owned(&self, owner_id: &str, id: &str) -> Option<&Asset> {
         self.assets.get(id).filter(|a| a.owner_id == owner_id)
@@ -625,5 +719,71 @@ mod tests {
         assert_eq!(v3.kind_of("x.txt"), None);
         assert_eq!(v3.video.len(), 20);
         assert!(v3.is_sidecar("x.XMP"));
+    }
+
+    fn asset(id: &str, owner_id: &str, content: u8) -> Asset {
+        let now = OffsetDateTime::now_utc();
+        Asset {
+            id: id.into(),
+            owner_id: owner_id.into(),
+            checksum: [content; 20],
+            original_file_name: format!("{id}.jpg"),
+            size: 1,
+            kind: AssetKind::Image,
+            visibility: "timeline".into(),
+            is_favorite: false,
+            file_created_at: now,
+            file_modified_at: now,
+            created_at: now,
+            updated_at: now,
+            deleted_at: None,
+            device_asset_id: None,
+            device_id: None,
+            duration_text: None,
+            duration_ms: None,
+            live_photo_video_id: None,
+            stored_path: PathBuf::from("/nonexistent/fake-immich-test"),
+            sidecar_path: None,
+            exif: Exif::default(),
+            seq: 0,
+        }
+    }
+
+    #[test]
+    fn tag_paths_drop_empty_parts_and_reuse_levels() {
+        let mut state = State::new(Profile::V3);
+        let now = OffsetDateTime::now_utc();
+        assert_eq!(state.upsert_tag("u", "", now), None);
+        assert_eq!(state.upsert_tag("u", "//", now), None);
+        let paris = state.upsert_tag("u", "/Places//Paris/", now).unwrap();
+        assert_eq!(state.tags[&paris].value, "Places/Paris");
+        assert_eq!(state.tags[&paris].name(), "Paris");
+        let places = state.tags[&paris].parent_id.clone().unwrap();
+        assert_eq!(state.tags[&places].value, "Places");
+        assert_eq!(state.tags[&places].parent_id, None);
+        assert_eq!(state.upsert_tag("u", "Places", now), Some(places));
+        assert_ne!(state.upsert_tag("v", "Places/Paris", now), Some(paris));
+        assert_eq!(state.tags.len(), 4);
+    }
+
+    #[test]
+    fn a_purge_drops_the_asset_s_tag_links_only() {
+        let mut state = State::new(Profile::V3);
+        state.insert(asset("a", "u", 1));
+        state.insert(asset("b", "u", 2));
+        let paris = state
+            .upsert_tag("u", "Places/Paris", OffsetDateTime::now_utc())
+            .unwrap();
+        for id in ["a", "b"] {
+            state
+                .tag_assets
+                .entry(id.into())
+                .or_default()
+                .insert(paris.clone());
+        }
+        state.purge("a");
+        assert!(!state.tag_assets.contains_key("a"));
+        assert_eq!(state.tags_of("b")[0].value, "Places/Paris");
+        assert_eq!(state.tags.len(), 2, "the tags themselves stay");
     }
 }

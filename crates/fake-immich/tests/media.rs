@@ -1,5 +1,5 @@
-//! Albums, stacks, metadata edits and live photos over real HTTP, per profile, with the
-//! requests held to Immich's OpenAPI document.
+//! Albums, stacks, metadata edits, live photos and tags over real HTTP, per profile, with
+//! the requests held to Immich's OpenAPI document.
 
 mod common;
 
@@ -676,6 +676,235 @@ async fn copy_moves_albums_and_stack_to_the_new_version() {
     assert_requests_match_the_document(&env);
 }
 
+/// `PUT /tags` with these paths; the ids of the tags answered, in order.
+async fn upsert_tags(env: &Env, paths: &[&str]) -> Vec<String> {
+    let response = env.put_json("/tags", json!({ "tags": paths })).await;
+    assert_eq!(response.status(), 200, "{paths:?}");
+    ids_of(&json(response).await)
+}
+
+/// What every `TagResponseDto` carries: the full path as `value`, its last part as `name`,
+/// both dates, and `parentId`/`color` only when there is one (never `null`).
+fn assert_tag_shape(tag: &Value) {
+    let value = tag["value"].as_str().expect("value");
+    assert_eq!(tag["name"].as_str(), value.rsplit('/').next(), "{tag}");
+    for field in ["id", "createdAt", "updatedAt"] {
+        assert!(tag[field].is_string(), "{field} in {tag}");
+    }
+    assert_eq!(tag.get("parentId").is_some(), value.contains('/'), "{tag}");
+    assert!(tag.get("color").is_none(), "{tag}");
+}
+
+#[tokio::test]
+async fn tags_are_made_once_per_path_and_nest() {
+    for profile in [Profile::V3, Profile::V2] {
+        let env = Env::start(profile).await;
+        let response = env
+            .put_json("/tags", json!({"tags": ["Places/Paris", "Holiday"]}))
+            .await;
+        assert_eq!(response.status(), 200, "{profile:?}");
+        let made = json(response).await;
+        let made = made.as_array().unwrap();
+        assert_eq!(made.len(), 2, "{profile:?}");
+        made.iter().for_each(assert_tag_shape);
+        assert_eq!(
+            (&made[0]["value"], &made[0]["name"]),
+            (&json!("Places/Paris"), &json!("Paris"))
+        );
+        assert_eq!(made[1]["value"], json!("Holiday"));
+
+        let listed = json(env.get("/tags").await).await;
+        listed.as_array().unwrap().iter().for_each(assert_tag_shape);
+        let values: Vec<&Value> = listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| &t["value"])
+            .collect();
+        assert_eq!(
+            values,
+            [&json!("Holiday"), &json!("Places"), &json!("Places/Paris")]
+        );
+        let places = &listed[1];
+        assert_eq!(
+            made[0]["parentId"], places["id"],
+            "Places/Paris sits in Places"
+        );
+
+        // Again, with a repeat and a sibling: existing levels are reused, a repeated path is
+        // answered once.
+        let again = env
+            .put_json(
+                "/tags",
+                json!({"tags": ["Places", "Places/Paris", "Places/Paris", "Places/Lyon"]}),
+            )
+            .await;
+        let again = json(again).await;
+        assert_eq!(again.as_array().unwrap().len(), 3, "{profile:?}: {again}");
+        assert_eq!(again[0]["id"], places["id"]);
+        assert_eq!(again[1]["id"], made[0]["id"]);
+        assert_eq!(again[1]["createdAt"], made[0]["createdAt"]);
+        assert_eq!(again[2]["parentId"], places["id"]);
+        assert_eq!(
+            env.server.tags(&env.user),
+            ["Holiday", "Places", "Places/Lyon", "Places/Paris"]
+        );
+        // Empty parts are dropped.
+        assert_eq!(
+            upsert_tags(&env, &["/Places//Paris/"]).await,
+            [id_of(&made[0])]
+        );
+
+        // Tags belong to their owner: Bob's `Places` is another tag, and nobody else's tags
+        // are listed.
+        let bob = env.server.add_user("bob@example.com", "Bob");
+        let bobs_key = env.server.add_api_key(&bob, &["all"]);
+        let bobs = env
+            .client
+            .put(env.url("/tags"))
+            .header("x-api-key", &bobs_key)
+            .json(&json!({"tags": ["Places"]}))
+            .send()
+            .await
+            .unwrap();
+        assert_ne!(json(bobs).await[0]["id"], places["id"]);
+        assert_eq!(env.server.tags(&bob), ["Places"]);
+        assert_eq!(
+            json(env.get("/tags").await).await.as_array().unwrap().len(),
+            4
+        );
+
+        // What each generation refuses: v2 wants non-empty strings; v3 takes `""` (and
+        // answers nothing for it) but not a number.
+        let empty = env.put_json("/tags", json!({"tags": [""]})).await;
+        let number = env.put_json("/tags", json!({"tags": [1]})).await;
+        let missing = env.put_json("/tags", json!({})).await;
+        match profile {
+            Profile::V2 => {
+                assert_eq!(empty.status(), 400);
+                assert_eq!(
+                    json(empty).await["message"],
+                    json!(["each value in tags should not be empty"])
+                );
+                assert_eq!(
+                    json(number).await["message"],
+                    json!(["each value in tags must be a string"])
+                );
+                assert_eq!(
+                    json(missing).await["message"],
+                    json!([
+                        "each value in tags should not be empty",
+                        "each value in tags must be a string"
+                    ])
+                );
+            }
+            Profile::V3 => {
+                assert_eq!(empty.status(), 200);
+                assert_eq!(json(empty).await, json!([]));
+                assert_eq!(number.status(), 400);
+                let refused = json(number).await;
+                assert_eq!(refused["message"], json!("Validation failed"));
+                assert_eq!(refused["errors"][0]["path"], json!(["tags", 0]));
+                assert_eq!(missing.status(), 400);
+                assert_eq!(json(missing).await["errors"][0]["path"], json!(["tags"]));
+            }
+        }
+        assert_eq!(env.server.tags(&env.user).len(), 4, "{profile:?}");
+    }
+}
+
+#[tokio::test]
+async fn bulk_tagging_counts_new_links_and_shows_on_the_asset() {
+    for profile in [Profile::V3, Profile::V2] {
+        let env = Env::start(profile).await;
+        let a = env.upload_new("a.jpg", b"photo a").await;
+        let b = env.upload_new("b.jpg", b"photo b").await;
+        let c = env.upload_new("c.jpg", b"photo c").await;
+        let tags = upsert_tags(&env, &["Places/Paris", "Holiday"]).await;
+        let (paris, holiday) = (tags[0].clone(), tags[1].clone());
+        let tag = |tag_ids: Vec<&String>, asset_ids: Vec<&String>| {
+            env.put_json(
+                "/tags/assets",
+                json!({"tagIds": tag_ids, "assetIds": asset_ids}),
+            )
+        };
+
+        let first = tag(vec![&paris, &holiday], vec![&a, &b]).await;
+        assert_eq!(first.status(), 200, "{profile:?}");
+        assert_eq!(json(first).await, json!({"count": 4}));
+        let repeated = tag(vec![&paris, &holiday], vec![&a, &b]).await;
+        assert_eq!(json(repeated).await, json!({"count": 0}), "idempotent");
+        let partly_new = tag(vec![&paris, &paris], vec![&a, &c, &c]).await;
+        assert_eq!(json(partly_new).await, json!({"count": 1}));
+
+        let shown = json(env.get(&format!("/assets/{a}")).await).await;
+        let on_a = shown["tags"].as_array().expect("tags");
+        on_a.iter().for_each(assert_tag_shape);
+        let values: Vec<&Value> = on_a.iter().map(|t| &t["value"]).collect();
+        assert_eq!(
+            values,
+            [&json!("Holiday"), &json!("Places/Paris")],
+            "{profile:?}"
+        );
+        assert_eq!(on_a[1]["id"], json!(paris));
+        let snapshots = env.server.assets(&env.user);
+        let tags_of = |id: &str| {
+            snapshots
+                .iter()
+                .find(|s| s.id == id)
+                .map(|s| s.tags.clone())
+                .unwrap()
+        };
+        assert_eq!(tags_of(&a), ["Holiday", "Places/Paris"]);
+        assert_eq!(tags_of(&c), ["Places/Paris"]);
+
+        // Ids the caller cannot use are skipped, not refused (Immich checks them with
+        // `checkAccess`): another user's asset and tag, ids that do not exist. A trashed
+        // asset can be tagged.
+        let bob = env.server.add_user("bob@example.com", "Bob");
+        let bobs_asset = env.server.insert_asset(&bob, "bob.jpg", b"bob's photo");
+        let bobs_key = env.server.add_api_key(&bob, &["all"]);
+        let bobs_tag = json(
+            env.client
+                .put(env.url("/tags"))
+                .header("x-api-key", &bobs_key)
+                .json(&json!({"tags": ["Secret"]}))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await[0]["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let unknown = uuid::Uuid::new_v4().to_string();
+        let foreign = tag(vec![&bobs_tag, &unknown], vec![&a]).await;
+        assert_eq!(foreign.status(), 200);
+        assert_eq!(json(foreign).await, json!({"count": 0}));
+        let foreign = tag(vec![&holiday], vec![&bobs_asset, &unknown]).await;
+        assert_eq!(json(foreign).await, json!({"count": 0}));
+        assert!(env.server.assets(&bob)[0].tags.is_empty());
+        env.server.trash_asset(&c);
+        assert_eq!(
+            json(tag(vec![&holiday], vec![&c]).await).await,
+            json!({"count": 1})
+        );
+        let bad = tag(vec![&holiday], vec![&"not-a-uuid".to_string()]).await;
+        assert_eq!(bad.status(), 400);
+
+        // A purged asset loses its links; the tags and the other assets' links stay.
+        env.server.purge_asset(&a);
+        assert_eq!(tags_of(&b), ["Holiday", "Places/Paris"]);
+        let after = env.server.assets(&env.user);
+        assert_eq!(after.len(), 2);
+        assert!(after.iter().all(|s| s.id != a));
+        assert_eq!(
+            env.server.tags(&env.user),
+            ["Holiday", "Places", "Places/Paris"]
+        );
+    }
+}
+
 #[tokio::test]
 async fn each_new_route_needs_its_permission() {
     let env = Env::start(Profile::V3).await;
@@ -757,6 +986,19 @@ async fn each_new_route_needs_its_permission() {
             Some(json!({"ids": [asset], "rating": 1})),
             "asset.update",
         ),
+        (reqwest::Method::GET, "/tags".into(), None, "tag.read"),
+        (
+            reqwest::Method::PUT,
+            "/tags".into(),
+            Some(json!({"tags": ["Places/Paris"]})),
+            "tag.create",
+        ),
+        (
+            reqwest::Method::PUT,
+            "/tags/assets".into(),
+            Some(json!({"tagIds": [asset], "assetIds": [asset]})),
+            "tag.asset",
+        ),
     ];
     for (method, path, body, permission) in cases {
         let mut request = env
@@ -775,6 +1017,7 @@ async fn each_new_route_needs_its_permission() {
         );
     }
     assert_eq!(env.server.albums(&env.user).len(), 1, "nothing changed");
+    assert!(env.server.tags(&env.user).is_empty(), "nothing changed");
 }
 
 /// Every new endpoint, called as a client should, with requests the v3.1.0 document allows
@@ -843,9 +1086,17 @@ async fn new_requests_match_the_openapi_document() {
     .await;
     env.get(&format!("/assets/{still}")).await;
     env.delete(&format!("/albums/{album}")).await;
+    let tags = upsert_tags(&env, &["Places/Paris", "Holiday"]).await;
+    env.put_json(
+        "/tags/assets",
+        json!({"tagIds": tags, "assetIds": [still, raw]}),
+    )
+    .await;
+    env.get("/tags").await;
+    env.get(&format!("/assets/{raw}")).await;
 
     let requests = env.server.requests();
-    assert_eq!(requests.len(), 18);
+    assert_eq!(requests.len(), 22);
     for request in &requests {
         assert!(
             (200..300).contains(&request.status),
@@ -865,7 +1116,17 @@ async fn new_requests_match_the_openapi_document() {
         .await;
     env.post_json("/albums", json!({"description": "no name"}))
         .await;
-    for request in env.server.requests() {
+    env.put_json("/tags", json!({"tags": [1]})).await;
+    env.put_json("/tags", json!({})).await;
+    env.put_json(
+        "/tags/assets",
+        json!({"tagIds": ["not-a-uuid"], "assetIds": [still]}),
+    )
+    .await;
+    env.put_json("/tags/assets", json!({"tagIds": tags})).await;
+    let refused = env.server.requests();
+    assert_eq!(refused.len(), 7);
+    for request in refused {
         assert_eq!(request.status, 400, "{request:?}");
         assert!(spec.validate(&request).is_err(), "{request:?}");
     }

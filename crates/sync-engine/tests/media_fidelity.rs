@@ -158,7 +158,7 @@ async fn a_sidecar_added_after_the_upload_sets_the_date_and_place() {
     let updated = h.events_of("metadata_updated");
     assert_eq!(
         updated[0]["detail"],
-        "updated from its sidecar IMG_0100.xmp: date taken, location; its keywords are not sent to Immich"
+        "updated from its sidecar IMG_0100.xmp: date taken, location; its keywords are not sent: the API key needs `tag.create` and `tag.asset` for them"
     );
 }
 
@@ -798,4 +798,28 @@ async fn a_raw_and_its_jpeg_are_stacked_with_the_jpeg_on_top() {
         "the pair is stacked once"
     );
     assert_eq!(h.server.stacks(&h.user_id).len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keywords_of_a_sidecar_edited_later_become_tags_where_the_key_may_tag() {
+    let mut h = Harness::new(Profile::V3).await;
+    let mut permissions = crate::common::ALL_PERMISSIONS.to_vec();
+    permissions.extend(sync_engine::immich::TAG_PERMISSIONS);
+    h.key = h.server.add_api_key(&h.user_id, &permissions);
+    h.write("IMG_0200.jpg", &photo(200));
+    let config = h.config();
+    assert_eq!(once(&config).await.uploaded, 1);
+
+    h.write(
+        "IMG_0200.jpg.xmp",
+        xmp_with_place("2019-07-14T21:30:00+02:00", "48,51.396N", "2,17.67E").as_bytes(),
+    );
+    assert!(once(&config).await.is_clean());
+    let asset = h.live_assets().pop().expect("the photo");
+    assert_eq!(asset.tags, ["Paris"], "dc:subject became a tag");
+    let updated = h.events_of("metadata_updated");
+    assert_eq!(
+        updated[0]["detail"],
+        "updated from its sidecar IMG_0200.jpg.xmp: date taken, location, keywords"
+    );
 }

@@ -52,7 +52,7 @@ pub(crate) async fn get_one(
             let asset = state
                 .owned(&caller.user_id, &id)
                 .ok_or_else(|| ApiError::no_access("asset.read"))?;
-            Ok(ok_json(dto::asset_with_stack(app.profile, asset, &state)))
+            Ok(ok_json(dto::asset_in_full(app.profile, asset, &state)))
         })(),
     )
 }

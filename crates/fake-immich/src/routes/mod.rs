@@ -6,6 +6,7 @@ mod assets;
 mod discovery;
 mod search;
 mod stacks;
+mod tags;
 mod upload;
 
 use std::sync::Arc;
@@ -46,6 +47,8 @@ pub(crate) fn router(app: App) -> Router {
         )
         .route("/api/stacks", post(stacks::create))
         .route("/api/stacks/{id}", get(stacks::get_one))
+        .route("/api/tags", get(tags::list).put(tags::upsert))
+        .route("/api/tags/assets", put(tags::tag_assets))
         .route(
             "/api/assets",
             post(upload::upload)

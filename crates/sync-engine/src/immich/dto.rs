@@ -170,6 +170,7 @@ pub(crate) struct CreateAlbum<'a> {
     pub album_name: &'a str,
 }
 
+/// Any answer of which only the id is read (an album, a stack, a tag).
 #[derive(Debug, Deserialize)]
 pub(crate) struct AlbumResponse {
     pub id: String,
@@ -188,4 +189,16 @@ pub(crate) struct BulkIdResponse {
 #[serde(rename_all = "camelCase")]
 pub(crate) struct StackRequest<'a> {
     pub asset_ids: &'a [String],
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct TagUpsert<'a> {
+    pub tags: &'a [String],
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct TagAssets<'a> {
+    pub asset_ids: &'a [String],
+    pub tag_ids: &'a [String],
 }

@@ -17,7 +17,7 @@
 //!
 //! Layout: `client` (the HTTP plumbing: requests, answers, network failures in words),
 //! `handshake` (version, dialect, user, permissions), `assets` (bulk-upload-check, trash,
-//! restore, the trash feed, copy), `albums` (create once, add and remove by id), `upload` (the streamed `POST /assets`), `origin` (URLs, and
+//! restore, the trash feed, copy), `albums` (create once, add and remove by id; stacks), `tags` (keywords), `upload` (the streamed `POST /assets`), `origin` (URLs, and
 //! the origin the key is confined to), `error` (classified failures) and `dto` (wire types).
 
 mod albums;
@@ -27,6 +27,7 @@ mod dto;
 mod error;
 mod handshake;
 mod origin;
+mod tags;
 mod upload;
 
 use std::path::PathBuf;
@@ -57,6 +58,7 @@ use client::REQUEST_TIMEOUT;
 pub use handshake::{ApiProfile, REQUIRED_PERMISSIONS, ServerInfo};
 pub use origin::{host, normalize_url, web_url};
 use origin::{host_name, host_of, same_origin, same_origin_redirects};
+pub use tags::TAG_PERMISSIONS;
 pub use upload::{UploadOutcome, UploadRequest, utc_millis};
 
 /// A client for one account: one server, one API key.

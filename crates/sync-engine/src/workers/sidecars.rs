@@ -5,7 +5,8 @@
 //! with `PUT /assets/{id}`: description, rating, time taken and position. It compares contents
 //! first (the store keeps the SHA-1 of the sidecar Immich has), so a sidecar that was only
 //! touched sends nothing. A sidecar never makes its photo upload again, and a sidecar deleted
-//! here changes nothing in Immich. Keywords (`dc:subject`) are not sent: the event says so.
+//! here changes nothing in Immich. Keywords (`dc:subject`) become tags where the key may make
+//! and attach them (`tag.create`, `tag.asset`); otherwise the event says they were left out.
 
 use std::sync::Arc;
 
@@ -14,7 +15,7 @@ use sha1::Digest as _;
 use crate::account::Account;
 use crate::error::Error;
 use crate::events::{EventKind, Worker};
-use crate::immich::AssetUpdate;
+use crate::immich::{AssetUpdate, TAG_PERMISSIONS};
 use crate::store::SidecarDue;
 use crate::{local, xmp};
 
@@ -92,25 +93,53 @@ async fn apply_one(account: &Account, photo: &SidecarDue) -> Result<Option<Strin
         latitude: metadata.position.map(|(lat, _)| lat),
         longitude: metadata.position.map(|(_, lon)| lon),
     };
-    if update.is_empty() {
+    if update.is_empty() && metadata.keywords.is_empty() {
         return Ok(Some(sha1));
     }
-    if !account
-        .client
-        .update_asset(&photo.asset_id, &update)
-        .await?
+    if !update.is_empty()
+        && !account
+            .client
+            .update_asset(&photo.asset_id, &update)
+            .await?
     {
         return Ok(None);
     }
-    let mut detail = format!(
-        "updated from its sidecar {}: {}",
-        sidecar.file_name,
-        metadata.fields().join(", ")
-    );
+    let mut fields = metadata.fields();
+    let mut note = None;
     if !metadata.keywords.is_empty() {
-        detail.push_str("; its keywords are not sent to Immich");
+        if account.server.lacks(&TAG_PERMISSIONS).is_empty() {
+            let tags = account.client.upsert_tags(&metadata.keywords).await?;
+            account
+                .client
+                .tag_assets(std::slice::from_ref(&photo.asset_id), &tags)
+                .await?;
+            fields.push("keywords");
+        } else {
+            note = Some(format!(
+                "its keywords are not sent: the API key needs `{}` for them",
+                TAG_PERMISSIONS.join("` and `")
+            ));
+        }
     }
-    account.emit(Worker::Uploader, EventKind::MetadataUpdated, |e| {
+    let (kind, detail) = match (fields.is_empty(), note) {
+        (true, Some(note)) => (
+            EventKind::Skipped,
+            format!("its sidecar {} changed, but {note}", sidecar.file_name),
+        ),
+        (_, note) => {
+            let mut detail = format!(
+                "updated from its sidecar {}: {}",
+                sidecar.file_name,
+                fields.join(", ")
+            );
+            if let Some(note) = note {
+                detail.push_str("; ");
+                detail.push_str(&note);
+            }
+            (EventKind::MetadataUpdated, detail)
+        }
+    };
+    account.emit(Worker::Uploader, kind, |e| {
         e.path(&path).asset(&photo.asset_id).detail(detail)
     });
     Ok(Some(sha1))
