@@ -82,9 +82,7 @@ impl SkipReason {
             Self::Excluded(entry) => {
                 format!("skipped: .{entry} files are excluded by exclude_extensions")
             }
-            Self::ExcludedByPattern(pattern) => {
-                format!("skipped: excluded by the pattern `{pattern}`")
-            }
+            Self::ExcludedByPattern(pattern) => format!("{EXCLUDED_BY_PATTERN}`{pattern}`"),
             Self::UnsupportedType(ext) if ext.is_empty() => {
                 "skipped: files without an extension are not photos or videos Immich accepts".into()
             }
@@ -100,6 +98,10 @@ impl fmt::Display for SkipReason {
         f.write_str(&self.describe())
     }
 }
+
+/// How the skip reason of a file an `exclude` pattern leaves out begins (the store finds such
+/// files by it).
+pub const EXCLUDED_BY_PATTERN: &str = "skipped: excluded by the pattern ";
 
 /// The file types the server accepts, from Immich's `GET /server/media-types`.
 ///
@@ -301,14 +303,13 @@ impl Filter {
     /// Decides whether a walk descends into a directory, given its path relative to the synced
     /// folder root: hidden, system and Syncthing directories (and anything below them) are
     /// pruned. The root itself (an empty path) is always walked.
+    ///
+    /// Folders an `exclude` pattern leaves out are walked all the same (their files are
+    /// skipped one by one): a photo moved into one is then seen there, and its old path is not
+    /// taken for a delete.
     pub fn check_dir(&self, relative_dir: &Path) -> Result<(), SkipReason> {
-        if let Some(reason) =
-            normal_components(relative_dir).find_map(|dir| dir_reason(&lower_name(dir)))
-        {
-            return Err(reason);
-        }
-        match self.patterns.matched(relative_dir, true) {
-            Some(pattern) => Err(SkipReason::ExcludedByPattern(pattern)),
+        match normal_components(relative_dir).find_map(|dir| dir_reason(&lower_name(dir))) {
+            Some(reason) => Err(reason),
             None => Ok(()),
         }
     }
@@ -675,14 +676,14 @@ mod tests {
         for (path, expected) in cases {
             assert_eq!(&f.check_path(Path::new(path)), expected, "{path}");
         }
-        // `dir/**` is what is inside the folder: the walk enters it and skips each file.
-        assert_eq!(f.check_dir(Path::new("2024/Screenshots")), Ok(()));
+        // Excluded folders are walked (their files skipped one by one), so a photo moved into
+        // one is seen there.
+        assert_eq!(f.check_dir(Path::new("2024/Screenshots/edited")), Ok(()));
+        assert_eq!(f.check_dir(Path::new("Private")), Ok(()));
         assert_eq!(
-            f.check_dir(Path::new("2024/Screenshots/edited")),
+            f.check_path(Path::new("2024/Screenshots/edited/a.jpg")),
             by("**/Screenshots/**")
         );
-        assert_eq!(f.check_dir(Path::new("Private")), by("/Private/"));
-        assert_eq!(f.check_dir(Path::new("2024")), Ok(()));
         assert_eq!(f.excluded_by_pattern(Path::new("IMG_0001.jpg")), None);
         assert!(Exclusions::new(Path::new("/"), &strings(&["{a,b"])).is_err());
     }

@@ -3,13 +3,13 @@
 //! `livePhotoVideoId` naming the video.
 //!
 //! Two files are the halves of one live photo when they share a name stem in the same folder
-//! and, where both carry one, the same Apple content identifier — in the still's Apple maker
-//! note (EXIF tag 0x0011) and in the video's QuickTime metadata
-//! (`com.apple.quicktime.content.identifier`). Where neither carries one (an export that
-//! stripped them), their capture times must lie within a few seconds; the files' modification
-//! times stand for them, as phones and their exports set them to the moment of capture. A
-//! video whose identifier differs, or that has one while the still has none, is a video of
-//! its own. Android motion photos are one JPEG with the video inside: nothing to pair.
+//! and carry the same Apple content identifier — in the still's Apple maker note (EXIF tag
+//! 0x0011) and in the video's QuickTime metadata (`com.apple.quicktime.content.identifier`).
+//! Files without identifiers (an export that stripped them) are not paired by time: copies,
+//! downloads and archives give unrelated files the same modification time, and EXIF capture
+//! times carry no time zone to compare with a video's, while pairing wrongly would hide a
+//! video in Immich and tie its deletes to a photo's. Such files go up as a photo and a video.
+//! Android motion photos are one JPEG with the video inside: nothing to pair.
 //!
 //! Reading is bounded: the first megabyte of a still, and only the metadata boxes of a video
 //! (its media data is skipped, not read).
@@ -17,14 +17,11 @@
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
-use std::time::Duration;
 
 /// Extensions of a live photo's still.
 const STILL: &[&str] = &["heic", "heif", "jpg", "jpeg"];
 /// Extensions of a live photo's motion video.
 const MOTION: &[&str] = &["mov", "mp4"];
-/// How far apart the capture times of two halves without identifiers may be.
-const SAME_MOMENT: Duration = Duration::from_secs(3);
 /// How much of a still is searched for its maker note.
 const STILL_HEAD: u64 = 1 << 20;
 /// The largest metadata box of a video that is read.
@@ -46,21 +43,11 @@ pub fn is_motion(path: &Path) -> bool {
     has_extension(path, MOTION)
 }
 
-/// Whether the still and the video at these paths are the two halves of one live photo.
-/// Blocking: reads both files' metadata.
+/// Whether the still and the video at these paths are the two halves of one live photo: both
+/// carry the same content identifier. Blocking: reads both files' metadata.
 pub fn are_one(still: &Path, video: &Path) -> bool {
     match (content_identifier(still), content_identifier(video)) {
         (Some(a), Some(b)) => a == b,
-        (None, None) => {
-            let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
-            match (modified(still), modified(video)) {
-                (Some(a), Some(b)) => {
-                    let apart = a.duration_since(b).or_else(|_| b.duration_since(a));
-                    apart.is_ok_and(|d| d <= SAME_MOMENT)
-                }
-                _ => false,
-            }
-        }
         _ => false,
     }
 }

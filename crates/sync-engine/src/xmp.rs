@@ -119,7 +119,9 @@ pub fn read(bytes: &[u8]) -> XmpMetadata {
         .or(raw.create_date)
         .filter(|t| t.len() >= 10);
     out.position = match (raw.latitude, raw.longitude) {
-        (Some(lat), Some(lon)) => coordinate(&lat).zip(coordinate(&lon)),
+        (Some(lat), Some(lon)) => coordinate(&lat)
+            .filter(|lat| lat.abs() <= 90.0)
+            .zip(coordinate(&lon)),
         _ => None,
     };
     out

@@ -614,7 +614,8 @@ async fn a_live_photo_goes_up_as_one_and_other_videos_stay_videos() {
     // Different identifiers: a photo and a video that happen to share a name.
     h.write("IMG_0002.JPG", &still(2, Some("5A1E0F1C-0002")));
     h.write("IMG_0002.MOV", &movie(2, Some("5A1E0F1C-9999")));
-    // No identifiers, taken together (the same modification time): one live photo.
+    // No identifiers, the same modification time (as a copy or an unzip gives): not paired,
+    // since nothing says they were taken together.
     h.write("IMG_0003.JPG", &still(3, None));
     h.write("IMG_0003.MOV", &movie(3, None));
     let same = std::fs::metadata(h.photos.join("IMG_0003.JPG"))
@@ -652,20 +653,17 @@ async fn a_live_photo_goes_up_as_one_and_other_videos_stay_videos() {
     assert!(report.is_clean(), "{report:?}");
     assert_eq!(report.uploaded, 9, "every file is an asset");
     let assets = h.live_assets();
-    for n in ["0001", "0003"] {
-        let photo = asset_named(&assets, &format!("IMG_{n}.JPG"));
-        let video = asset_named(&assets, &format!("IMG_{n}.MOV"));
-        assert_eq!(
-            photo.live_photo_video_id.as_deref(),
-            Some(video.id.as_str()),
-            "IMG_{n}"
-        );
-        assert_eq!(
-            video.visibility, "hidden",
-            "Immich shows IMG_{n} as one photo"
-        );
-    }
-    for n in ["0002", "0004"] {
+    let photo = asset_named(&assets, "IMG_0001.JPG");
+    let video = asset_named(&assets, "IMG_0001.MOV");
+    assert_eq!(
+        photo.live_photo_video_id.as_deref(),
+        Some(video.id.as_str())
+    );
+    assert_eq!(
+        video.visibility, "hidden",
+        "Immich shows IMG_0001 as one photo"
+    );
+    for n in ["0002", "0003", "0004"] {
         assert_eq!(
             asset_named(&assets, &format!("IMG_{n}.JPG")).live_photo_video_id,
             None
@@ -756,6 +754,152 @@ async fn a_live_photo_trashed_in_immich_takes_both_files_to_the_trash() {
             .is_some_and(|d| d.starts_with("the motion part of the live photo IMG_0100.HEIC"))),
         "{moved:?}"
     );
+
+    // Restored in Immich: both files come back.
+    h.server.restore_asset(&photo);
+    once(&h.config()).await;
+    for name in ["IMG_0100.HEIC", "IMG_0100.MOV"] {
+        assert!(
+            crate::common::exists(&h.photos.join(name)),
+            "{name} is back"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_live_photo_in_a_keep_local_folder_keeps_both_files() {
+    let h = Harness::new(Profile::V3).await;
+    h.write("IMG_0300.HEIC", &still(300, Some("CAFE-0300")));
+    h.write("IMG_0300.MOV", &movie(300, Some("CAFE-0300")));
+    let config = h.config_with("delete_mode = \"keep-local\"");
+    assert_eq!(once(&config).await.uploaded, 2);
+    let assets = h.live_assets();
+    let photo = asset_named(&assets, "IMG_0300.HEIC").id.clone();
+
+    h.server.trash_asset(&photo);
+    let report = once(&config).await;
+    assert_eq!(report.moved_to_trash, 0, "{report:?}");
+    for name in ["IMG_0300.HEIC", "IMG_0300.MOV"] {
+        assert!(crate::common::exists(&h.photos.join(name)), "{name} stays");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_still_is_not_held_back_by_a_video_whose_upload_failed() {
+    let h = Harness::new(Profile::V3).await;
+    h.write("IMG_0400.JPG", &still(400, Some("CAFE-0400")));
+    h.write("IMG_0400.MOV", &movie(400, Some("CAFE-0400")));
+    // The first round fails: both files wait for a retry, the video with a failed attempt.
+    h.server.faults().fail_next_matching("/api/assets", 1, 500);
+    h.server.set_record_requests(true);
+    let report = once(&h.config()).await;
+    assert_eq!(report.uploaded, 2, "{report:?}");
+    let checks = h
+        .server
+        .requests()
+        .iter()
+        .filter(|r| r.path == "/api/assets/bulk-upload-check")
+        .count();
+    assert!(
+        checks <= 4,
+        "no round every two seconds while waiting: {checks} checks"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sidecar_immich_refuses_does_not_hold_up_the_others() {
+    let h = Harness::new(Profile::V3).await;
+    h.write("a.jpg", &photo(1));
+    h.write("b.jpg", &photo(2));
+    let config = h.config();
+    assert_eq!(once(&config).await.uploaded, 2);
+    // A date no calendar has, then a good sidecar for the other photo.
+    h.write(
+        "a.jpg.xmp",
+        xmp_with_place("2024-13-45T99:99:99", "1N", "1E").as_bytes(),
+    );
+    h.write("b.jpg.xmp", xmp("fine", 4).as_bytes());
+    let report = once(&config).await;
+    assert!(report.is_clean(), "{report:?}");
+    let b = h
+        .live_assets()
+        .into_iter()
+        .find(|a| a.original_file_name == "b.jpg")
+        .unwrap();
+    assert_eq!(
+        (b.description.as_deref(), b.rating),
+        (Some("fine"), Some(4))
+    );
+    let errors = h.events_of("error");
+    assert!(
+        errors
+            .iter()
+            .any(|e| e["path"].as_str().is_some_and(|p| p.ends_with("a.jpg"))
+                && e["detail"]
+                    .as_str()
+                    .is_some_and(|d| d.contains("not accepted by Immich"))),
+        "{errors:?}"
+    );
+    // Said once: not sent again until the sidecar changes.
+    h.server.clear_requests();
+    once(&config).await;
+    assert!(h.server.requests().iter().all(|r| r.method != "PUT"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_photo_in_two_sub_folders_is_in_both_albums_and_stays_there() {
+    let h = album_harness().await;
+    h.write("Rome/x.jpg", &photo(1));
+    h.write("Best of/x.jpg", &photo(1));
+    // A live photo: only its still goes into the album.
+    h.write("Rome/IMG_0500.HEIC", &still(500, Some("CAFE-0500")));
+    h.write("Rome/IMG_0500.MOV", &movie(500, Some("CAFE-0500")));
+    let config = h.config_with(r#"album = "folder""#);
+    once(&config).await;
+    let expected = album(&[
+        ("Best of", &["x.jpg"]),
+        ("Rome", &["IMG_0500.HEIC", "x.jpg"]),
+    ]);
+    assert_eq!(albums(&h), expected);
+    h.server.clear_requests();
+    once(&config).await;
+    h.write("Rome/y.jpg", &photo(2));
+    once(&config).await;
+    assert_eq!(
+        albums(&h),
+        album(&[
+            ("Best of", &["x.jpg"]),
+            ("Rome", &["IMG_0500.HEIC", "x.jpg", "y.jpg"])
+        ])
+    );
+    assert!(
+        h.server
+            .requests()
+            .iter()
+            .all(|r| !(r.method == "DELETE" && r.path.starts_with("/api/albums"))),
+        "nothing taken out"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_photo_moved_into_an_excluded_folder_is_not_deleted_in_immich() {
+    let h = Harness::new(Profile::V3).await;
+    h.write("a.jpg", &photo(1));
+    h.write("b.jpg", &photo(2));
+    let config = h.config_with(r#"exclude = ["Private/"]"#);
+    assert_eq!(once(&config).await.uploaded, 2);
+    std::fs::create_dir_all(h.photos.join("Private")).unwrap();
+    std::fs::rename(h.photos.join("a.jpg"), h.photos.join("Private/a.jpg")).unwrap();
+    let report = once(&config).await;
+    assert_eq!(report.trashed_in_immich, 0, "{report:?}");
+    assert!(h.server.assets(&h.user_id).iter().all(|a| !a.is_trashed));
+    let kept = h.events_of("kept_in_immich");
+    assert!(
+        kept.iter().any(|e| e["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("moved there?"))),
+        "{kept:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -816,10 +960,46 @@ async fn keywords_of_a_sidecar_edited_later_become_tags_where_the_key_may_tag() 
     );
     assert!(once(&config).await.is_clean());
     let asset = h.live_assets().pop().expect("the photo");
-    assert_eq!(asset.tags, ["Paris"], "dc:subject became a tag");
+    assert_eq!(
+        asset.tags,
+        ["Paris"],
+        "dc:subject became a tag: {:?}",
+        h.events()
+    );
     let updated = h.events_of("metadata_updated");
     assert_eq!(
         updated[0]["detail"],
         "updated from its sidecar IMG_0200.jpg.xmp: date taken, location, keywords"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sidecar_from_before_the_store_kept_sidecars_is_not_sent_again() {
+    let h = Harness::new(Profile::V3).await;
+    h.write("a.jpg", &photo(1));
+    let sidecar = h.write("a.jpg.xmp", xmp("as uploaded", 3).as_bytes());
+    let config = h.config();
+    assert_eq!(once(&config).await.uploaded, 1);
+    // As a state file from an older version has it: the sidecar Immich got is not known.
+    let db = rusqlite::Connection::open(h.state_path()).unwrap();
+    db.execute("UPDATE files SET sidecar_sha1 = NULL", [])
+        .unwrap();
+    drop(db);
+    // The sidecar is seen again (its time changed, as a copy or a backup restore does), but
+    // it is older than the upload: Immich has it, and edits made there since must stay.
+    std::fs::File::options()
+        .write(true)
+        .open(&sidecar)
+        .unwrap()
+        .set_modified(std::time::SystemTime::now() - std::time::Duration::from_secs(3600))
+        .unwrap();
+    h.server.clear_requests();
+    once(&config).await;
+    assert!(
+        h.server
+            .requests()
+            .iter()
+            .all(|r| !(r.method == "PUT" && r.path.starts_with("/api/assets/"))),
+        "nothing sent"
     );
 }

@@ -21,8 +21,10 @@ pub const ALBUM_BATCH: usize = 1000;
 /// not all or nothing).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Membership {
-    /// Done, or already so (`duplicate` on add).
-    Done,
+    /// Added, or taken out.
+    Added,
+    /// Already so: in the album (`duplicate`) on add, not in it on remove.
+    AlreadyThere,
     /// Refused for this asset (`not_found`, `no_permission`…): holds the server's word.
     Refused(String),
 }
@@ -106,10 +108,10 @@ impl ImmichClient {
                 answers.iter().map(|a| (a.id.as_str(), a)).collect();
             for id in chunk {
                 out.push(match by_id.get(id.as_str()) {
-                    Some(answer) if answer.success => Membership::Done,
+                    Some(answer) if answer.success => Membership::Added,
                     Some(answer) => match answer.error.as_deref() {
-                        Some("duplicate") => Membership::Done,
-                        Some("not_found") if removing => Membership::Done,
+                        Some("duplicate") => Membership::AlreadyThere,
+                        Some("not_found") if removing => Membership::AlreadyThere,
                         Some(other) => Membership::Refused(other.to_owned()),
                         None => Membership::Refused("unknown".into()),
                     },

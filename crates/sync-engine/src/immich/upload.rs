@@ -181,11 +181,12 @@ impl ImmichClient {
             .text("deviceId", self.device_id.clone())
             .text("fileCreatedAt", utc_millis(request.created_at))
             .text("fileModifiedAt", utc_millis(request.modified_at))
-            .text("filename", request.file_name.clone())
-            .part("assetData", part);
+            .text("filename", request.file_name.clone());
+        // Text fields before the file (§11.2): the server reads them before the body.
         if let Some(video) = &request.live_photo_video_id {
             form = form.text("livePhotoVideoId", video.clone());
         }
+        form = form.part("assetData", part);
         if let Some(sidecar) = &request.sidecar {
             let xmp = reqwest::multipart::Part::bytes(sidecar.bytes.clone())
                 .file_name(ascii_file_name(&sidecar.file_name))

@@ -73,30 +73,48 @@ impl Db<'_> {
         Ok(())
     }
 
-    /// What the engine put in the albums of `account`: (album row, asset id).
-    pub fn album_members(&mut self, account: &str) -> Result<Vec<(i64, String)>, StoreError> {
+    /// The members of the albums of `account` the engine knows of: (album row, asset id,
+    /// whether the engine put it there).
+    pub fn album_members(&mut self, account: &str) -> Result<Vec<(i64, String, bool)>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT m.album, m.asset_id FROM album_assets m JOIN albums a ON a.id = m.album
+            "SELECT m.album, m.asset_id, m.ours FROM album_assets m JOIN albums a ON a.id = m.album
              WHERE a.account = ?1",
         )?;
-        let rows = stmt.query_map([account], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        let rows = stmt.query_map([account], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
         rows.collect::<Result<_, _>>().map_err(Into::into)
     }
 
-    /// Records assets added to (`added`) or taken out of an album, in one transaction.
-    pub fn set_album_members(
+    /// Records assets as in an album: put there by the engine (`ours`), or found there or
+    /// refused (never taken out, never asked again).
+    pub fn add_album_members(
         &mut self,
         album: i64,
         assets: &[String],
-        added: bool,
+        ours: bool,
     ) -> Result<(), StoreError> {
         let tx = self.conn.transaction()?;
         {
-            let mut stmt = tx.prepare_cached(if added {
-                "INSERT OR IGNORE INTO album_assets (album, asset_id) VALUES (?1, ?2)"
-            } else {
-                "DELETE FROM album_assets WHERE album = ?1 AND asset_id = ?2"
-            })?;
+            let mut stmt = tx.prepare_cached(
+                "INSERT OR IGNORE INTO album_assets (album, asset_id, ours) VALUES (?1, ?2, ?3)",
+            )?;
+            for asset in assets {
+                stmt.execute(params![album, asset, ours])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Records assets taken out of an album.
+    pub fn remove_album_members(
+        &mut self,
+        album: i64,
+        assets: &[String],
+    ) -> Result<(), StoreError> {
+        let tx = self.conn.transaction()?;
+        {
+            let mut stmt =
+                tx.prepare_cached("DELETE FROM album_assets WHERE album = ?1 AND asset_id = ?2")?;
             for asset in assets {
                 stmt.execute(params![album, asset])?;
             }
@@ -149,10 +167,14 @@ mod tests {
                 assert_eq!(db.album_named("alice", "Trip 2024")?.id, trip.id);
                 assert_ne!(db.album_named("bob", "Trip 2024")?.id, trip.id);
                 db.set_album_id(trip.id, "album-1")?;
-                db.set_album_members(trip.id, &["a".into(), "b".into(), "a".into()], true)?;
-                assert_eq!(db.album_members("alice")?.len(), 2);
-                db.set_album_members(trip.id, &["a".into()], false)?;
-                assert_eq!(db.album_members("alice")?, [(trip.id, "b".to_owned())]);
+                db.add_album_members(trip.id, &["a".into(), "b".into(), "a".into()], true)?;
+                db.add_album_members(trip.id, &["c".into()], false)?;
+                assert_eq!(db.album_members("alice")?.len(), 3);
+                db.remove_album_members(trip.id, &["a".into(), "c".into()])?;
+                assert_eq!(
+                    db.album_members("alice")?,
+                    [(trip.id, "b".to_owned(), true)]
+                );
                 db.mark_album_deleted(trip.id, 5)?;
                 let again = db.album_named("alice", "Trip 2024")?;
                 assert_eq!(

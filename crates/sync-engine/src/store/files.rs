@@ -478,6 +478,28 @@ impl Db<'_> {
         Ok(n.max(0) as u64)
     }
 
+    /// Whether a file of the same name and size as the file `id` now sits, in the same folder,
+    /// where an `exclude` pattern leaves it out (`reason_prefix` starts the skip reason): the
+    /// photo was most likely moved there, which is not a delete.
+    pub fn moved_out_of_sync(&mut self, id: i64, reason_prefix: &str) -> Result<bool, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT m.rel_path, s.rel_path FROM files m JOIN files s
+               ON s.folder_id = m.folder_id AND s.size = m.size AND s.id <> m.id
+             WHERE m.id = ?1 AND s.state = 'skipped' AND substr(s.last_error, 1, ?3) = ?2",
+        )?;
+        let rows = stmt.query_map(
+            params![id, reason_prefix, reason_prefix.chars().count() as i64],
+            |r| Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, Vec<u8>>(1)?)),
+        )?;
+        for row in rows {
+            let (missing, skipped) = row?;
+            if paths::from_bytes(&missing).file_name() == paths::from_bytes(&skipped).file_name() {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
     /// Drops rows once a decision about them has been carried out.
     pub fn forget(&mut self, ids: &[i64]) -> Result<(), StoreError> {
         self.set_state(ids, "DELETE FROM files WHERE id = ?1")

@@ -192,6 +192,21 @@ impl Db<'_> {
         rows.collect::<Result<_, _>>().map_err(Into::into)
     }
 
+    /// Files of the asset `asset_id` this engine moved to the OS trash and did not put back
+    /// (a live photo's video, which follows its still).
+    pub fn trashed_locally_of_asset(
+        &mut self,
+        account: &str,
+        asset_id: &str,
+    ) -> Result<Vec<JournalEntry>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM journal WHERE account = ?1 AND asset_id = ?2
+               AND direction = 'to_local' AND undone_at IS NULL ORDER BY id"
+        ))?;
+        let rows = stmt.query_map(params![account, asset_id], entry_row)?;
+        rows.collect::<Result<_, _>>().map_err(Into::into)
+    }
+
     /// The asset is in Immich again (restored by this engine for a file that came back, or by
     /// the user): the engine's earlier move of it to the Immich trash no longer stands, so a
     /// later trash of it is the user's and stays.

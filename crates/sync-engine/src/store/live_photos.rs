@@ -19,6 +19,10 @@ pub struct Sibling {
     pub state: FileState,
     /// Its asset, once linked.
     pub asset_id: Option<String>,
+    /// Failed upload attempts so far.
+    pub attempts: u32,
+    /// When its upload is tried next (unix ms), if it waits.
+    pub next_attempt_at: Option<i64>,
 }
 
 impl Db<'_> {
@@ -33,7 +37,7 @@ impl Db<'_> {
         let mut high = low.clone();
         *high.last_mut().expect("not empty") += 1;
         let mut stmt = self.conn.prepare_cached(
-            "SELECT id, rel_path, state, asset_id FROM files
+            "SELECT id, rel_path, state, asset_id, attempts, next_attempt_at FROM files
              WHERE folder_id = ?1 AND rel_path >= ?2 AND rel_path < ?3 AND rel_path != ?4",
         )?;
         let rows = stmt.query_map(params![folder.0, low, high, own], |r| {
@@ -42,11 +46,13 @@ impl Db<'_> {
                 r.get::<_, Vec<u8>>(1)?,
                 r.get::<_, String>(2)?,
                 r.get::<_, Option<String>>(3)?,
+                r.get::<_, i64>(4)?,
+                r.get::<_, Option<i64>>(5)?,
             ))
         })?;
         let mut out = Vec::new();
         for row in rows {
-            let (id, rel_bytes, state, asset_id) = row?;
+            let (id, rel_bytes, state, asset_id, attempts, next_attempt_at) = row?;
             let rel = paths::from_bytes(&rel_bytes);
             // `IMG_0001.2.jpg` shares the prefix, not the stem.
             if rel.file_stem() != Some(stem) {
@@ -57,6 +63,8 @@ impl Db<'_> {
                 rel,
                 state: FileState::parse(&state),
                 asset_id,
+                attempts: attempts.max(0) as u32,
+                next_attempt_at,
             });
         }
         Ok(out)
@@ -93,6 +101,16 @@ impl Db<'_> {
         Ok(stmt
             .query_row(params![account, asset], |r| r.get(0))
             .optional()?)
+    }
+
+    /// The motion videos of the live photos of `account`: hidden in Immich, never put in an
+    /// album or a stack of their own.
+    pub fn live_videos(&mut self, account: &str) -> Result<Vec<String>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT video_asset FROM live_pairs WHERE account = ?1")?;
+        let rows = stmt.query_map([account], |r| r.get(0))?;
+        rows.collect::<Result<_, _>>().map_err(Into::into)
     }
 
     /// Whether `asset` is the still of a live photo (and not its video).

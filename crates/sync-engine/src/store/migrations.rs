@@ -215,6 +215,13 @@ pub(crate) fn migrations() -> Migrations<'static> {
         CREATE INDEX live_pairs_video ON live_pairs (account, video_asset);
         "#,
         ),
+        // Which album members the engine put there (`ours`), and which were there already or
+        // refused: only the engine's own are ever taken out again.
+        M::up(
+            r#"
+        ALTER TABLE album_assets ADD COLUMN ours INTEGER NOT NULL DEFAULT 1;
+        "#,
+        ),
     ])
 }
 

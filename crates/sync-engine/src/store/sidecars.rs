@@ -23,8 +23,10 @@ pub struct SidecarDue {
     pub rel: PathBuf,
     /// Its asset.
     pub asset_id: String,
-    /// SHA-1 of the sidecar Immich has, if any.
+    /// SHA-1 of the sidecar Immich has, if any is known.
     pub sidecar_sha1: Option<String>,
+    /// When the photo went up or was linked (unix ms).
+    pub synced_at: Option<i64>,
 }
 
 impl Db<'_> {
@@ -97,7 +99,7 @@ impl Db<'_> {
         limit: usize,
     ) -> Result<Vec<SidecarDue>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT f.id, f.folder_id, f.rel_path, f.asset_id, f.sidecar_sha1
+            "SELECT f.id, f.folder_id, f.rel_path, f.asset_id, f.sidecar_sha1, f.synced_at
              FROM files f JOIN folders d ON d.id = f.folder_id
              WHERE d.account = ?1 AND f.sidecar_due IS NOT NULL AND f.state = 'synced'
                AND f.asset_id IS NOT NULL
@@ -110,6 +112,7 @@ impl Db<'_> {
                 rel: paths::from_bytes(&r.get::<_, Vec<u8>>(2)?),
                 asset_id: r.get(3)?,
                 sidecar_sha1: r.get(4)?,
+                synced_at: r.get(5)?,
             })
         })?;
         rows.collect::<Result<_, _>>().map_err(Into::into)

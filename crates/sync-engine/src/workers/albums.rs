@@ -62,20 +62,26 @@ pub async fn sync(account: &Arc<Account>) -> Result<AlbumSummary, Error> {
         return Ok(summary);
     }
     let name = account.name.clone();
-    let (files, members, records) = account
+    let (files, members, records, hidden) = account
         .store
         .call(move |db| {
             Ok((
                 db.synced_files(&name)?,
                 db.album_members(&name)?,
                 db.albums(&name)?,
+                db.live_videos(&name)?,
             ))
         })
         .await?;
+    // A live photo's video is part of its still: Immich keeps it out of albums.
+    let hidden: HashSet<String> = hidden.into_iter().collect();
 
     // Where each synced photo belongs: album name → asset → a path that holds it.
     let mut wanted: BTreeMap<String, BTreeMap<String, PathBuf>> = BTreeMap::new();
     for file in files {
+        if hidden.contains(&file.asset_id) {
+            continue;
+        }
         let Some(folder) = account.folder(file.folder) else {
             continue;
         };
@@ -88,15 +94,17 @@ pub async fn sync(account: &Arc<Account>) -> Result<AlbumSummary, Error> {
                 .or_insert(path);
         }
     }
-    let mut recorded: HashMap<i64, HashSet<String>> = HashMap::new();
-    for (album, asset) in members {
-        recorded.entry(album).or_default().insert(asset);
+    // Album row → asset → whether the engine put it there.
+    let mut recorded: HashMap<i64, HashMap<String, bool>> = HashMap::new();
+    for (album, asset, ours) in members {
+        recorded.entry(album).or_default().insert(asset, ours);
     }
     let mut by_name: HashMap<String, AlbumRecord> =
         records.into_iter().map(|r| (r.name.clone(), r)).collect();
 
-    // Adds, album by album.
-    let mut placed: HashMap<String, i64> = HashMap::new();
+    // Adds, album by album. `placed`: every album each asset belongs in now (the same content
+    // may sit in two sub-folders).
+    let mut placed: HashMap<String, HashSet<i64>> = HashMap::new();
     for (album_name, assets) in &wanted {
         let record = match by_name.get(album_name) {
             Some(record) => record.clone(),
@@ -114,12 +122,12 @@ pub async fn sync(account: &Arc<Account>) -> Result<AlbumSummary, Error> {
             continue;
         }
         for asset in assets.keys() {
-            placed.insert(asset.clone(), record.id);
+            placed.entry(asset.clone()).or_default().insert(record.id);
         }
         let have = recorded.get(&record.id);
         let missing: Vec<String> = assets
             .keys()
-            .filter(|a| have.is_none_or(|h| !h.contains(*a)))
+            .filter(|a| have.is_none_or(|h| !h.contains_key(*a)))
             .cloned()
             .collect();
         if missing.is_empty() {
@@ -147,36 +155,43 @@ pub async fn sync(account: &Arc<Account>) -> Result<AlbumSummary, Error> {
             }
             Err(error) => return Err(error.into()),
         };
-        let mut done = Vec::new();
+        let mut added = Vec::new();
+        let mut found = Vec::new();
         for (asset, answer) in missing.into_iter().zip(answers) {
             match answer {
-                Membership::Done => {
+                Membership::Added => {
                     let path = &assets[&asset];
                     account.emit(Worker::Uploader, EventKind::AddedToAlbum, |e| {
                         e.path(path)
                             .asset(&asset)
                             .detail(format!("added to album {album_name}"))
                     });
-                    done.push(asset);
+                    added.push(asset);
                 }
+                Membership::AlreadyThere => found.push(asset),
                 Membership::Refused(why) => {
-                    tracing::debug!("album {album_name}: asset {asset} refused ({why})");
+                    tracing::info!("album {album_name}: Immich refused asset {asset} ({why})");
+                    found.push(asset);
                 }
             }
         }
-        summary.added += done.len() as u64;
+        summary.added += added.len() as u64;
         let row = record.id;
         account
             .store
-            .call(move |db| db.set_album_members(row, &done, true))
+            .call(move |db| {
+                db.add_album_members(row, &added, true)?;
+                db.add_album_members(row, &found, false)
+            })
             .await?;
     }
 
-    // Moves: out of the engine's album a photo was in, once it is in another of them.
+    // Moves: out of an album the engine put a photo in, once the photo belongs only in others.
     let mut leaving: BTreeMap<i64, Vec<String>> = BTreeMap::new();
     for (album, assets) in &recorded {
-        for asset in assets {
-            if placed.get(asset).is_some_and(|now| now != album) {
+        for (asset, ours) in assets {
+            let now = placed.get(asset);
+            if *ours && now.is_some_and(|albums| !albums.is_empty() && !albums.contains(album)) {
                 leaving.entry(*album).or_default().push(asset.clone());
             }
         }
@@ -200,7 +215,7 @@ pub async fn sync(account: &Arc<Account>) -> Result<AlbumSummary, Error> {
         summary.removed += assets.len() as u64;
         account
             .store
-            .call(move |db| db.set_album_members(row, &assets, false))
+            .call(move |db| db.remove_album_members(row, &assets))
             .await?;
     }
     Ok(summary)

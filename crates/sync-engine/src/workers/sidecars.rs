@@ -23,6 +23,9 @@ use crate::{local, xmp};
 /// syncs as before and each such edit is reported instead of sent.
 pub const UPDATE_PERMISSION: &str = "asset.update";
 
+/// How much older than its photo's upload a sidecar must be to count as sent with it.
+const SETTLED_BEFORE: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// Photos looked at per store read.
 const BATCH: usize = 200;
 
@@ -43,7 +46,27 @@ pub async fn apply_due(account: &Arc<Account>) -> Result<u64, Error> {
             return Ok(updated);
         }
         for photo in due {
-            let sent = apply_one(account, &photo).await?;
+            let sent = match apply_one(account, &photo).await {
+                Ok(sent) => sent,
+                // The server or the state file: the rest waits for the next pass.
+                Err(error) if error.is_transient() || matches!(error, Error::Local(_)) => {
+                    return Err(error);
+                }
+                // This photo's sidecar was refused: said once, and not sent again until the
+                // sidecar changes; the other photos go on.
+                Err(error) => {
+                    let path = account
+                        .folder(photo.folder)
+                        .map(|f| f.path_of(&photo.rel))
+                        .unwrap_or_else(|| photo.rel.clone());
+                    account.emit(Worker::Uploader, EventKind::Error, |e| {
+                        e.path(&path).asset(&photo.asset_id).detail(format!(
+                            "its sidecar's metadata was not accepted by Immich ({error}); it is sent again once the sidecar changes"
+                        ))
+                    });
+                    None
+                }
+            };
             updated += u64::from(sent.is_some());
             let id = photo.id;
             account
@@ -64,16 +87,36 @@ async fn apply_one(account: &Account, photo: &SidecarDue) -> Result<Option<Strin
     }
     let path = folder.path_of(&photo.rel);
     let beside = path.clone();
-    let Some(sidecar) = crate::blocking::spawn(move || local::read_sidecar(&beside))
-        .await
-        .ok()
-        .flatten()
-    else {
+    let Some((sidecar, modified)) = crate::blocking::spawn(move || {
+        local::read_sidecar(&beside).map(|s| {
+            let modified = std::fs::metadata(beside.with_file_name(&s.file_name))
+                .and_then(|m| m.modified())
+                .ok();
+            (s, modified)
+        })
+    })
+    .await
+    .ok()
+    .flatten() else {
         return Ok(None);
     };
     let sha1 = hex::encode(sha1::Sha1::digest(&sidecar.bytes));
     if photo.sidecar_sha1.as_deref() == Some(sha1.as_str()) {
         return Ok(None);
+    }
+    // A photo synced before the store kept sidecars: a sidecar clearly older than its upload
+    // went with it, and is taken as known, so edits made in Immich since are not overwritten.
+    // (File times lag the clock by a few milliseconds: a sidecar written just after the
+    // upload must not look older than it.)
+    if photo.sidecar_sha1.is_none() {
+        let modified_ms = modified
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map(|d| d.as_millis() as i64);
+        if let (Some(modified), Some(synced)) = (modified_ms, photo.synced_at) {
+            if modified + SETTLED_BEFORE.as_millis() as i64 <= synced {
+                return Ok(Some(sha1));
+            }
+        }
     }
     if !account.server.lacks(&[UPDATE_PERMISSION]).is_empty() {
         account.emit(Worker::Uploader, EventKind::Skipped, |e| {

@@ -30,11 +30,18 @@ pub async fn sync(account: &Arc<Account>) -> Result<u64, Error> {
         return Ok(0);
     }
     let name = account.name.clone();
-    let (files, done) = account
+    let (files, done, hidden) = account
         .store
-        .call(move |db| Ok((db.synced_files(&name)?, db.stacked_pairs(&name)?)))
+        .call(move |db| {
+            Ok((
+                db.synced_files(&name)?,
+                db.stacked_pairs(&name)?,
+                db.live_videos(&name)?,
+            ))
+        })
         .await?;
     let done: HashSet<(String, String)> = done.into_iter().collect();
+    let hidden: HashSet<String> = hidden.into_iter().collect();
 
     // (folder, folder path, stem) → (JPEG, RAW), each as (asset, path).
     type Side = Option<(String, PathBuf)>;
@@ -43,7 +50,7 @@ pub async fn sync(account: &Arc<Account>) -> Result<u64, Error> {
         let Some(folder) = account.folder(file.folder) else {
             continue;
         };
-        if !folder.stack_raw_jpeg {
+        if !folder.stack_raw_jpeg || hidden.contains(&file.asset_id) {
             continue;
         }
         let (Some(stem), Some(ext)) = (file.rel.file_stem(), file.rel.extension()) else {

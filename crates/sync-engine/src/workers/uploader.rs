@@ -65,23 +65,27 @@ pub async fn run(account: Arc<Account>) -> Result<(), Error> {
                 continue;
             }
             // The queue is empty: changed sidecars go out as metadata, and the photos just
-            // synced go into their albums.
-            Ok(_) => match async {
-                super::sidecars::apply_due(&account).await?;
-                super::albums::sync_if_due(&account).await
+            // synced go into their albums and stacks; one failing does not hold up the other.
+            Ok(_) => {
+                let sidecars = super::sidecars::apply_due(&account).await.map(|_| ());
+                let albums = super::albums::sync_if_due(&account).await.map(|_| ());
+                for (what, result) in [("sidecars", sidecars), ("albums", albums)] {
+                    match result {
+                        Ok(()) => {}
+                        Err(error @ Error::Local(_)) => return Err(error),
+                        Err(error) if error.is_transient() => {
+                            tracing::warn!(
+                                "{what} of {}: {error}; tried again later",
+                                account.name
+                            );
+                        }
+                        Err(error) => {
+                            report_account_problem(&account, &error);
+                            blocked = true;
+                        }
+                    }
+                }
             }
-            .await
-            {
-                Ok(_) => {}
-                Err(error @ Error::Local(_)) => return Err(error),
-                Err(error) if error.is_transient() => {
-                    tracing::warn!("albums of {}: {error}; tried again later", account.name);
-                }
-                Err(error) => {
-                    report_account_problem(&account, &error);
-                    blocked = true;
-                }
-            },
             // A local cause (the state file) is not the server's: the supervisor says so.
             Err(AccountProblem(error @ Error::Local(_))) => return Err(error),
             Err(AccountProblem(error)) => {
@@ -156,16 +160,19 @@ pub(crate) fn report_account_problem(account: &Account, error: &Error) {
     });
 }
 
-/// How long a live photo's still waits for its motion video's upload before it looks again.
+/// How long a live photo's still waits at least for its motion video's upload before it looks
+/// again.
 const LIVE_WAIT: Duration = Duration::from_secs(2);
 
 /// Where a file stands as a live photo's still.
 enum Live {
-    /// Not a still, no motion video beside it, or one that is not its other half (or will
-    /// not be uploaded): uploaded on its own.
+    /// Not a still, no motion video beside it, or one that is not its other half, or whose
+    /// upload failed (Immich links the two itself by their identifier when the video comes):
+    /// uploaded on its own, never held back by a video that cannot go up.
     Alone,
-    /// Its motion video is not in Immich yet (file name).
-    Wait(String),
+    /// Its motion video (file name) is on its way to Immich, not there yet: look again once
+    /// it is due (unix ms).
+    Wait { video: String, until: i64 },
     /// Its motion video is in Immich as `asset`.
     Ready { asset: String, name: String },
 }
@@ -208,7 +215,10 @@ async fn live_partner(account: &Account, folder: &Arc<Folder>, file: &PendingUpl
         .unwrap_or_default();
     match (video.state, video.asset_id) {
         (FileState::Synced, Some(asset)) => Live::Ready { asset, name },
-        (FileState::Queued | FileState::Uploading, _) => Live::Wait(name),
+        (FileState::Queued | FileState::Uploading, _) if video.attempts == 0 => Live::Wait {
+            video: name,
+            until: video.next_attempt_at.unwrap_or(0),
+        },
         _ => Live::Alone,
     }
 }
@@ -730,10 +740,10 @@ async fn upload_group(
 
     // A live photo's still goes up after its motion video, naming it.
     let live = match live_partner(account, &folder, first).await {
-        Live::Wait(video) => {
+        Live::Wait { video, until } => {
             let waiting = ids.clone();
             let reason = format!("waiting for its motion video {video} to be uploaded first");
-            let next = now_ms() + LIVE_WAIT.as_millis() as i64;
+            let next = until.max(now_ms() + LIVE_WAIT.as_millis() as i64);
             account
                 .store
                 .call(move |db| db.retry_later(&waiting, &reason, next, false))

@@ -221,16 +221,45 @@ async fn decide(
     folder: &Folder,
     c: &Candidate,
 ) -> Result<Outcome, ApiError> {
-    // The halves of a live photo go together: neither while the other's file is still here.
-    let (name, asset) = (account.name.clone(), c.asset_id.clone());
-    let other_half_here = store_call(
-        account,
-        "find a live photo's other half",
-        move |db| match db.live_partner(&name, &asset)? {
-            Some(other) => Ok(db.live_references(&name, &other)? > 0),
-            None => Ok(false),
-        },
-    )
+    // Excluded files stop syncing, nothing more: a pattern added after the file went missing
+    // keeps it, and so does a photo moved to where a pattern leaves it out.
+    if c.replaced.is_none() {
+        if let Some(pattern) = folder.filter.excluded_by_pattern(&c.rel) {
+            return Ok(Outcome::Keep(format!(
+                "kept in Immich: the pattern `{pattern}` excludes it, and excluded files are no longer synced either way"
+            )));
+        }
+        let id = c.file_id;
+        let moved = store_call(
+            account,
+            "look for the photo where it is excluded",
+            move |db| db.moved_out_of_sync(id, crate::filter::EXCLUDED_BY_PATTERN),
+        )
+        .await
+        .unwrap_or(true);
+        if moved {
+            return Ok(Outcome::Keep(
+                "kept in Immich: a file of the same name and size is now where an exclude pattern leaves it out (moved there?); excluded files are no longer synced either way".into(),
+            ));
+        }
+    }
+    // The halves of a live photo go together: neither while the other's file (beside it, the
+    // same name) is still here. Unknown: wait, nothing is deleted.
+    let (name, asset, folder_id, rel) = (
+        account.name.clone(),
+        c.asset_id.clone(),
+        c.folder,
+        c.rel.clone(),
+    );
+    let other_half_here = store_call(account, "find a live photo's other half", move |db| {
+        let Some(other) = db.live_partner(&name, &asset)? else {
+            return Ok(false);
+        };
+        Ok(db.siblings(folder_id, &rel)?.into_iter().any(|s| {
+            s.asset_id.as_deref() == Some(other.as_str())
+                && !matches!(s.state, crate::store::FileState::Missing)
+        }))
+    })
     .await
     .unwrap_or(true);
     if other_half_here {

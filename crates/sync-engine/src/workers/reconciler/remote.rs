@@ -280,7 +280,14 @@ async fn restored_in_immich(account: &Arc<Account>) -> Result<(), Error> {
         let asset = asset_id.clone();
         let Some(trashed_here) = store_call(account, "end a tombstone", move |db| {
             db.end_tombstone(&name, &sha1, &asset)?;
-            db.trashed_locally(&name, &sha1)
+            let mut entries = db.trashed_locally(&name, &sha1)?;
+            // A live photo's video went to the trash with its still: it comes back with it.
+            if db.is_live_still(&name, &asset)? {
+                if let Some(video) = db.live_partner(&name, &asset)? {
+                    entries.extend(db.trashed_locally_of_asset(&name, &video)?);
+                }
+            }
+            Ok(entries)
         })
         .await
         else {
@@ -325,6 +332,7 @@ pub async fn judge(account: &Arc<Account>) -> ReconcileSummary {
     if rows.is_empty() {
         return summary;
     }
+    let (rows, motion_of) = with_motion_videos(account, rows).await;
     let decisions: HashMap<i64, Decision> = holds(account, DeleteDirection::ToLocal)
         .await
         .into_iter()
@@ -387,7 +395,16 @@ pub async fn judge(account: &Arc<Account>) -> ReconcileSummary {
             let path = folder.path_of(&file.rel);
             match planned.action {
                 Action::MoveToOsTrash { confirmed: true } => {
-                    move_with_motion(account, &folder, file, &path, &mut summary).await
+                    let still = motion_of.get(&file.id).cloned();
+                    move_to_os_trash(
+                        account,
+                        &folder,
+                        file,
+                        &path,
+                        &mut summary,
+                        still.as_deref(),
+                    )
+                    .await
                 }
                 Action::MoveToOsTrash { confirmed: false } => to_guard.push((file, path)),
                 Action::KeepLocal(reason) => {
@@ -423,7 +440,18 @@ pub async fn judge(account: &Arc<Account>) -> ReconcileSummary {
             continue;
         }
         for (file, path) in to_guard {
-            move_with_motion(account, &folder, file, &path, &mut summary).await;
+            {
+                let still = motion_of.get(&file.id).cloned();
+                move_to_os_trash(
+                    account,
+                    &folder,
+                    file,
+                    &path,
+                    &mut summary,
+                    still.as_deref(),
+                )
+                .await
+            };
         }
     }
     summary
@@ -523,52 +551,61 @@ async fn restore(account: &Account, file: &SyncedFile, path: &std::path::Path) {
     }
 }
 
-/// [`move_to_os_trash`], and for a live photo's still, its motion video too: Immich keeps the
-/// video (hidden) when the still is trashed, but the two were one photo here.
-async fn move_with_motion(
+/// The files whose asset left Immich, and with each live photo's still its motion video
+/// beside it (same folder, same name): Immich leaves a trashed still's video as it is, but the
+/// two were one photo here. The videos are then judged like any file deleted in Immich — their
+/// folder's policy, the guard, the check that the file is still what was uploaded — and the
+/// map names each one's still.
+async fn with_motion_videos(
     account: &Arc<Account>,
-    folder: &Folder,
-    file: SyncedFile,
-    path: &std::path::Path,
-    summary: &mut ReconcileSummary,
-) {
-    let before = summary.moved_to_trash;
-    let still = file.asset_id.clone();
-    move_to_os_trash(account, folder, file, path, summary, None).await;
-    if summary.moved_to_trash == before {
-        return;
-    }
+    rows: Vec<SyncedFile>,
+) -> (Vec<SyncedFile>, HashMap<i64, String>) {
     let name = account.name.clone();
-    let videos = store_call(account, "find a live photo's video", move |db| {
-        if !db.is_live_still(&name, &still)? {
-            return Ok(Vec::new());
+    let stills: Vec<SyncedFile> = rows.clone();
+    let found = store_call(account, "find live photos' videos", move |db| {
+        let mut out = Vec::new();
+        for SyncedFile {
+            asset_id: asset,
+            remote_gone: gone,
+            folder,
+            rel,
+            ..
+        } in stills
+        {
+            if !db.is_live_still(&name, &asset)? {
+                continue;
+            }
+            let Some(video) = db.live_partner(&name, &asset)? else {
+                continue;
+            };
+            for mut file in db.synced_with_assets(&name, std::slice::from_ref(&video))? {
+                let beside = file.folder == folder
+                    && file.rel.parent() == rel.parent()
+                    && file.rel.file_stem() == rel.file_stem();
+                if beside {
+                    file.remote_gone = file.remote_gone.or(gone);
+                    let still = rel
+                        .file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_default();
+                    out.push((file, still));
+                }
+            }
         }
-        match db.live_partner(&name, &still)? {
-            Some(video) => db.synced_with_assets(&name, &[video]),
-            None => Ok(Vec::new()),
-        }
+        Ok(out)
     })
     .await
     .unwrap_or_default();
-    let still_name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    for video in videos {
-        let Some(video_folder) = account.folder(video.folder).cloned() else {
+    let mut rows = rows;
+    let mut motion_of = HashMap::new();
+    for (file, still) in found {
+        if rows.iter().any(|r| r.id == file.id) {
             continue;
-        };
-        let video_path = video_folder.path_of(&video.rel);
-        move_to_os_trash(
-            account,
-            &video_folder,
-            video,
-            &video_path,
-            summary,
-            Some(&still_name),
-        )
-        .await;
+        }
+        motion_of.insert(file.id, still);
+        rows.push(file);
     }
+    (rows, motion_of)
 }
 
 /// Moves the file to the OS trash (never an unlink) and journals where it went. `still_of`
