@@ -5,10 +5,11 @@
 //! Two files are the halves of one live photo when they share a name stem in the same folder
 //! and carry the same Apple content identifier — in the still's Apple maker note (EXIF tag
 //! 0x0011) and in the video's QuickTime metadata (`com.apple.quicktime.content.identifier`).
-//! Files without identifiers (an export that stripped them) are not paired by time: copies,
-//! downloads and archives give unrelated files the same modification time, and EXIF capture
-//! times carry no time zone to compare with a video's, while pairing wrongly would hide a
-//! video in Immich and tie its deletes to a photo's. Such files go up as a photo and a video.
+//! Where neither carries one (an export that stripped them), both must say when they were
+//! taken, with the time zone (EXIF `DateTimeOriginal` and `OffsetTimeOriginal`; QuickTime's
+//! `creationdate`), within three seconds of each other. The files' modification times are
+//! never used: copies, downloads and archives give unrelated files the same ones, and a wrong
+//! pair would hide a video in Immich and tie its deletes to a photo's.
 //! Android motion photos are one JPEG with the video inside: nothing to pair.
 //!
 //! Reading is bounded: the first megabyte of a still, and only the metadata boxes of a video
@@ -18,10 +19,14 @@ use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 
+use time::OffsetDateTime;
+
 /// Extensions of a live photo's still.
 const STILL: &[&str] = &["heic", "heif", "jpg", "jpeg"];
 /// Extensions of a live photo's motion video.
 const MOTION: &[&str] = &["mov", "mp4"];
+/// How far apart the capture times of two halves without identifiers may be.
+const SAME_MOMENT: time::Duration = time::Duration::seconds(3);
 /// How much of a still is searched for its maker note.
 const STILL_HEAD: u64 = 1 << 20;
 /// The largest metadata box of a video that is read.
@@ -43,11 +48,15 @@ pub fn is_motion(path: &Path) -> bool {
     has_extension(path, MOTION)
 }
 
-/// Whether the still and the video at these paths are the two halves of one live photo: both
-/// carry the same content identifier. Blocking: reads both files' metadata.
+/// Whether the still and the video at these paths are the two halves of one live photo.
+/// Blocking: reads both files' metadata.
 pub fn are_one(still: &Path, video: &Path) -> bool {
     match (content_identifier(still), content_identifier(video)) {
         (Some(a), Some(b)) => a == b,
+        (None, None) => match (capture_time(still), capture_time(video)) {
+            (Some(a), Some(b)) => (a - b).abs() <= SAME_MOMENT,
+            _ => false,
+        },
         _ => false,
     }
 }
@@ -125,6 +134,11 @@ fn text(bytes: &[u8]) -> Option<String> {
 
 /// The identifier in a QuickTime file's `moov/meta` (`keys` names it, `ilst` holds it).
 fn quicktime_identifier(path: &Path) -> Option<String> {
+    quicktime_value(path, b"com.apple.quicktime.content.identifier")
+}
+
+/// The value of a QuickTime metadata key (`moov/meta`: `keys` names it, `ilst` holds it).
+fn quicktime_value(path: &Path, wanted: &[u8]) -> Option<String> {
     let mut file = File::open(path).ok()?;
     let moov = top_level_box(&mut file, b"moov")?;
     let meta = child(&moov, b"meta")?;
@@ -136,7 +150,6 @@ fn quicktime_identifier(path: &Path) -> Option<String> {
     };
     let keys = child(meta, b"keys")?;
     let ilst = child(meta, b"ilst")?;
-    let wanted = b"com.apple.quicktime.content.identifier";
     // keys: version and flags, a count, then (size, namespace, name) entries.
     let mut index = None;
     let mut at = 8;
@@ -158,6 +171,109 @@ fn quicktime_identifier(path: &Path) -> Option<String> {
     let data = child(item, b"data")?;
     // data: type (4 bytes), locale (4 bytes), value.
     text(data.get(8..)?)
+}
+
+/// When a still or a video was taken, where the file says so with its time zone: EXIF
+/// `DateTimeOriginal` with `OffsetTimeOriginal` for a still, QuickTime's
+/// `com.apple.quicktime.creationdate` for a video. A time without a zone is not a moment.
+pub fn capture_time(path: &Path) -> Option<OffsetDateTime> {
+    if is_motion(path) {
+        let text = quicktime_value(path, b"com.apple.quicktime.creationdate")?;
+        parse_moment(&text)
+    } else if is_still(path) {
+        exif_capture_time(path)
+    } else {
+        None
+    }
+}
+
+/// `2019-07-14T21:30:00+0200` or `…+02:00` (Apple writes the first), or `…Z`.
+fn parse_moment(text: &str) -> Option<OffsetDateTime> {
+    let text = text.trim();
+    let (local, zone) = if let Some(local) = text.strip_suffix('Z') {
+        (local, "+00:00".to_owned())
+    } else {
+        let split = text.len().checked_sub(5)?;
+        let tail = &text[split..];
+        if tail.starts_with(['+', '-']) && tail[1..].bytes().all(|b| b.is_ascii_digit()) {
+            (&text[..split], format!("{}:{}", &tail[..3], &tail[3..]))
+        } else {
+            let split = text.len().checked_sub(6)?;
+            (&text[..split], text[split..].to_owned())
+        }
+    };
+    let local = local.get(..19)?;
+    exif_moment(&local.replace('T', " ").replace('-', ":"), &zone)
+}
+
+/// EXIF's `2019:07:14 21:30:00` at the offset `+02:00`.
+fn exif_moment(local: &str, offset: &str) -> Option<OffsetDateTime> {
+    let format = time::macros::format_description!(
+        "[year]:[month]:[day] [hour]:[minute]:[second][offset_hour sign:mandatory]:[offset_minute]"
+    );
+    OffsetDateTime::parse(&format!("{}{}", local.get(..19)?, offset.trim()), &format).ok()
+}
+
+/// `DateTimeOriginal` (0x9003) and `OffsetTimeOriginal` (0x9011) from the Exif IFD of the
+/// TIFF block after the first `Exif\0\0` in the file's first megabyte (a JPEG's APP1
+/// segment, a HEIC's Exif item).
+fn exif_capture_time(path: &Path) -> Option<OffsetDateTime> {
+    let mut head = Vec::new();
+    File::open(path)
+        .ok()?
+        .take(STILL_HEAD)
+        .read_to_end(&mut head)
+        .ok()?;
+    let signature = b"Exif\0\0";
+    let start = head.windows(signature.len()).position(|w| w == signature)? + signature.len();
+    let tiff = &head[start..];
+    let big = match tiff.get(..2)? {
+        b"MM" => true,
+        b"II" => false,
+        _ => return None,
+    };
+    let u16_at = |at: usize| -> Option<u16> {
+        let b: [u8; 2] = tiff.get(at..at + 2)?.try_into().ok()?;
+        Some(if big {
+            u16::from_be_bytes(b)
+        } else {
+            u16::from_le_bytes(b)
+        })
+    };
+    let u32_at = |at: usize| -> Option<u32> {
+        let b: [u8; 4] = tiff.get(at..at + 4)?.try_into().ok()?;
+        Some(if big {
+            u32::from_be_bytes(b)
+        } else {
+            u32::from_le_bytes(b)
+        })
+    };
+    // One IFD's entries: (tag, value bytes) for ASCII values and the Exif IFD pointer.
+    let entry = |ifd: usize, wanted: u16| -> Option<(u16, u32, usize)> {
+        let count = u16_at(ifd)? as usize;
+        (0..count.min(512)).find_map(|n| {
+            let at = ifd + 2 + n * 12;
+            (u16_at(at)? == wanted).then(|| Some((u16_at(at + 2)?, u32_at(at + 4)?, at + 8)))?
+        })
+    };
+    let ascii = |ifd: usize, wanted: u16| -> Option<String> {
+        let (kind, len, value_at) = entry(ifd, wanted)?;
+        if kind != 2 {
+            return None;
+        }
+        let len = len as usize;
+        let bytes = if len <= 4 {
+            tiff.get(value_at..value_at + len)?
+        } else {
+            let offset = u32_at(value_at)? as usize;
+            tiff.get(offset..offset + len)?
+        };
+        text(bytes)
+    };
+    let ifd0 = u32_at(4)? as usize;
+    let (_, _, pointer_at) = entry(ifd0, 0x8769)?;
+    let exif = u32_at(pointer_at)? as usize;
+    exif_moment(&ascii(exif, 0x9003)?, &ascii(exif, 0x9011)?)
 }
 
 /// The content of the first child box of `kind` in `parent`'s content.
@@ -215,4 +331,21 @@ fn top_level_box(file: &mut File, kind: &[u8]) -> Option<Vec<u8>> {
         at += size;
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_moment;
+
+    #[test]
+    fn apple_creation_dates_read_with_their_zone() {
+        let utc = |text: &str| parse_moment(text).map(|t| t.unix_timestamp());
+        let moment = Some(1_563_132_600); // 2019-07-14T19:30:00Z
+        assert_eq!(utc("2019-07-14T21:30:00+0200"), moment);
+        assert_eq!(utc("2019-07-14T21:30:00+02:00"), moment);
+        assert_eq!(utc("2019-07-14T19:30:00Z"), moment);
+        assert_eq!(utc("2019-07-14T14:30:00-0500"), moment);
+        assert_eq!(utc("2019-07-14T21:30:00"), None, "no zone, no moment");
+        assert_eq!(utc("yesterday"), None);
+    }
 }

@@ -531,6 +531,14 @@ fn iso_box(kind: &[u8], content: &[u8]) -> Vec<u8> {
 /// A QuickTime movie as an iPhone writes it: media data first, then `moov`, whose `meta`
 /// carries the Apple content identifier (when given) in `keys` and `ilst`.
 fn movie(seed: u32, identifier: Option<&str>) -> Vec<u8> {
+    match identifier {
+        Some(id) => movie_with(seed, &[("com.apple.quicktime.content.identifier", id)]),
+        None => movie_with(seed, &[]),
+    }
+}
+
+/// A QuickTime movie with these metadata keys and values.
+fn movie_with(seed: u32, metadata: &[(&str, &str)]) -> Vec<u8> {
     let mut out = iso_box(b"ftyp", b"qt  \0\0\0\0qt  ");
     out.extend(iso_box(b"wide", b""));
     out.extend(iso_box(
@@ -538,21 +546,61 @@ fn movie(seed: u32, identifier: Option<&str>) -> Vec<u8> {
         &format!("frames of clip {seed} ").repeat(100).into_bytes(),
     ));
     let mut meta = iso_box(b"hdlr", &[&[0u8; 8][..], b"mdta", &[0u8; 13]].concat());
-    if let Some(id) = identifier {
-        let key = b"com.apple.quicktime.content.identifier";
-        let mut keys = vec![0, 0, 0, 0, 0, 0, 0, 1];
-        keys.extend(((key.len() + 8) as u32).to_be_bytes());
-        keys.extend_from_slice(b"mdta");
-        keys.extend_from_slice(key);
+    if !metadata.is_empty() {
+        let mut keys = vec![0, 0, 0, 0];
+        keys.extend((metadata.len() as u32).to_be_bytes());
+        let mut items = Vec::new();
+        for (n, (key, value)) in metadata.iter().enumerate() {
+            keys.extend(((key.len() + 8) as u32).to_be_bytes());
+            keys.extend_from_slice(b"mdta");
+            keys.extend_from_slice(key.as_bytes());
+            let data = iso_box(
+                b"data",
+                &[&[0, 0, 0, 1, 0, 0, 0, 0][..], value.as_bytes()].concat(),
+            );
+            items.extend(iso_box(&(n as u32 + 1).to_be_bytes(), &data));
+        }
         meta.extend(iso_box(b"keys", &keys));
-        let data = iso_box(
-            b"data",
-            &[&[0, 0, 0, 1, 0, 0, 0, 0][..], id.as_bytes()].concat(),
-        );
-        meta.extend(iso_box(b"ilst", &iso_box(&1u32.to_be_bytes(), &data)));
+        meta.extend(iso_box(b"ilst", &items));
     }
     let mvhd = iso_box(b"mvhd", &[0u8; 100]);
     out.extend(iso_box(b"moov", &[mvhd, iso_box(b"meta", &meta)].concat()));
+    out
+}
+
+/// A JPEG whose EXIF says when it was taken (`2019:07:14 21:30:00`) and at which offset
+/// (`+02:00`), without an Apple content identifier.
+fn still_taken(seed: u32, taken: &str, offset: &str) -> Vec<u8> {
+    let body = photo(seed);
+    let mut tiff = b"MM\0\x2a".to_vec();
+    tiff.extend(8u32.to_be_bytes());
+    // IFD0: the Exif IFD pointer.
+    tiff.extend(1u16.to_be_bytes());
+    tiff.extend(0x8769u16.to_be_bytes());
+    tiff.extend(4u16.to_be_bytes());
+    tiff.extend(1u32.to_be_bytes());
+    tiff.extend(26u32.to_be_bytes());
+    tiff.extend(0u32.to_be_bytes());
+    // The Exif IFD: DateTimeOriginal and OffsetTimeOriginal, their text after it.
+    let taken = format!("{taken}\0");
+    let offset = format!("{offset}\0");
+    tiff.extend(2u16.to_be_bytes());
+    tiff.extend(0x9003u16.to_be_bytes());
+    tiff.extend(2u16.to_be_bytes());
+    tiff.extend((taken.len() as u32).to_be_bytes());
+    tiff.extend(56u32.to_be_bytes());
+    tiff.extend(0x9011u16.to_be_bytes());
+    tiff.extend(2u16.to_be_bytes());
+    tiff.extend((offset.len() as u32).to_be_bytes());
+    tiff.extend((56 + taken.len() as u32).to_be_bytes());
+    tiff.extend(0u32.to_be_bytes());
+    tiff.extend_from_slice(taken.as_bytes());
+    tiff.extend_from_slice(offset.as_bytes());
+    let payload = [&b"Exif\0\0"[..], &tiff].concat();
+    let mut out = vec![0xFF, 0xD8, 0xFF, 0xE1];
+    out.extend(((payload.len() + 2) as u16).to_be_bytes());
+    out.extend(payload);
+    out.extend_from_slice(&body[2..]);
     out
 }
 
@@ -614,8 +662,8 @@ async fn a_live_photo_goes_up_as_one_and_other_videos_stay_videos() {
     // Different identifiers: a photo and a video that happen to share a name.
     h.write("IMG_0002.JPG", &still(2, Some("5A1E0F1C-0002")));
     h.write("IMG_0002.MOV", &movie(2, Some("5A1E0F1C-9999")));
-    // No identifiers, the same modification time (as a copy or an unzip gives): not paired,
-    // since nothing says they were taken together.
+    // No identifiers, the same modification time (as a copy or an unzip gives), nothing else:
+    // not paired, since nothing says they were taken together.
     h.write("IMG_0003.JPG", &still(3, None));
     h.write("IMG_0003.MOV", &movie(3, None));
     let same = std::fs::metadata(h.photos.join("IMG_0003.JPG"))
@@ -628,15 +676,34 @@ async fn a_live_photo_goes_up_as_one_and_other_videos_stay_videos() {
         .unwrap()
         .set_modified(same)
         .unwrap();
-    // No identifiers, a minute apart: two things.
-    h.write("IMG_0004.JPG", &still(4, None));
-    h.write("IMG_0004.MOV", &movie(4, None));
-    std::fs::File::options()
-        .write(true)
-        .open(h.photos.join("IMG_0004.MOV"))
-        .unwrap()
-        .set_modified(same - std::time::Duration::from_secs(60))
-        .unwrap();
+    // No identifiers, taken at the same moment (the still in Paris time, the video in UTC
+    // a second later): one live photo.
+    h.write(
+        "IMG_0004.JPG",
+        &still_taken(4, "2019:07:14 21:30:00", "+02:00"),
+    );
+    h.write(
+        "IMG_0004.MOV",
+        &movie_with(
+            4,
+            &[("com.apple.quicktime.creationdate", "2019-07-14T19:30:01Z")],
+        ),
+    );
+    // No identifiers, taken a minute apart: two things.
+    h.write(
+        "IMG_0006.JPG",
+        &still_taken(6, "2019:07:14 21:30:00", "+02:00"),
+    );
+    h.write(
+        "IMG_0006.MOV",
+        &movie_with(
+            6,
+            &[(
+                "com.apple.quicktime.creationdate",
+                "2019-07-14T21:31:00+0200",
+            )],
+        ),
+    );
     // A video alone.
     h.write("clip.MOV", &movie(5, Some("5A1E0F1C-0005")));
     assert_eq!(
@@ -651,19 +718,22 @@ async fn a_live_photo_goes_up_as_one_and_other_videos_stay_videos() {
 
     let report = once(&h.config()).await;
     assert!(report.is_clean(), "{report:?}");
-    assert_eq!(report.uploaded, 9, "every file is an asset");
+    assert_eq!(report.uploaded, 11, "every file is an asset");
     let assets = h.live_assets();
-    let photo = asset_named(&assets, "IMG_0001.JPG");
-    let video = asset_named(&assets, "IMG_0001.MOV");
-    assert_eq!(
-        photo.live_photo_video_id.as_deref(),
-        Some(video.id.as_str())
-    );
-    assert_eq!(
-        video.visibility, "hidden",
-        "Immich shows IMG_0001 as one photo"
-    );
-    for n in ["0002", "0003", "0004"] {
+    for n in ["0001", "0004"] {
+        let photo = asset_named(&assets, &format!("IMG_{n}.JPG"));
+        let video = asset_named(&assets, &format!("IMG_{n}.MOV"));
+        assert_eq!(
+            photo.live_photo_video_id.as_deref(),
+            Some(video.id.as_str()),
+            "IMG_{n}"
+        );
+        assert_eq!(
+            video.visibility, "hidden",
+            "Immich shows IMG_{n} as one photo"
+        );
+    }
+    for n in ["0002", "0003", "0006"] {
         assert_eq!(
             asset_named(&assets, &format!("IMG_{n}.JPG")).live_photo_video_id,
             None
