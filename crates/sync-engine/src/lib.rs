@@ -81,4 +81,6 @@ pub const VERSION: &str = concat!(
     ")"
 );
 
-pub use engine::{Engine, EngineHandle, EngineOptions, OnceReport, run_once, test_connection};
+pub use engine::{
+    Engine, EngineHandle, EngineOptions, OnceReport, run_once, run_once_checked, test_connection,
+};

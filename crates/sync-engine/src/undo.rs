@@ -142,7 +142,7 @@ async fn connect(config: &Config, store: &Store, account: &str) -> Result<Immich
             "the account `{account}` is not in the configuration"
         ));
     };
-    crate::engine::handshake(account, store)
+    crate::engine::handshake(account, store, None)
         .await
         .map(|(client, _)| client)
         .map_err(|e| e.to_string())

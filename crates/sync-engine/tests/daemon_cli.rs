@@ -114,3 +114,27 @@ async fn an_unreachable_server_exits_4() {
         "{out}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_once_pass_checks_the_connection_once() {
+    let h = Harness::new(Profile::V3).await;
+    h.write("a.jpg", &photo(1));
+    let config = write_config(&h, &h.server.url(), &h.key);
+    let (code, out) = tokio::task::spawn_blocking(move || {
+        run(syncd().arg("--config").arg(&config).arg("--once"))
+    })
+    .await
+    .unwrap();
+    assert_eq!(code, 0, "{out}");
+    let requests = h.server.requests();
+    let count = |path: &str| requests.iter().filter(|r| r.path == path).count();
+    // The handshake before the pass is the pass's own: it is not made twice.
+    for path in ["/api/server/version", "/api/users/me", "/api/api-keys/me"] {
+        assert_eq!(count(path), 1, "{path}");
+    }
+    assert_eq!(
+        h.server.created_uploads(),
+        1,
+        "and the pass uploads as before"
+    );
+}

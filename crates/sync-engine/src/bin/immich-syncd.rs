@@ -6,15 +6,17 @@
 //! key rejected, permission missing), 4 the server could not be reached, 5 the state database or
 //! event log cannot be used.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use sync_engine::config::{self, Config};
 use sync_engine::control::{self, Backend, ControlError, Request};
+use sync_engine::engine::{CheckedConnection, check_connection};
 use sync_engine::immich::ApiError;
 use sync_engine::store::Store;
-use sync_engine::{Engine, EngineHandle, EngineOptions, run_once, test_connection};
+use sync_engine::{Engine, EngineHandle, EngineOptions, run_once_checked};
 use tracing_subscriber::EnvFilter;
 
 #[derive(Debug, Parser)]
@@ -391,10 +393,12 @@ async fn import_state(
 }
 
 async fn once(config: Config, options: EngineOptions) -> ExitCode {
-    if let Some(code) = preflight(&config, true).await {
+    let (problem, checked) = preflight(&config, true).await;
+    if let Some(code) = problem {
         return code;
     }
-    let report = match run_once(config, options).await {
+    // The pass uses the connections just checked: one handshake per account.
+    let report = match run_once_checked(config, options, checked).await {
         Ok(report) => report,
         Err(error) => {
             eprintln!("immich-syncd: {error}");
@@ -436,7 +440,7 @@ async fn once(config: Config, options: EngineOptions) -> ExitCode {
 async fn daemon(config: Config, config_path: PathBuf, options: EngineOptions) -> ExitCode {
     // Taken first: a SIGHUP (systemctl reload) while the daemon starts must not end it.
     let signals = Signals::new();
-    if let Some(code) = preflight(&config, false).await {
+    if let (Some(code), _) = preflight(&config, false).await {
         return code;
     }
     let socket = control::socket_path(&config.database_path);
@@ -475,8 +479,12 @@ async fn daemon(config: Config, config_path: PathBuf, options: EngineOptions) ->
 
 /// Checks every active account before starting, so a wrong key or URL fails loudly at once.
 /// An unreachable server is fatal only for `--once`; the daemon keeps retrying.
-async fn preflight(config: &Config, unreachable_is_fatal: bool) -> Option<ExitCode> {
+async fn preflight(
+    config: &Config,
+    unreachable_is_fatal: bool,
+) -> (Option<ExitCode>, HashMap<String, CheckedConnection>) {
     let mut worst: Option<u8> = None;
+    let mut checked = HashMap::new();
     for account in config.accounts.iter().filter(|a| !a.paused) {
         // Reading a key may be a keychain round trip: off the runtime's threads.
         let (source, name) = (account.api_key.clone(), account.name.clone());
@@ -503,8 +511,14 @@ async fn preflight(config: &Config, unreachable_is_fatal: bool) -> Option<ExitCo
                 continue;
             }
         };
-        match test_connection(&account.server_url, key).await {
-            Ok(info) if info.lacks(&account.permissions_needed()).is_empty() => {
+        match check_connection(&account.server_url, key).await {
+            Ok(connection)
+                if connection
+                    .server
+                    .lacks(&account.permissions_needed())
+                    .is_empty() =>
+            {
+                let info = &connection.server;
                 tracing::info!(
                     "account `{}`: Immich {} as {} <{}>",
                     account.name,
@@ -512,8 +526,10 @@ async fn preflight(config: &Config, unreachable_is_fatal: bool) -> Option<ExitCo
                     info.user_name,
                     info.user_email
                 );
+                checked.insert(account.name.clone(), connection);
             }
-            Ok(info) => {
+            Ok(connection) => {
+                let info = &connection.server;
                 eprintln!(
                     "immich-syncd: account `{}`: the API key lacks these permissions: {}. Edit the key in Immich (Account Settings → API Keys) and allow them.",
                     account.name,
@@ -538,7 +554,7 @@ async fn preflight(config: &Config, unreachable_is_fatal: bool) -> Option<ExitCo
             }
         }
     }
-    worst.map(ExitCode::from)
+    (worst.map(ExitCode::from), checked)
 }
 
 /// The signals the daemon answers: Ctrl-C and SIGTERM stop it, SIGHUP reloads the configuration.

@@ -5,15 +5,42 @@ use super::*;
 
 /// Connects to the server and reports what a settings window shows for "Test connection".
 pub async fn test_connection(server_url: &str, key: ApiKey) -> Result<ServerInfo, ApiError> {
-    let mut client = ImmichClient::new(server_url, key, "immich-sync-connection-test")?;
-    client.handshake().await
+    check_connection(server_url, key)
+        .await
+        .map(|checked| checked.server)
 }
 
-/// A client for the account, with this installation's device id, after the handshake.
+/// A connection checked before a pass (the handshake: version, user, key permissions), which
+/// the pass then uses instead of checking again (see [`super::run_once_checked`]).
+#[derive(Debug)]
+pub struct CheckedConnection {
+    client: ImmichClient,
+    /// What the handshake learned.
+    pub server: ServerInfo,
+}
+
+/// The handshake with `server_url`, kept for the pass that follows.
+pub async fn check_connection(
+    server_url: &str,
+    key: ApiKey,
+) -> Result<CheckedConnection, ApiError> {
+    let mut client = ImmichClient::new(server_url, key, "immich-sync-connection-test")?;
+    let server = client.handshake().await?;
+    Ok(CheckedConnection { client, server })
+}
+
+/// A client for the account, with this installation's device id, after the handshake (the one
+/// made just before, when there is one).
 pub(crate) async fn handshake(
     config: &AccountConfig,
     store: &Store,
+    checked: Option<CheckedConnection>,
 ) -> Result<(ImmichClient, ServerInfo), Error> {
+    if let Some(CheckedConnection { mut client, server }) = checked {
+        let device_id = store.call(|db| db.device_id()).await?;
+        client.set_device_id(&device_id);
+        return Ok((client, server));
+    }
     // The key may be a file to read: off the runtime's threads.
     let source = config.api_key.clone();
     let name = config.name.clone();
@@ -38,8 +65,9 @@ pub(super) async fn connect(
     options: EngineOptions,
     paused: watch::Receiver<bool>,
     cancel: CancellationToken,
+    checked: Option<CheckedConnection>,
 ) -> Result<Arc<Account>, Error> {
-    let (client, server) = handshake(config, store).await?;
+    let (client, server) = handshake(config, store, checked).await?;
     let missing = server.lacks(&config.permissions_needed());
     if let Some(permission) = missing.first() {
         return Err(Error::Remote(ApiError::MissingPermission {

@@ -58,6 +58,7 @@ pub async fn import_state(
         EngineOptions::default(),
         paused,
         CancellationToken::new(),
+        None,
     )
     .await?;
     let report = crate::older_service::import_file(&account, from, user).await?;

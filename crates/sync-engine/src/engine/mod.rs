@@ -41,11 +41,11 @@ mod supervisor;
 
 use connect::connect;
 pub(crate) use connect::handshake;
-pub use connect::test_connection;
+pub use connect::{CheckedConnection, check_connection, test_connection};
 use handle::Inner;
 pub use handle::{DeletePreview, EngineHandle};
 pub use import::{ImportStateError, import_state};
-pub use once::{OnceReport, run_once};
+pub use once::{OnceReport, run_once, run_once_checked};
 use supervisor::{Supervisor, report_connect_error};
 
 /// How long shutdown waits for workers to finish what they are doing.

@@ -38,6 +38,16 @@ pub(super) const ONCE_MAX_ATTEMPTS: u32 = 5;
 /// One full pass for every account: scan, upload, reconcile. Dry runs reconcile before they
 /// pretend to upload, so that pretend links are never mistaken for remote deletes.
 pub async fn run_once(config: Config, options: EngineOptions) -> Result<OnceReport, EngineError> {
+    run_once_checked(config, options, HashMap::new()).await
+}
+
+/// [`run_once`], using the connections checked just before (by account name) instead of a
+/// second handshake: one connection check per pass.
+pub async fn run_once_checked(
+    config: Config,
+    options: EngineOptions,
+    mut checked: HashMap<String, CheckedConnection>,
+) -> Result<OnceReport, EngineError> {
     let (store, events) = open_files(&config, options).await?;
     announce_recovery(&store, &events, &config);
     let status = StatusBoard::default();
@@ -61,6 +71,7 @@ pub async fn run_once(config: Config, options: EngineOptions) -> Result<OnceRepo
                 options,
                 paused.clone(),
                 CancellationToken::new(),
+                checked.remove(&account_config.name),
             )
             .await;
             match result {

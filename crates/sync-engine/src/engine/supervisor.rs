@@ -29,6 +29,7 @@ impl Supervisor {
                 self.options,
                 self.paused.clone(),
                 self.cancel.clone(),
+                None,
             )
             .await
             {

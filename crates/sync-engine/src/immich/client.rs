@@ -80,6 +80,12 @@ pub(super) fn error_chain(error: &dyn std::error::Error) -> String {
 }
 
 impl ImmichClient {
+    /// The same client, sending this installation's device id with uploads (a client made
+    /// for a connection check before the state file was open).
+    pub(crate) fn set_device_id(&mut self, device_id: &str) {
+        self.device_id = device_id.to_owned();
+    }
+
     /// A client for `server_url` (with or without a trailing `/api`). No request is made yet.
     pub fn new(server_url: &str, key: ApiKey, device_id: &str) -> Result<Self, ApiError> {
         let server_url = normalize_url(server_url)?;
