@@ -17,7 +17,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::account::{Account, Folder, now_ms};
 use crate::error::Error;
@@ -29,8 +29,12 @@ use crate::store::{ApplyEffect, FileState, IndexEntry, Observation, Stat};
 
 use super::{Hashing, STILL_BEING_WRITTEN, hash_candidate, is_recent, pause, record};
 
-/// Observations recorded per transaction during a walk.
-const RECORD_BATCH: usize = 256;
+/// Observations recorded per transaction during a walk, at most: every commit writes the
+/// touched index pages to the WAL again, so small transactions bound a first scan of many small
+/// files (256 per transaction: 62,000 files/s; 8192: 91,000 files/s here).
+const RECORD_BATCH: usize = 8192;
+/// How long a hashed file waits at most before its batch is recorded (and the uploader woken).
+const RECORD_LATENCY: Duration = Duration::from_millis(250);
 /// How often an unavailable folder, or a file still being written, is checked again.
 const UNAVAILABLE_RECHECK: Duration = Duration::from_secs(60);
 
@@ -458,10 +462,26 @@ fn hash_all(account: &Account, folder: &Folder, mut files: Vec<(PathBuf, Stat)>)
             let effects = record(account, folder, Worker::Scanner, &observations, false);
             queued += count(&effects, &ApplyEffect::Queued);
         };
-        for item in rx {
-            batch.push(item);
-            if batch.len() >= RECORD_BATCH {
+        // A batch is recorded when it is full, or once its first file has waited
+        // RECORD_LATENCY: many small files go in few transactions, and large photos reach the
+        // uploader while the walk goes on.
+        let mut opened: Option<Instant> = None;
+        loop {
+            let wait = opened.map_or(RECORD_LATENCY, |at| {
+                RECORD_LATENCY.saturating_sub(at.elapsed())
+            });
+            match rx.recv_timeout(wait) {
+                Ok(item) => {
+                    batch.push(item);
+                    opened.get_or_insert_with(Instant::now);
+                }
+                Err(mpsc::RecvTimeoutError::Timeout) => {}
+                Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            }
+            let due = opened.is_some_and(|at| at.elapsed() >= RECORD_LATENCY);
+            if batch.len() >= RECORD_BATCH || (due && !batch.is_empty()) {
                 flush(&mut batch);
+                opened = None;
             }
         }
         flush(&mut batch);
