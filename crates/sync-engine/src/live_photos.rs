@@ -76,53 +76,94 @@ pub fn content_identifier(path: &Path) -> Option<String> {
 /// (`Apple iOS\0`), whose offsets count from itself, so the container around it (a JPEG's EXIF
 /// segment, a HEIC's Exif item) needs no parsing.
 fn maker_note_identifier(path: &Path) -> Option<String> {
+    let head = read_head(path)?;
+    let note = find(&head, b"Apple iOS\0")?;
+    // Signature, version (2 bytes), byte order ("MM" or "II"), then the IFD; offsets count
+    // from the signature.
+    let note = Tiff::new(&head[note..], 12)?;
+    note.ascii(14, 0x0011)
+}
+
+/// The first megabyte of a still, where its metadata is.
+fn read_head(path: &Path) -> Option<Vec<u8>> {
     let mut head = Vec::new();
     File::open(path)
         .ok()?
         .take(STILL_HEAD)
         .read_to_end(&mut head)
         .ok()?;
-    let signature = b"Apple iOS\0";
-    let start = head.windows(signature.len()).position(|w| w == signature)?;
-    let note = &head[start..];
-    // Signature, version (2 bytes), byte order ("MM" or "II"), then the IFD.
-    let big = match note.get(12..14)? {
-        b"MM" => true,
-        b"II" => false,
-        _ => return None,
-    };
-    let u16_at = |at: usize| -> Option<u16> {
-        let b: [u8; 2] = note.get(at..at + 2)?.try_into().ok()?;
-        Some(if big {
+    Some(head)
+}
+
+/// Where `signature` starts in `bytes`.
+fn find(bytes: &[u8], signature: &[u8]) -> Option<usize> {
+    bytes.windows(signature.len()).position(|w| w == signature)
+}
+
+/// A TIFF-style block (EXIF, a maker note): IFDs of 12-byte entries whose offsets count from
+/// the block's start, in the byte order the block names.
+struct Tiff<'a> {
+    bytes: &'a [u8],
+    big: bool,
+}
+
+impl<'a> Tiff<'a> {
+    /// The block at `bytes`, its byte order (`MM` or `II`) at `order_at`.
+    fn new(bytes: &'a [u8], order_at: usize) -> Option<Tiff<'a>> {
+        let big = match bytes.get(order_at..order_at + 2)? {
+            b"MM" => true,
+            b"II" => false,
+            _ => return None,
+        };
+        Some(Tiff { bytes, big })
+    }
+
+    fn u16(&self, at: usize) -> Option<u16> {
+        let b: [u8; 2] = self.bytes.get(at..at + 2)?.try_into().ok()?;
+        Some(if self.big {
             u16::from_be_bytes(b)
         } else {
             u16::from_le_bytes(b)
         })
-    };
-    let u32_at = |at: usize| -> Option<u32> {
-        let b: [u8; 4] = note.get(at..at + 4)?.try_into().ok()?;
-        Some(if big {
+    }
+
+    fn u32(&self, at: usize) -> Option<u32> {
+        let b: [u8; 4] = self.bytes.get(at..at + 4)?.try_into().ok()?;
+        Some(if self.big {
             u32::from_be_bytes(b)
         } else {
             u32::from_le_bytes(b)
         })
-    };
-    let count = u16_at(14)? as usize;
-    for entry in 0..count.min(256) {
-        let at = 16 + entry * 12;
-        if u16_at(at)? != 0x0011 || u16_at(at + 2)? != 2 {
-            continue;
-        }
-        let len = u32_at(at + 4)? as usize;
-        let bytes = if len <= 4 {
-            note.get(at + 8..at + 8 + len)?
-        } else {
-            let offset = u32_at(at + 8)? as usize;
-            note.get(offset..offset + len)?
-        };
-        return text(bytes);
     }
-    None
+
+    /// The entry `tag` of the IFD at `ifd`: its type, count, and where its value (or the
+    /// offset of it) is.
+    fn entry(&self, ifd: usize, tag: u16) -> Option<(u16, u32, usize)> {
+        let count = self.u16(ifd)? as usize;
+        (0..count.min(512)).find_map(|n| {
+            let at = ifd + 2 + n * 12;
+            if self.u16(at)? != tag {
+                return None;
+            }
+            Some((self.u16(at + 2)?, self.u32(at + 4)?, at + 8))
+        })
+    }
+
+    /// The text of the ASCII entry `tag` of the IFD at `ifd`.
+    fn ascii(&self, ifd: usize, tag: u16) -> Option<String> {
+        let (kind, len, value_at) = self.entry(ifd, tag)?;
+        if kind != 2 {
+            return None;
+        }
+        let len = len as usize;
+        let bytes = if len <= 4 {
+            self.bytes.get(value_at..value_at + len)?
+        } else {
+            let offset = self.u32(value_at)? as usize;
+            self.bytes.get(offset..offset + len)?
+        };
+        text(bytes)
+    }
 }
 
 /// An identifier as written: up to the first NUL, trimmed, not empty.
@@ -218,62 +259,12 @@ fn exif_moment(local: &str, offset: &str) -> Option<OffsetDateTime> {
 /// TIFF block after the first `Exif\0\0` in the file's first megabyte (a JPEG's APP1
 /// segment, a HEIC's Exif item).
 fn exif_capture_time(path: &Path) -> Option<OffsetDateTime> {
-    let mut head = Vec::new();
-    File::open(path)
-        .ok()?
-        .take(STILL_HEAD)
-        .read_to_end(&mut head)
-        .ok()?;
+    let head = read_head(path)?;
     let signature = b"Exif\0\0";
-    let start = head.windows(signature.len()).position(|w| w == signature)? + signature.len();
-    let tiff = &head[start..];
-    let big = match tiff.get(..2)? {
-        b"MM" => true,
-        b"II" => false,
-        _ => return None,
-    };
-    let u16_at = |at: usize| -> Option<u16> {
-        let b: [u8; 2] = tiff.get(at..at + 2)?.try_into().ok()?;
-        Some(if big {
-            u16::from_be_bytes(b)
-        } else {
-            u16::from_le_bytes(b)
-        })
-    };
-    let u32_at = |at: usize| -> Option<u32> {
-        let b: [u8; 4] = tiff.get(at..at + 4)?.try_into().ok()?;
-        Some(if big {
-            u32::from_be_bytes(b)
-        } else {
-            u32::from_le_bytes(b)
-        })
-    };
-    // One IFD's entries: (tag, value bytes) for ASCII values and the Exif IFD pointer.
-    let entry = |ifd: usize, wanted: u16| -> Option<(u16, u32, usize)> {
-        let count = u16_at(ifd)? as usize;
-        (0..count.min(512)).find_map(|n| {
-            let at = ifd + 2 + n * 12;
-            (u16_at(at)? == wanted).then(|| Some((u16_at(at + 2)?, u32_at(at + 4)?, at + 8)))?
-        })
-    };
-    let ascii = |ifd: usize, wanted: u16| -> Option<String> {
-        let (kind, len, value_at) = entry(ifd, wanted)?;
-        if kind != 2 {
-            return None;
-        }
-        let len = len as usize;
-        let bytes = if len <= 4 {
-            tiff.get(value_at..value_at + len)?
-        } else {
-            let offset = u32_at(value_at)? as usize;
-            tiff.get(offset..offset + len)?
-        };
-        text(bytes)
-    };
-    let ifd0 = u32_at(4)? as usize;
-    let (_, _, pointer_at) = entry(ifd0, 0x8769)?;
-    let exif = u32_at(pointer_at)? as usize;
-    exif_moment(&ascii(exif, 0x9003)?, &ascii(exif, 0x9011)?)
+    let tiff = Tiff::new(&head[find(&head, signature)? + signature.len()..], 0)?;
+    let (_, _, pointer_at) = tiff.entry(tiff.u32(4)? as usize, 0x8769)?;
+    let exif = tiff.u32(pointer_at)? as usize;
+    exif_moment(&tiff.ascii(exif, 0x9003)?, &tiff.ascii(exif, 0x9011)?)
 }
 
 /// The content of the first child box of `kind` in `parent`'s content.

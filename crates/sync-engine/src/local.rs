@@ -241,6 +241,13 @@ pub struct Sidecar {
     pub bytes: Vec<u8>,
 }
 
+impl Sidecar {
+    /// The SHA-1 of its content, hex: what the store keeps of the sidecar Immich has.
+    pub fn sha1_hex(&self) -> String {
+        hex::encode(Sha1::digest(&self.bytes))
+    }
+}
+
 /// The XMP sidecar of the photo at `path`, if one sits next to it: `IMG_0001.jpg.xmp` (darktable,
 /// digiKam; the name Immich prefers) or else `IMG_0001.xmp` (Lightroom, Capture One), the
 /// extension in either case. One larger than 4 MiB, or unreadable, is left out (the photo is

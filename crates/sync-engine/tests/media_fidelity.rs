@@ -278,13 +278,17 @@ exclude = ["ok/**", "{2024,2025"]
     );
 }
 
-/// A harness whose key may also manage albums.
-async fn album_harness() -> Harness {
+/// A harness whose key has `extra` permissions besides the usual ones.
+async fn harness_allowing(extra: &[&str]) -> Harness {
     let mut h = Harness::new(Profile::V3).await;
-    let mut permissions = crate::common::ALL_PERMISSIONS.to_vec();
-    permissions.extend(sync_engine::immich::ALBUM_PERMISSIONS);
+    let permissions = [crate::common::ALL_PERMISSIONS, extra].concat();
     h.key = h.server.add_api_key(&h.user_id, &permissions);
     h
+}
+
+/// A harness whose key may also manage albums.
+async fn album_harness() -> Harness {
+    harness_allowing(&sync_engine::immich::ALBUM_PERMISSIONS).await
 }
 
 /// Album name → names of the photos in it, as Immich has them.
@@ -568,6 +572,16 @@ fn movie_with(seed: u32, metadata: &[(&str, &str)]) -> Vec<u8> {
     out
 }
 
+/// `jpeg` with an EXIF segment (APP1) holding `tiff`, right after its start marker.
+fn with_exif(jpeg: &[u8], tiff: &[u8]) -> Vec<u8> {
+    let payload = [&b"Exif\0\0"[..], tiff].concat();
+    let mut out = vec![0xFF, 0xD8, 0xFF, 0xE1];
+    out.extend(((payload.len() + 2) as u16).to_be_bytes());
+    out.extend(payload);
+    out.extend_from_slice(&jpeg[2..]);
+    out
+}
+
 /// A JPEG whose EXIF says when it was taken (`2019:07:14 21:30:00`) and at which offset
 /// (`+02:00`), without an Apple content identifier.
 fn still_taken(seed: u32, taken: &str, offset: &str) -> Vec<u8> {
@@ -596,12 +610,7 @@ fn still_taken(seed: u32, taken: &str, offset: &str) -> Vec<u8> {
     tiff.extend(0u32.to_be_bytes());
     tiff.extend_from_slice(taken.as_bytes());
     tiff.extend_from_slice(offset.as_bytes());
-    let payload = [&b"Exif\0\0"[..], &tiff].concat();
-    let mut out = vec![0xFF, 0xD8, 0xFF, 0xE1];
-    out.extend(((payload.len() + 2) as u16).to_be_bytes());
-    out.extend(payload);
-    out.extend_from_slice(&body[2..]);
-    out
+    with_exif(&body, &tiff)
 }
 
 /// A JPEG whose EXIF holds an Apple maker note with the content identifier (when given).
@@ -635,12 +644,7 @@ fn still(seed: u32, identifier: Option<&str>) -> Vec<u8> {
     tiff.extend(44u32.to_be_bytes());
     tiff.extend(0u32.to_be_bytes());
     tiff.extend(note);
-    let payload = [&b"Exif\0\0"[..], &tiff].concat();
-    let mut out = vec![0xFF, 0xD8, 0xFF, 0xE1];
-    out.extend(((payload.len() + 2) as u16).to_be_bytes());
-    out.extend(payload);
-    out.extend_from_slice(&body[2..]);
-    out
+    with_exif(&body, &tiff)
 }
 
 fn asset_named<'a>(
@@ -974,10 +978,7 @@ async fn a_photo_moved_into_an_excluded_folder_is_not_deleted_in_immich() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_raw_and_its_jpeg_are_stacked_with_the_jpeg_on_top() {
-    let mut h = Harness::new(Profile::V3).await;
-    let mut permissions = crate::common::ALL_PERMISSIONS.to_vec();
-    permissions.push(sync_engine::immich::STACK_PERMISSION);
-    h.key = h.server.add_api_key(&h.user_id, &permissions);
+    let h = harness_allowing(&[sync_engine::immich::STACK_PERMISSION]).await;
     h.write("2024/DSC_0001.JPG", &photo(1));
     h.write("2024/DSC_0001.NEF", &photo(2));
     h.write("2024/DSC_0002.NEF", &photo(3));
@@ -1016,10 +1017,7 @@ async fn a_raw_and_its_jpeg_are_stacked_with_the_jpeg_on_top() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn keywords_of_a_sidecar_edited_later_become_tags_where_the_key_may_tag() {
-    let mut h = Harness::new(Profile::V3).await;
-    let mut permissions = crate::common::ALL_PERMISSIONS.to_vec();
-    permissions.extend(sync_engine::immich::TAG_PERMISSIONS);
-    h.key = h.server.add_api_key(&h.user_id, &permissions);
+    let h = harness_allowing(&sync_engine::immich::TAG_PERMISSIONS).await;
     h.write("IMG_0200.jpg", &photo(200));
     let config = h.config();
     assert_eq!(once(&config).await.uploaded, 1);

@@ -32,7 +32,7 @@ pub enum Membership {
 impl ImmichClient {
     /// `POST /albums`: a new, empty album; its id.
     pub async fn create_album(&self, name: &str) -> Result<String, ApiError> {
-        let album: dto::AlbumResponse = self
+        let album: dto::IdOnly = self
             .send_json(
                 Method::POST,
                 "/albums",
@@ -44,7 +44,7 @@ impl ImmichClient {
 
     /// `POST /stacks`: stacks `assets`, the first on top; the stack's id.
     pub async fn create_stack(&self, assets: &[String]) -> Result<String, ApiError> {
-        let stack: dto::AlbumResponse = self
+        let stack: dto::IdOnly = self
             .send_json(
                 Method::POST,
                 "/stacks",
@@ -62,7 +62,7 @@ impl ImmichClient {
             ApiProfile::V3 => "",
         };
         let url = self.url(&format!("/albums/{id}{query}"));
-        match self.get_json::<dto::AlbumResponse>(&url, true).await {
+        match self.get_json::<dto::IdOnly>(&url, true).await {
             Ok(_) => Ok(true),
             Err(ApiError::NotFound { .. } | ApiError::Rejected { status: 400, .. }) => Ok(false),
             Err(e) => Err(e),

@@ -172,7 +172,7 @@ pub(crate) struct CreateAlbum<'a> {
 
 /// Any answer of which only the id is read (an album, a stack, a tag).
 #[derive(Debug, Deserialize)]
-pub(crate) struct AlbumResponse {
+pub(crate) struct IdOnly {
     pub id: String,
 }
 

@@ -112,16 +112,8 @@ impl ImmichClient {
             .await?;
         let features: dto::Features = self.get_json(&self.url("/server/features"), false).await?;
         let config: dto::ServerConfig = self.get_json(&self.url("/server/config"), false).await?;
-        let has_all = key.permissions.iter().any(|p| p == "all");
-        let missing_permissions = REQUIRED_PERMISSIONS
-            .iter()
-            .filter(|p| !has_all && !key.permissions.iter().any(|k| k == *p))
-            .map(|p| (*p).to_owned())
-            .collect();
         let copy_exists = v.major >= 3 || (v.major == 2 && v.minor >= 2);
-        let can_copy_assets =
-            copy_exists && (has_all || key.permissions.iter().any(|p| p == "asset.copy"));
-        Ok(ServerInfo {
+        let mut info = ServerInfo {
             version,
             profile: self.profile,
             user_id: me.id,
@@ -129,14 +121,17 @@ impl ImmichClient {
             user_name: me.name,
             quota_bytes: me.quota_size_in_bytes,
             quota_used_bytes: me.quota_usage_in_bytes,
-            missing_permissions,
+            missing_permissions: Vec::new(),
             key_permissions: key.permissions,
             image_types: lower(media.image),
             video_types: lower(media.video),
             sidecar_types: lower(media.sidecar),
             trash_enabled: features.trash,
             trash_days: config.trash_days.unwrap_or(30),
-            can_copy_assets,
-        })
+            can_copy_assets: false,
+        };
+        info.missing_permissions = info.lacks(&REQUIRED_PERMISSIONS);
+        info.can_copy_assets = copy_exists && info.lacks(&["asset.copy"]).is_empty();
+        Ok(info)
     }
 }

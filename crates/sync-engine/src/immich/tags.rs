@@ -10,7 +10,7 @@ impl ImmichClient {
     /// `PUT /tags`: the ids of the tags with these values (`Places/Paris` is a tag inside
     /// `Places`), made where missing; in order.
     pub async fn upsert_tags(&self, values: &[String]) -> Result<Vec<String>, ApiError> {
-        let tags: Vec<dto::AlbumResponse> = self
+        let tags: Vec<dto::IdOnly> = self
             .send_json(Method::PUT, "/tags", &dto::TagUpsert { tags: values })
             .await?;
         Ok(tags.into_iter().map(|t| t.id).collect())

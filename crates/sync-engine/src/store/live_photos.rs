@@ -31,16 +31,31 @@ impl Db<'_> {
         let Some(stem) = rel.file_stem() else {
             return Ok(Vec::new());
         };
-        let own = paths::to_bytes(rel);
-        let mut low = paths::to_bytes(&rel.with_file_name(stem));
+        let mut found = self.named(folder, &rel.with_file_name(stem))?;
+        found.retain(|s| s.rel != rel);
+        Ok(found)
+    }
+
+    /// The files of `folder` named `base` plus one extension (`dir/X` → `dir/X.jpg`,
+    /// `dir/X.MOV`; not `dir/X.2.jpg`, whose stem is `X.2`), in one range of the path index.
+    pub(super) fn named(
+        &mut self,
+        folder: FolderId,
+        base: &Path,
+    ) -> Result<Vec<Sibling>, StoreError> {
+        let Some(stem) = base.file_name() else {
+            return Ok(Vec::new());
+        };
+        // `dir/X.` up to (not including) `dir/X/`.
+        let mut low = paths::to_bytes(base);
         low.push(b'.');
         let mut high = low.clone();
         *high.last_mut().expect("not empty") += 1;
         let mut stmt = self.conn.prepare_cached(
             "SELECT id, rel_path, state, asset_id, attempts, next_attempt_at FROM files
-             WHERE folder_id = ?1 AND rel_path >= ?2 AND rel_path < ?3 AND rel_path != ?4",
+             WHERE folder_id = ?1 AND rel_path >= ?2 AND rel_path < ?3",
         )?;
-        let rows = stmt.query_map(params![folder.0, low, high, own], |r| {
+        let rows = stmt.query_map(params![folder.0, low, high], |r| {
             Ok((
                 r.get::<_, i64>(0)?,
                 r.get::<_, Vec<u8>>(1)?,
@@ -54,7 +69,6 @@ impl Db<'_> {
         for row in rows {
             let (id, rel_bytes, state, asset_id, attempts, next_attempt_at) = row?;
             let rel = paths::from_bytes(&rel_bytes);
-            // `IMG_0001.2.jpg` shares the prefix, not the stem.
             if rel.file_stem() != Some(stem) {
                 continue;
             }
@@ -113,11 +127,17 @@ impl Db<'_> {
         rows.collect::<Result<_, _>>().map_err(Into::into)
     }
 
-    /// Whether `asset` is the still of a live photo (and not its video).
-    pub fn is_live_still(&mut self, account: &str, asset: &str) -> Result<bool, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT 1 FROM live_pairs WHERE account = ?1 AND still_asset = ?2")?;
-        Ok(stmt.exists(params![account, asset])?)
+    /// The motion video of the live photo whose still is `still`, if it is one.
+    pub fn live_video_of(
+        &mut self,
+        account: &str,
+        still: &str,
+    ) -> Result<Option<String>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT video_asset FROM live_pairs WHERE account = ?1 AND still_asset = ?2",
+        )?;
+        Ok(stmt
+            .query_row(params![account, still], |r| r.get(0))
+            .optional()?)
     }
 }

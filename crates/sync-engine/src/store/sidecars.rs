@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::params;
 
-use super::{Db, FolderId, StoreError};
+use super::{Db, FileState, FolderId, Sibling, StoreError};
 use crate::paths;
 
 /// A synced photo whose sidecar may have changed.
@@ -56,32 +56,23 @@ impl Db<'_> {
         let Some(stem) = sidecar.file_stem() else {
             return Ok(0);
         };
-        let exact = paths::to_bytes(&sidecar.with_file_name(stem));
-        // `dir/X.` up to (not including) `dir/X/`: every name that is the stem plus an extension.
-        let mut low = paths::to_bytes(&sidecar.with_file_name(stem));
-        low.push(b'.');
-        let mut high = low.clone();
-        *high.last_mut().expect("not empty") += 1;
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT id, rel_path FROM files
-             WHERE folder_id = ?1 AND state = 'synced'
-               AND (rel_path = ?2 OR (rel_path >= ?3 AND rel_path < ?4))",
-        )?;
-        let rows: Vec<(i64, Vec<u8>)> = stmt
-            .query_map(params![folder.0, exact, low, high], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })?
-            .collect::<Result<_, _>>()?;
-        let own = |rel: &[u8]| {
-            rel == exact.as_slice()
-                || paths::from_bytes(rel).file_stem() == Some(stem)
-                    && !rel.ends_with(b".xmp")
-                    && !rel.ends_with(b".XMP")
+        let named = sidecar.with_file_name(stem);
+        let is_sidecar = |rel: &Path| {
+            rel.extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("xmp"))
         };
-        let ids: Vec<i64> = rows
+        // Every `X.<ext>` beside `X.xmp` (as `read_sidecar` looks for it by the stem)…
+        let mut photos: Vec<Sibling> = self.named(folder, &named)?;
+        photos.retain(|s| !is_sidecar(&s.rel));
+        // …and for `X.jpg.xmp`, the photo `X.jpg` itself.
+        if named.extension().is_some() {
+            let exact = self.named(folder, &named.with_extension(""))?;
+            photos.extend(exact.into_iter().filter(|s| s.rel == named));
+        }
+        let ids: Vec<i64> = photos
             .into_iter()
-            .filter(|(_, rel)| own(rel))
-            .map(|(id, _)| id)
+            .filter(|s| s.state == FileState::Synced)
+            .map(|s| s.id)
             .collect();
         let mut mark = self
             .conn
@@ -127,5 +118,44 @@ impl Db<'_> {
             )?
             .execute(params![id, sha1])?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use crate::store::test_fixtures::{hashed, setup};
+
+    #[test]
+    fn a_sidecar_marks_the_synced_photos_it_belongs_to() {
+        let (_dir, store, folder) = setup();
+        store
+            .with(|db| {
+                let names = ["X.jpg", "X.mov", "X.2.jpg", "X.jpg.mov", "Y.jpg"];
+                let observations: Vec<_> = names.iter().map(|n| hashed(n, n)).collect();
+                db.apply_observations(folder, &observations, 1)?;
+                for (n, due) in db.due_uploads("alice", 1, 10)?.into_iter().enumerate() {
+                    db.link(&[due.id], &format!("asset-{n}"), 2)?;
+                }
+                let marked = |db: &mut crate::store::Db<'_>| -> Vec<String> {
+                    let mut rels: Vec<String> = db
+                        .sidecars_due("alice", 10)
+                        .unwrap()
+                        .into_iter()
+                        .map(|d| d.rel.to_string_lossy().into_owned())
+                        .collect();
+                    rels.sort();
+                    rels
+                };
+                // `X.jpg.xmp`: the photo `X.jpg`, and `X.jpg.<ext>` (its stem-named sidecar).
+                assert_eq!(db.sidecar_touched(folder, Path::new("X.jpg.xmp"))?, 2);
+                assert_eq!(marked(db), ["X.jpg", "X.jpg.mov"]);
+                // `X.xmp`: every `X.<ext>`, not `X.2.jpg` (stem `X.2`).
+                assert_eq!(db.sidecar_touched(folder, Path::new("X.xmp"))?, 2);
+                assert_eq!(marked(db), ["X.jpg", "X.jpg.mov", "X.mov"]);
+                Ok(())
+            })
+            .unwrap();
     }
 }

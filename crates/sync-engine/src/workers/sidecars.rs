@@ -10,8 +10,6 @@
 
 use std::sync::Arc;
 
-use sha1::Digest as _;
-
 use crate::account::Account;
 use crate::error::Error;
 use crate::events::{EventKind, Worker};
@@ -100,7 +98,7 @@ async fn apply_one(account: &Account, photo: &SidecarDue) -> Result<Option<Strin
     .flatten() else {
         return Ok(None);
     };
-    let sha1 = hex::encode(sha1::Sha1::digest(&sidecar.bytes));
+    let sha1 = sidecar.sha1_hex();
     if photo.sidecar_sha1.as_deref() == Some(sha1.as_str()) {
         return Ok(None);
     }

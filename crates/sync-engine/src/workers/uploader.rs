@@ -769,13 +769,9 @@ async fn upload_group(
         .await
         .ok()
         .flatten();
-    let sent_with = sidecar.as_ref().map(|s| {
-        use sha1::Digest as _;
-        (
-            s.file_name.clone(),
-            hex::encode(sha1::Sha1::digest(&s.bytes)),
-        )
-    });
+    let sent_with = sidecar
+        .as_ref()
+        .map(|s| (s.file_name.clone(), s.sha1_hex()));
     let request = UploadRequest {
         path: path.clone(),
         file_name: first

@@ -282,10 +282,8 @@ async fn restored_in_immich(account: &Arc<Account>) -> Result<(), Error> {
             db.end_tombstone(&name, &sha1, &asset)?;
             let mut entries = db.trashed_locally(&name, &sha1)?;
             // A live photo's video went to the trash with its still: it comes back with it.
-            if db.is_live_still(&name, &asset)? {
-                if let Some(video) = db.live_partner(&name, &asset)? {
-                    entries.extend(db.trashed_locally_of_asset(&name, &video)?);
-                }
+            if let Some(video) = db.live_video_of(&name, &asset)? {
+                entries.extend(db.trashed_locally_of_asset(&name, &video)?);
             }
             Ok(entries)
         })
@@ -572,10 +570,7 @@ async fn with_motion_videos(
             ..
         } in stills
         {
-            if !db.is_live_still(&name, &asset)? {
-                continue;
-            }
-            let Some(video) = db.live_partner(&name, &asset)? else {
+            let Some(video) = db.live_video_of(&name, &asset)? else {
                 continue;
             };
             for mut file in db.synced_with_assets(&name, std::slice::from_ref(&video))? {
