@@ -469,3 +469,85 @@ async fn once_config(config: &sync_engine::config::Config) -> sync_engine::OnceR
         .await
         .expect("pass runs")
 }
+
+/// A scan compares the walk with the state file page by page, in the order of the stored path
+/// bytes. Names that sort around the separator (`a-b.jpg`, `a.jpg` and `a b/` before `a/`) and
+/// a folder larger than one page must all be matched where they are, or a rescan would take
+/// synced photos for deleted ones and trash them in Immich.
+#[tokio::test]
+async fn a_rescan_of_a_large_folder_with_tricky_names_finds_every_photo_where_it_was() {
+    let h = Harness::new(Profile::V3).await;
+    let tricky = [
+        "a/x.jpg",
+        "a-b.jpg",
+        "a.jpg",
+        "a b/c.jpg",
+        "a/b/c.jpg",
+        "a/b.jpg",
+        "ab/c.jpg",
+        "a/b-c/d.jpg",
+        "a/b c.jpg",
+        "été/1.jpg",
+        "e/1.jpg",
+        "Z.jpg",
+    ];
+    for (n, rel) in tricky.iter().enumerate() {
+        h.write(rel, &photo(100_000 + n as u32));
+    }
+    let bulk = 4500;
+    for n in 0..bulk {
+        h.write(&format!("bulk/{:02}/IMG_{n:05}.jpg", n % 7), &photo(n));
+    }
+    let total = bulk as u64 + tricky.len() as u64;
+    let first = once(&h).await;
+    assert!(first.is_clean(), "{first:?}");
+    assert_eq!(first.uploaded, total);
+
+    // A rescan does not read a file whose size, time and file id are unchanged. To see that
+    // it matched each of these to its own row, their bytes are swapped behind its back (same
+    // size, same modification time, same file): a scan that lost its place would read them
+    // again and upload them as changed.
+    for (n, rel) in tricky.iter().enumerate() {
+        let path = h.photos.join(rel);
+        let modified = std::fs::metadata(&path).unwrap().modified().unwrap();
+        let mut swapped = photo(200_000 + n as u32);
+        swapped.truncate(std::fs::metadata(&path).unwrap().len() as usize);
+        std::fs::write(&path, &swapped).unwrap();
+        std::fs::File::options()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_modified(modified)
+            .unwrap();
+    }
+    let again = once(&h).await;
+    assert!(again.is_clean(), "{again:?}");
+    assert_eq!(
+        (again.uploaded, again.linked, again.trashed_in_immich),
+        (0, 0, 0),
+        "a rescan with nothing changed changes nothing: {again:?}"
+    );
+    assert!(
+        h.events_of("local_file_gone").is_empty(),
+        "no photo was taken for deleted: {:?}",
+        h.events_of("local_file_gone")
+    );
+    assert_eq!(h.live_assets().len() as u64, total);
+
+    // Deleting two, one of them far into the folder, trashes exactly those two.
+    std::fs::remove_file(h.photos.join("a-b.jpg")).unwrap();
+    std::fs::remove_file(h.photos.join("bulk/03/IMG_04000.jpg")).unwrap();
+    let after = once(&h).await;
+    assert_eq!(after.trashed_in_immich, 2, "{after:?}");
+    let trashed: std::collections::BTreeSet<String> = h
+        .server
+        .assets(&h.user_id)
+        .into_iter()
+        .filter(|a| a.is_trashed)
+        .map(|a| a.original_file_name)
+        .collect();
+    assert_eq!(
+        trashed,
+        ["a-b.jpg".to_string(), "IMG_04000.jpg".to_string()].into()
+    );
+}

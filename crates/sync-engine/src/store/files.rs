@@ -1,6 +1,5 @@
 //! Files: what was seen in each folder, its content hash, and where it stands with Immich.
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 
 use rusqlite::{OptionalExtension, params};
@@ -230,16 +229,20 @@ fn synced_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SyncedFile> {
 }
 
 impl Db<'_> {
-    /// Every row of `folder`, keyed by the stored relative-path bytes.
-    pub fn folder_index(
+    /// Up to `limit` of the folder's rows whose path comes after `after`, in the order of
+    /// their path bytes. The scanner walks folders in that same order and compares page by
+    /// page, so a scan holds one page, not the folder.
+    pub fn folder_index_page(
         &mut self,
         folder: FolderId,
-    ) -> Result<HashMap<Vec<u8>, IndexEntry>, StoreError> {
+        after: &[u8],
+        limit: usize,
+    ) -> Result<Vec<(Vec<u8>, IndexEntry)>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT rel_path, size, mtime_ns, file_key, state, sha1, last_error
-             FROM files WHERE folder_id = ?1",
+             FROM files WHERE folder_id = ?1 AND rel_path > ?2 ORDER BY rel_path LIMIT ?3",
         )?;
-        let rows = stmt.query_map([folder.0], |r| {
+        let rows = stmt.query_map(rusqlite::params![folder.0, after, limit as i64], |r| {
             let state: String = r.get(4)?;
             Ok((
                 r.get::<_, Vec<u8>>(0)?,
@@ -251,12 +254,7 @@ impl Db<'_> {
                 },
             ))
         })?;
-        let mut out = HashMap::new();
-        for row in rows {
-            let (rel, entry) = row?;
-            out.insert(rel, entry);
-        }
-        Ok(out)
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     /// Rows of `folder` whose path is `rel` or lies below it (a removed directory).

@@ -12,7 +12,6 @@
 //! a half-written photo is never uploaded. Files and folders that cannot be read are counted
 //! and named in events, and a partial walk never turns into deletes.
 
-use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -138,104 +137,307 @@ fn scan_blocking(account: &Account, folder: &Folder) -> ScanSummary {
         mark_unavailable(account, folder, &reason);
         return ScanSummary::default();
     }
-    let index = match account.store.with(|db| db.folder_index(folder.id)) {
-        Ok(index) => index,
+    account.emit(Worker::Scanner, EventKind::ScanStarted, |e| {
+        e.path(&folder.root)
+    });
+    let mut scan = Scan::new(account, folder);
+    let walker = walkdir::WalkDir::new(&folder.root)
+        .follow_links(false)
+        .min_depth(1)
+        .sort_by(|a, b| {
+            paths::walk_order(
+                a.file_name(),
+                a.file_type().is_dir(),
+                b.file_name(),
+                b.file_type().is_dir(),
+            )
+        })
+        .into_iter()
+        .filter_entry(|entry| {
+            if !entry.file_type().is_dir() {
+                return true;
+            }
+            match entry.path().strip_prefix(&folder.root) {
+                Ok(rel) => folder.filter.check_dir(rel).is_ok(),
+                Err(_) => true,
+            }
+        });
+    for entry in walker {
+        if account.cancel.is_cancelled() {
+            scan.complete = false;
+            break;
+        }
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(e) => {
+                scan.complete = false;
+                scan.summary.unreadable += 1;
+                let path = e
+                    .path()
+                    .map(|p| p.to_owned())
+                    .unwrap_or_else(|| folder.root.clone());
+                // The event carries the path; the message only needs the OS's reason.
+                let reason = e
+                    .io_error()
+                    .map_or_else(|| e.to_string(), ToString::to_string);
+                account.emit(Worker::Scanner, EventKind::Error, |ev| {
+                    ev.path(&path).detail(format!(
+                        "cannot read this part of the folder ({reason}); nothing below it is treated as deleted"
+                    ))
+                });
+                continue;
+            }
+        };
+        if entry.file_type().is_dir() {
+            continue;
+        }
+        let Ok(rel) = entry.path().strip_prefix(&folder.root) else {
+            continue;
+        };
+        let meta = match entry.metadata() {
+            Ok(meta) => meta,
+            Err(_) => continue, // vanished between listing and stat
+        };
+        if let Err(e) = scan.file(rel, &meta) {
+            account.emit(Worker::Scanner, EventKind::Error, |ev| {
+                ev.detail(format!("cannot read the state database: {e}"))
+            });
+            return scan.summary;
+        }
+    }
+    match scan.finish() {
+        Ok(summary) => summary,
         Err(e) => {
             account.emit(Worker::Scanner, EventKind::Error, |ev| {
                 ev.detail(format!("cannot read the state database: {e}"))
             });
-            return ScanSummary::default();
+            ScanSummary::default()
         }
-    };
-    let walk = walk(account, folder);
-    let tracked = index
-        .values()
-        .filter(|e| matches!(e.state, FileState::Synced | FileState::Missing))
-        .count();
-    if walk.seen.is_empty() && tracked > 0 {
-        mark_unavailable(
+    }
+}
+
+/// Rows of the store read per query while a walk goes on.
+const INDEX_PAGE: usize = 4096;
+
+/// One walk compared with the store as it goes: the walk visits files in the order of their
+/// stored path bytes (`paths::walk_order`) and the store's rows of the folder are read in
+/// pages in that same order, so the two are merged like sorted lists. What a scan holds is a
+/// page of rows, a batch of observations, the files waiting to be hashed and the rows the walk
+/// did not find, whatever the size of the folder.
+///
+/// Rows are read ahead of what is recorded: a file is recorded only after the walk reached it,
+/// and the walk reaches a path only after every row up to that path was read, so a row the
+/// scan itself writes is never read back as one the walk did not find.
+struct Scan<'a> {
+    account: &'a Account,
+    folder: &'a Folder,
+    /// Rows read and not yet compared, in order.
+    page: std::collections::VecDeque<(Vec<u8>, IndexEntry)>,
+    /// The last path read from the store.
+    read_up_to: Vec<u8>,
+    /// No rows left to read.
+    read_all: bool,
+    /// Rows the walk did not find (to be checked, then recorded as gone).
+    unmatched: Vec<Vec<u8>>,
+    /// Rows of synced or missing files: an empty walk of a folder with some is suspect.
+    tracked: u64,
+    skips: Vec<Observation>,
+    /// Changed or new files, in walk order, hashed once a batch is full.
+    to_hash: Vec<(PathBuf, Stat)>,
+    /// Files modified moments ago: checked for stability once, after the walk.
+    recent: Vec<(PathBuf, Stat)>,
+    /// False when part of the tree could not be read: then nothing is taken as deleted.
+    complete: bool,
+    summary: ScanSummary,
+}
+
+impl<'a> Scan<'a> {
+    fn new(account: &'a Account, folder: &'a Folder) -> Self {
+        Scan {
             account,
             folder,
-            "the folder is suddenly empty although it held synced photos (is the drive mounted?)",
-        );
-        return ScanSummary::default();
+            page: Default::default(),
+            read_up_to: Vec::new(),
+            read_all: false,
+            unmatched: Vec::new(),
+            tracked: 0,
+            skips: Vec::new(),
+            to_hash: Vec::new(),
+            recent: Vec::new(),
+            complete: true,
+            summary: ScanSummary::default(),
+        }
     }
-    if folder.set_state(FolderState::Active) {
-        account
-            .status
-            .edit_folder(&account.name, &folder.display, |f| {
-                f.state = FolderState::Active;
-                f.message = None;
-            });
-    }
-    account.emit(Worker::Scanner, EventKind::ScanStarted, |e| {
-        e.path(&folder.root)
-    });
 
-    let mut summary = ScanSummary {
-        files: walk.seen.len() as u64,
-        unreadable: walk.unreadable,
-        ..ScanSummary::default()
-    };
-    let mut skips = Vec::new();
-    let mut to_hash = Vec::new();
-    for (rel, found) in walk.found {
-        match found {
+    /// A file the walk found.
+    fn file(&mut self, rel: &std::path::Path, meta: &std::fs::Metadata) -> Result<(), Error> {
+        self.summary.files += 1;
+        if self.summary.files == 1 {
+            self.available();
+        }
+        let entry = self.row_for(&paths::to_bytes(rel))?;
+        match local::classify(&self.folder.filter, rel, meta) {
             Found::Skip(observation) => {
-                if !already_skipped(index.get(&paths::to_bytes(&rel)), &observation) {
-                    skips.push(observation);
+                if !already_skipped(entry.as_ref(), &observation) {
+                    self.skips.push(observation);
+                    if self.skips.len() >= RECORD_BATCH {
+                        self.record_skips();
+                    }
                 }
             }
             Found::Candidate(stat) => {
-                if needs_hash(index.get(&paths::to_bytes(&rel)), stat) {
-                    to_hash.push((rel, stat));
+                if needs_hash(entry.as_ref(), stat) {
+                    if is_recent(stat, self.account.intervals.stable_after) {
+                        self.recent.push((rel.to_owned(), stat));
+                    } else {
+                        self.to_hash.push((rel.to_owned(), stat));
+                        if self.to_hash.len() >= RECORD_BATCH {
+                            let batch = std::mem::take(&mut self.to_hash);
+                            self.hash(batch);
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The row stored for `key`, if any; rows before it are ones the walk did not find.
+    fn row_for(&mut self, key: &[u8]) -> Result<Option<IndexEntry>, Error> {
+        loop {
+            if self.page.is_empty() && !self.read_page()? {
+                return Ok(None);
+            }
+            let Some((next, _)) = self.page.front() else {
+                return Ok(None);
+            };
+            match next.as_slice().cmp(key) {
+                std::cmp::Ordering::Greater => return Ok(None),
+                std::cmp::Ordering::Equal => return Ok(Some(self.take_row().1)),
+                std::cmp::Ordering::Less => {
+                    let (rel, _) = self.take_row();
+                    self.unmatched.push(rel);
                 }
             }
         }
     }
-    summary.skipped += count(
-        &record(account, folder, Worker::Scanner, &skips, false),
-        &ApplyEffect::Skipped,
-    );
-    let (to_hash, unstable) = wait_for_recent(account, folder, to_hash);
-    summary.unstable = unstable;
-    summary.hashed = to_hash.len() as u64;
-    let hashed = hash_all(account, folder, to_hash);
-    summary.queued = hashed.queued;
-    summary.unstable += hashed.unstable;
-    summary.unreadable += hashed.unreadable;
 
-    let gone: Vec<Observation> = index
-        .keys()
-        .filter(|rel| !walk.seen.contains(*rel))
-        .map(|rel| Observation::Gone {
-            rel: paths::from_bytes(rel),
-        })
-        .filter(|o| match o {
-            // Re-check: a walk error must never look like a delete.
-            Observation::Gone { rel } => std::fs::symlink_metadata(folder.path_of(rel)).is_err(),
-            _ => false,
-        })
-        .collect();
-    if walk.complete {
-        summary.missing = count(
-            &record(account, folder, Worker::Scanner, &gone, false),
-            &ApplyEffect::Missing,
-        );
-        if let Err(e) = account
+    /// Every row after the last file the walk found: none of them was found.
+    fn drain_rows(&mut self) -> Result<(), Error> {
+        while !self.page.is_empty() || self.read_page()? {
+            let (rel, _) = self.take_row();
+            self.unmatched.push(rel);
+        }
+        Ok(())
+    }
+
+    /// Reads the next page of rows; false when there are none left.
+    fn read_page(&mut self) -> Result<bool, Error> {
+        if self.read_all {
+            return Ok(false);
+        }
+        let page = self
+            .account
             .store
-            .with(|db| db.set_last_full_scan(folder.id, now_ms()))
-        {
-            tracing::warn!("cannot record the scan time: {e}");
+            .with(|db| db.folder_index_page(self.folder.id, &self.read_up_to, INDEX_PAGE))?;
+        self.read_all = page.len() < INDEX_PAGE;
+        if let Some((last, _)) = page.last() {
+            self.read_up_to = last.clone();
+        }
+        self.page.extend(page);
+        Ok(!self.page.is_empty())
+    }
+
+    fn take_row(&mut self) -> (Vec<u8>, IndexEntry) {
+        let row = self.page.pop_front().expect("a row was read");
+        if matches!(row.1.state, FileState::Synced | FileState::Missing) {
+            self.tracked += 1;
+        }
+        row
+    }
+
+    /// The walk found files: the folder is there.
+    fn available(&self) {
+        if self.folder.set_state(FolderState::Active) {
+            self.account
+                .status
+                .edit_folder(&self.account.name, &self.folder.display, |f| {
+                    f.state = FolderState::Active;
+                    f.message = None;
+                });
         }
     }
-    account.emit(Worker::Scanner, EventKind::ScanFinished, |e| {
-        e.path(&folder.root).detail(format!(
-            "{} files, {} new or changed, {} skipped, {} gone",
-            summary.files, summary.queued, summary.skipped, summary.missing
-        ))
-    });
-    summary
+
+    fn record_skips(&mut self) {
+        let skips = std::mem::take(&mut self.skips);
+        self.summary.skipped += count(
+            &record(self.account, self.folder, Worker::Scanner, &skips, false),
+            &ApplyEffect::Skipped,
+        );
+    }
+
+    fn hash(&mut self, files: Vec<(PathBuf, Stat)>) {
+        self.summary.hashed += files.len() as u64;
+        let hashed = hash_all(self.account, self.folder, files);
+        self.summary.queued += hashed.queued;
+        self.summary.unstable += hashed.unstable;
+        self.summary.unreadable += hashed.unreadable;
+    }
+
+    /// After the walk: the rest of the rows, what is left to record, and what is gone.
+    fn finish(mut self) -> Result<ScanSummary, Error> {
+        self.drain_rows()?;
+        if self.summary.files == 0 && self.tracked > 0 {
+            mark_unavailable(
+                self.account,
+                self.folder,
+                "the folder is suddenly empty although it held synced photos (is the drive mounted?)",
+            );
+            return Ok(ScanSummary::default());
+        }
+        if self.summary.files == 0 {
+            self.available();
+        }
+        self.record_skips();
+        let to_hash = std::mem::take(&mut self.to_hash);
+        self.hash(to_hash);
+        let recent = std::mem::take(&mut self.recent);
+        let (ready, unstable) = wait_for_recent(self.account, self.folder, recent);
+        self.summary.unstable += unstable;
+        self.hash(ready);
+
+        let folder = self.folder;
+        let gone: Vec<Observation> = self
+            .unmatched
+            .iter()
+            .map(|rel| paths::from_bytes(rel))
+            // Re-check: a walk error must never look like a delete.
+            .filter(|rel| std::fs::symlink_metadata(folder.path_of(rel)).is_err())
+            .map(|rel| Observation::Gone { rel })
+            .collect();
+        if self.complete {
+            self.summary.missing = count(
+                &record(self.account, folder, Worker::Scanner, &gone, false),
+                &ApplyEffect::Missing,
+            );
+            if let Err(e) = self
+                .account
+                .store
+                .with(|db| db.set_last_full_scan(folder.id, now_ms()))
+            {
+                tracing::warn!("cannot record the scan time: {e}");
+            }
+        }
+        let summary = self.summary;
+        self.account
+            .emit(Worker::Scanner, EventKind::ScanFinished, |e| {
+                e.path(&folder.root).detail(format!(
+                    "{} files, {} new or changed, {} skipped, {} gone",
+                    summary.files, summary.queued, summary.skipped, summary.missing
+                ))
+            });
+        Ok(summary)
+    }
 }
 
 fn count(effects: &[ApplyEffect], wanted: &ApplyEffect) -> u64 {
@@ -332,74 +534,6 @@ fn wait_for_recent(
     (ready, unstable)
 }
 
-struct Walk {
-    found: Vec<(PathBuf, Found)>,
-    seen: HashSet<Vec<u8>>,
-    /// False when part of the tree could not be read: then nothing is taken as deleted.
-    complete: bool,
-    /// Entries that could not be read.
-    unreadable: u64,
-}
-
-fn walk(account: &Account, folder: &Folder) -> Walk {
-    let mut out = Walk {
-        found: Vec::new(),
-        seen: HashSet::new(),
-        complete: true,
-        unreadable: 0,
-    };
-    let walker = walkdir::WalkDir::new(&folder.root)
-        .follow_links(false)
-        .min_depth(1)
-        .into_iter()
-        .filter_entry(|entry| {
-            if !entry.file_type().is_dir() {
-                return true;
-            }
-            match entry.path().strip_prefix(&folder.root) {
-                Ok(rel) => folder.filter.check_dir(rel).is_ok(),
-                Err(_) => true,
-            }
-        });
-    for entry in walker {
-        let entry = match entry {
-            Ok(entry) => entry,
-            Err(e) => {
-                out.complete = false;
-                out.unreadable += 1;
-                let path = e
-                    .path()
-                    .map(|p| p.to_owned())
-                    .unwrap_or_else(|| folder.root.clone());
-                // The event carries the path; the message only needs the OS's reason.
-                let reason = e
-                    .io_error()
-                    .map_or_else(|| e.to_string(), ToString::to_string);
-                account.emit(Worker::Scanner, EventKind::Error, |ev| {
-                    ev.path(&path).detail(format!(
-                        "cannot read this part of the folder ({reason}); nothing below it is treated as deleted"
-                    ))
-                });
-                continue;
-            }
-        };
-        if entry.file_type().is_dir() {
-            continue;
-        }
-        let Ok(rel) = entry.path().strip_prefix(&folder.root) else {
-            continue;
-        };
-        let meta = match entry.metadata() {
-            Ok(meta) => meta,
-            Err(_) => continue, // vanished between listing and stat
-        };
-        out.seen.insert(paths::to_bytes(rel));
-        out.found
-            .push((rel.to_owned(), local::classify(&folder.filter, rel, &meta)));
-    }
-    out
-}
-
 /// What hashing a batch of candidates did.
 #[derive(Debug, Default)]
 struct HashCounts {
@@ -408,14 +542,13 @@ struct HashCounts {
     unreadable: u64,
 }
 
-/// Hashes on every core, recording results in batches. Files are taken in path order and each
+/// Hashes on every core, recording results in batches. Files come in walk order and each
 /// batch is recorded in that order, whichever thread finished first, so that files with the
 /// same content are recorded (and the first of them uploaded) in the same order every time.
-fn hash_all(account: &Account, folder: &Folder, mut files: Vec<(PathBuf, Stat)>) -> HashCounts {
+fn hash_all(account: &Account, folder: &Folder, files: Vec<(PathBuf, Stat)>) -> HashCounts {
     if files.is_empty() {
         return HashCounts::default();
     }
-    files.sort_by(|a, b| a.0.cmp(&b.0));
     let unstable = AtomicU64::new(0);
     let unreadable = AtomicU64::new(0);
     let threads = std::thread::available_parallelism()
