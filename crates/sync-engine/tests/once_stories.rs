@@ -551,3 +551,38 @@ async fn a_rescan_of_a_large_folder_with_tricky_names_finds_every_photo_where_it
         ["a-b.jpg".to_string(), "IMG_04000.jpg".to_string()].into()
     );
 }
+
+/// The full check reads the library in pages of two bulk-upload-check requests: a photo purged
+/// in Immich is found wherever it sits, here in the last row of the second page, and the check
+/// sends no more requests than checking everything at once would.
+#[tokio::test]
+async fn a_purge_is_found_beyond_the_first_page_of_a_large_library() {
+    let h = Harness::new(Profile::V3).await;
+    let bulk = 10_050;
+    for n in 0..bulk {
+        h.write(&format!("bulk/{:02}/IMG_{n:05}.jpg", n % 9), &photo(n));
+    }
+    // Recorded last (its name sorts last), so its row comes after every other.
+    let last = h.write("zz-last.jpg", &photo(900_000));
+    let first = once(&h).await;
+    assert!(first.is_clean(), "{first:?}");
+    assert_eq!(first.uploaded, bulk as u64 + 1);
+
+    let asset = h.asset_id("zz-last.jpg");
+    h.server.purge_asset(&asset);
+    h.server.clear_requests();
+    let report = once(&h).await;
+    assert_eq!(report.moved_to_trash, 1, "{report:?}");
+    assert!(!exists(&last), "the purged photo's file left the folder");
+    assert!(in_trash("zz-last.jpg").is_some(), "it is in the OS trash");
+    let checks = h
+        .server
+        .requests()
+        .into_iter()
+        .filter(|r| r.path == "/api/assets/bulk-upload-check")
+        .count();
+    assert_eq!(
+        checks, 4,
+        "10,051 checksums in batches of 5,000, then the new tombstone's content"
+    );
+}

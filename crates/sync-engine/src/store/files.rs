@@ -509,7 +509,28 @@ impl Db<'_> {
         self.set_state(ids, "DELETE FROM files WHERE id = ?1 AND state = 'missing'")
     }
 
-    /// Synced files of `account`, for remote-delete reconciliation.
+    /// Up to `limit` synced files of `account` with a row id above `after_id`, in id order:
+    /// the full check reads the library a page at a time.
+    pub fn synced_files_page(
+        &mut self,
+        account: &str,
+        after_id: i64,
+        limit: usize,
+    ) -> Result<Vec<SyncedFile>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT f.id, f.folder_id, d.root, f.rel_path, f.size, f.mtime_ns, f.file_key,
+                    f.sha1, f.asset_id, COALESCE(f.born_at, f.first_seen_at), f.remote_gone_at,
+                    f.remote_gone_how
+             FROM files f JOIN folders d ON d.id = f.folder_id
+             WHERE d.account = ?1 AND f.id > ?2 AND f.state = 'synced'
+               AND f.asset_id IS NOT NULL AND f.sha1 IS NOT NULL
+             ORDER BY f.id LIMIT ?3",
+        )?;
+        let rows = stmt.query_map(params![account, after_id, limit as i64], synced_row)?;
+        rows.collect::<Result<_, _>>().map_err(Into::into)
+    }
+
+    /// Synced files of `account`, all of them.
     pub fn synced_files(&mut self, account: &str) -> Result<Vec<SyncedFile>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT f.id, f.folder_id, d.root, f.rel_path, f.size, f.mtime_ns, f.file_key,

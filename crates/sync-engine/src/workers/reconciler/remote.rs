@@ -38,58 +38,87 @@ const FEED_OVERLAP: Duration = Duration::from_secs(120);
 /// How far back the very first trash feed looks (the full check at start covers the rest).
 const FEED_FIRST_LOOKBACK: Duration = Duration::from_secs(600);
 
+/// Synced files read and checked at a time by the full check: two bulk-upload-check requests'
+/// worth, sent together. A library of any size is checked in the same memory.
+const FULL_CHECK_PAGE: usize = 2 * crate::immich::BULK_CHECK_BATCH;
+
 /// Every linked checksum checked with bulk-upload-check; absent ones confirmed by asset id.
 pub async fn full_check(account: &Arc<Account>) -> Result<(), Error> {
-    let name = account.name.clone();
-    let synced = account.store.call(move |db| db.synced_files(&name)).await?;
-    if !synced.is_empty() {
-        let mut by_sha: BTreeMap<String, Vec<SyncedFile>> = BTreeMap::new();
-        for file in synced {
-            by_sha.entry(file.sha1.clone()).or_default().push(file);
+    let mut after_id = 0;
+    // Assets confirmed gone or alive by id, so that files sharing one are asked about once.
+    let mut confirmed: HashMap<String, Remote> = HashMap::new();
+    loop {
+        let name = account.name.clone();
+        let page = account
+            .store
+            .call(move |db| db.synced_files_page(&name, after_id, FULL_CHECK_PAGE))
+            .await?;
+        let Some(last) = page.last() else {
+            break;
+        };
+        after_id = last.id;
+        let more = page.len() == FULL_CHECK_PAGE;
+        check_page(account, page, &mut confirmed).await?;
+        if !more {
+            break;
         }
-        let items: Vec<(String, String)> = by_sha.keys().map(|s| (s.clone(), s.clone())).collect();
-        let checks = account.client.bulk_upload_check(&items).await?;
-        let mut confirmed: HashMap<String, Remote> = HashMap::new();
-        let mut sightings = Vec::new();
-        for ((_, files), check) in by_sha.into_iter().zip(checks) {
-            for file in files {
-                let remote = match &check {
-                    CheckResult::Present {
-                        asset_id,
-                        is_trashed: false,
-                    } if *asset_id == file.asset_id => Remote::Alive,
-                    CheckResult::Present {
-                        asset_id,
-                        is_trashed: false,
-                    } => Remote::Moved(asset_id.clone()),
-                    CheckResult::Present {
-                        is_trashed: true, ..
-                    } => Remote::Gone(RemoteGone::Trashed),
-                    CheckResult::Absent => match confirmed.get(&file.asset_id) {
-                        Some(remote) => remote.clone(),
-                        None => {
-                            // Only a "not found" for the asset itself confirms a purge; an asset
-                            // that lives on under another checksum is alive.
-                            let remote = match account.client.asset(&file.asset_id).await? {
-                                None => Remote::Gone(RemoteGone::Purged),
-                                Some(info) if info.is_trashed => Remote::Gone(RemoteGone::Trashed),
-                                Some(_) => Remote::Alive,
-                            };
-                            confirmed.insert(file.asset_id.clone(), remote.clone());
-                            remote
-                        }
-                    },
-                };
-                // Only what changes something is kept: an alive asset matters only when it
-                // was seen gone before (restored in Immich).
-                if remote != Remote::Alive || file.remote_gone.is_some() {
-                    sightings.push((file, remote));
-                }
-            }
-        }
-        record(account, sightings, &HashMap::new()).await;
     }
     restored_in_immich(account).await
+}
+
+/// One page of the full check: its checksums in bulk, each "absent" confirmed by asset id, and
+/// what changed recorded.
+async fn check_page(
+    account: &Arc<Account>,
+    synced: Vec<SyncedFile>,
+    confirmed: &mut HashMap<String, Remote>,
+) -> Result<(), Error> {
+    let mut by_sha: BTreeMap<String, Vec<SyncedFile>> = BTreeMap::new();
+    for file in synced {
+        by_sha.entry(file.sha1.clone()).or_default().push(file);
+    }
+    let items: Vec<(String, String)> = by_sha.keys().map(|s| (s.clone(), s.clone())).collect();
+    let checks = account.client.bulk_upload_check(&items).await?;
+    drop(items);
+    let mut sightings = Vec::new();
+    for ((_, files), check) in by_sha.into_iter().zip(checks) {
+        for file in files {
+            let remote = match &check {
+                CheckResult::Present {
+                    asset_id,
+                    is_trashed: false,
+                } if *asset_id == file.asset_id => Remote::Alive,
+                CheckResult::Present {
+                    asset_id,
+                    is_trashed: false,
+                } => Remote::Moved(asset_id.clone()),
+                CheckResult::Present {
+                    is_trashed: true, ..
+                } => Remote::Gone(RemoteGone::Trashed),
+                CheckResult::Absent => match confirmed.get(&file.asset_id) {
+                    Some(remote) => remote.clone(),
+                    None => {
+                        // Only a "not found" for the asset itself confirms a purge; an asset
+                        // that lives on under another checksum is alive.
+                        let remote = match account.client.asset(&file.asset_id).await? {
+                            None => Remote::Gone(RemoteGone::Purged),
+                            Some(info) if info.is_trashed => Remote::Gone(RemoteGone::Trashed),
+                            Some(_) => Remote::Alive,
+                        };
+                        confirmed.insert(file.asset_id.clone(), remote.clone());
+                        remote
+                    }
+                },
+            };
+            // Only what changes something is kept: an alive asset matters only when it was
+            // seen gone before (restored in Immich).
+            if remote != Remote::Alive || file.remote_gone.is_some() {
+                sightings.push((file, remote));
+            }
+        }
+    }
+    record(account, sightings, &HashMap::new()).await;
+    Ok(())
 }
 
 /// Assets trashed in Immich since the last look, for the linked ones.
