@@ -140,7 +140,22 @@ fn scan_blocking(account: &Account, folder: &Folder) -> ScanSummary {
     account.emit(Worker::Scanner, EventKind::ScanStarted, |e| {
         e.path(&folder.root)
     });
-    let mut scan = Scan::new(account, folder);
+    // Hashing and recording run beside the walk, fed in walk order through a bounded channel.
+    let (to_hash, queue) = mpsc::sync_channel(RECORD_BATCH);
+    std::thread::scope(|scope| {
+        let hashing = scope.spawn(move || hash_all(account, folder, queue.into_iter()));
+        let scan = Scan::new(account, folder, to_hash);
+        walk_and_merge(account, folder, scan, hashing)
+    })
+}
+
+/// The walk, each file compared with its row as it comes; then what the walk did not find.
+fn walk_and_merge<'s>(
+    account: &Account,
+    folder: &Folder,
+    mut scan: Scan<'_>,
+    hashing: std::thread::ScopedJoinHandle<'s, HashCounts>,
+) -> ScanSummary {
     let walker = walkdir::WalkDir::new(&folder.root)
         .follow_links(false)
         .min_depth(1)
@@ -202,10 +217,13 @@ fn scan_blocking(account: &Account, folder: &Folder) -> ScanSummary {
             account.emit(Worker::Scanner, EventKind::Error, |ev| {
                 ev.detail(format!("cannot read the state database: {e}"))
             });
-            return scan.summary;
+            let mut summary = scan.summary.clone();
+            drop(scan);
+            summary.add(&join(hashing));
+            return summary;
         }
     }
-    match scan.finish() {
+    match scan.finish(hashing) {
         Ok(summary) => summary,
         Err(e) => {
             account.emit(Worker::Scanner, EventKind::Error, |ev| {
@@ -242,8 +260,8 @@ struct Scan<'a> {
     /// Rows of synced or missing files: an empty walk of a folder with some is suspect.
     tracked: u64,
     skips: Vec<Observation>,
-    /// Changed or new files, in walk order, hashed once a batch is full.
-    to_hash: Vec<(PathBuf, Stat)>,
+    /// Changed or new files, in walk order, to the hashing threads.
+    to_hash: mpsc::SyncSender<(PathBuf, Stat)>,
     /// Files modified moments ago: checked for stability once, after the walk.
     recent: Vec<(PathBuf, Stat)>,
     /// False when part of the tree could not be read: then nothing is taken as deleted.
@@ -252,7 +270,11 @@ struct Scan<'a> {
 }
 
 impl<'a> Scan<'a> {
-    fn new(account: &'a Account, folder: &'a Folder) -> Self {
+    fn new(
+        account: &'a Account,
+        folder: &'a Folder,
+        to_hash: mpsc::SyncSender<(PathBuf, Stat)>,
+    ) -> Self {
         Scan {
             account,
             folder,
@@ -262,7 +284,7 @@ impl<'a> Scan<'a> {
             unmatched: Vec::new(),
             tracked: 0,
             skips: Vec::new(),
-            to_hash: Vec::new(),
+            to_hash,
             recent: Vec::new(),
             complete: true,
             summary: ScanSummary::default(),
@@ -290,11 +312,7 @@ impl<'a> Scan<'a> {
                     if is_recent(stat, self.account.intervals.stable_after) {
                         self.recent.push((rel.to_owned(), stat));
                     } else {
-                        self.to_hash.push((rel.to_owned(), stat));
-                        if self.to_hash.len() >= RECORD_BATCH {
-                            let batch = std::mem::take(&mut self.to_hash);
-                            self.hash(batch);
-                        }
+                        self.hash(rel.to_owned(), stat);
                     }
                 }
             }
@@ -376,16 +394,18 @@ impl<'a> Scan<'a> {
         );
     }
 
-    fn hash(&mut self, files: Vec<(PathBuf, Stat)>) {
-        self.summary.hashed += files.len() as u64;
-        let hashed = hash_all(self.account, self.folder, files);
-        self.summary.queued += hashed.queued;
-        self.summary.unstable += hashed.unstable;
-        self.summary.unreadable += hashed.unreadable;
+    fn hash(&mut self, rel: PathBuf, stat: Stat) {
+        self.summary.hashed += 1;
+        // An error means the hashing threads stopped (cancelled): the file waits for the
+        // next scan.
+        let _ = self.to_hash.send((rel, stat));
     }
 
     /// After the walk: the rest of the rows, what is left to record, and what is gone.
-    fn finish(mut self) -> Result<ScanSummary, Error> {
+    fn finish(
+        mut self,
+        hashing: std::thread::ScopedJoinHandle<'_, HashCounts>,
+    ) -> Result<ScanSummary, Error> {
         self.drain_rows()?;
         if self.summary.files == 0 && self.tracked > 0 {
             mark_unavailable(
@@ -399,43 +419,49 @@ impl<'a> Scan<'a> {
             self.available();
         }
         self.record_skips();
-        let to_hash = std::mem::take(&mut self.to_hash);
-        self.hash(to_hash);
         let recent = std::mem::take(&mut self.recent);
         let (ready, unstable) = wait_for_recent(self.account, self.folder, recent);
         self.summary.unstable += unstable;
-        self.hash(ready);
+        for (rel, stat) in ready {
+            self.hash(rel, stat);
+        }
+        let Scan {
+            account,
+            folder,
+            unmatched,
+            complete,
+            mut summary,
+            to_hash,
+            ..
+        } = self;
+        drop(to_hash);
+        summary.add(&join(hashing));
 
-        let folder = self.folder;
-        let gone: Vec<Observation> = self
-            .unmatched
+        let gone: Vec<Observation> = unmatched
             .iter()
             .map(|rel| paths::from_bytes(rel))
             // Re-check: a walk error must never look like a delete.
             .filter(|rel| std::fs::symlink_metadata(folder.path_of(rel)).is_err())
             .map(|rel| Observation::Gone { rel })
             .collect();
-        if self.complete {
-            self.summary.missing = count(
-                &record(self.account, folder, Worker::Scanner, &gone, false),
+        if complete {
+            summary.missing = count(
+                &record(account, folder, Worker::Scanner, &gone, false),
                 &ApplyEffect::Missing,
             );
-            if let Err(e) = self
-                .account
+            if let Err(e) = account
                 .store
                 .with(|db| db.set_last_full_scan(folder.id, now_ms()))
             {
                 tracing::warn!("cannot record the scan time: {e}");
             }
         }
-        let summary = self.summary;
-        self.account
-            .emit(Worker::Scanner, EventKind::ScanFinished, |e| {
-                e.path(&folder.root).detail(format!(
-                    "{} files, {} new or changed, {} skipped, {} gone",
-                    summary.files, summary.queued, summary.skipped, summary.missing
-                ))
-            });
+        account.emit(Worker::Scanner, EventKind::ScanFinished, |e| {
+            e.path(&folder.root).detail(format!(
+                "{} files, {} new or changed, {} skipped, {} gone",
+                summary.files, summary.queued, summary.skipped, summary.missing
+            ))
+        });
         Ok(summary)
     }
 }
@@ -534,6 +560,21 @@ fn wait_for_recent(
     (ready, unstable)
 }
 
+impl ScanSummary {
+    fn add(&mut self, hashed: &HashCounts) {
+        self.queued += hashed.queued;
+        self.unstable += hashed.unstable;
+        self.unreadable += hashed.unreadable;
+    }
+}
+
+/// The hashing threads' counts, once they have finished.
+fn join(hashing: std::thread::ScopedJoinHandle<'_, HashCounts>) -> HashCounts {
+    hashing
+        .join()
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+}
+
 /// What hashing a batch of candidates did.
 #[derive(Debug, Default)]
 struct HashCounts {
@@ -545,16 +586,16 @@ struct HashCounts {
 /// Hashes on every core, recording results in batches. Files come in walk order and each
 /// batch is recorded in that order, whichever thread finished first, so that files with the
 /// same content are recorded (and the first of them uploaded) in the same order every time.
-fn hash_all(account: &Account, folder: &Folder, files: Vec<(PathBuf, Stat)>) -> HashCounts {
-    if files.is_empty() {
-        return HashCounts::default();
-    }
+fn hash_all(
+    account: &Account,
+    folder: &Folder,
+    files: impl Iterator<Item = (PathBuf, Stat)> + Send,
+) -> HashCounts {
     let unstable = AtomicU64::new(0);
     let unreadable = AtomicU64::new(0);
-    let threads = std::thread::available_parallelism()
-        .map_or(2, |n| n.get())
-        .min(files.len());
-    let work = std::sync::Mutex::new(files.into_iter().enumerate());
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+    // A thread waiting here for the walk holds the lock; the others wait for it, not spin.
+    let work = std::sync::Mutex::new(files.enumerate());
     let (tx, rx) = mpsc::sync_channel::<(usize, Observation)>(RECORD_BATCH * 2);
     let mut queued = 0;
     std::thread::scope(|scope| {
