@@ -3,6 +3,11 @@
 //! Status is pushed as a full snapshot (coalesced, at most every [`STATUS_THROTTLE`]), so a window
 //! that opens late or misses an update is never wrong for long. Events also go into a bounded
 //! ring buffer that a newly opened Activity window reads first.
+//!
+//! Events reach the windows in batches, at most every [`EVENT_BATCH_EVERY`]: a first import of
+//! a large library makes thousands of events a second, and one message per event would keep the
+//! webview busy receiving them. A batch carries at most [`RECENT_EVENTS`], the most a window
+//! shows; the tray's notifications and the ring buffer still see every event at once.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -18,8 +23,10 @@ use tauri::{AppHandle, Emitter, Runtime};
 
 /// UI event carrying a full [`Status`].
 pub const STATUS_EVENT: &str = "sync://status";
-/// UI event carrying one engine [`Event`].
-pub const EVENT_EVENT: &str = "sync://event";
+/// UI event carrying the engine [`Event`]s of the last moment, oldest first.
+pub const EVENTS_EVENT: &str = "sync://events";
+/// How long events gather before they go to the windows together.
+const EVENT_BATCH_EVERY: Duration = Duration::from_millis(100);
 /// Events kept for windows that open later.
 pub const RECENT_EVENTS: usize = 500;
 /// Minimum time between two status pushes.
@@ -101,6 +108,24 @@ impl RecentEvents {
     }
 }
 
+/// The events gathered for the next message to the windows: the newest [`RECENT_EVENTS`].
+#[derive(Debug, Default)]
+struct EventBatch(VecDeque<Event>);
+
+impl EventBatch {
+    fn push(&mut self, event: Event) {
+        if self.0.len() == RECENT_EVENTS {
+            self.0.pop_front();
+        }
+        self.0.push_back(event);
+    }
+
+    /// The batch, oldest first, leaving it empty.
+    fn take(&mut self) -> Vec<Event> {
+        self.0.drain(..).collect()
+    }
+}
+
 /// Forwards engine events and status to the UI and to `on_status` (the tray), until the app
 /// exits.
 pub fn start<R: Runtime>(
@@ -113,18 +138,40 @@ pub fn start<R: Runtime>(
     let mut events = engine.subscribe();
     let event_app = app.clone();
     tauri::async_runtime::spawn(async move {
+        let mut batch = EventBatch::default();
         loop {
-            match events.recv().await {
+            // Nothing is sent while nothing happens; a batch opens with its first event.
+            let closes = match events.recv().await {
                 Ok(event) => {
                     recent.push(event.clone());
                     on_event(&event_app, &event);
-                    let _ = event_app.emit(EVENT_EVENT, &event);
+                    batch.push(event);
+                    tokio::time::Instant::now() + EVENT_BATCH_EVERY
                 }
-                // A burst outran us: the UI still has the full status snapshot.
                 Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
                     tracing::debug!("activity view skipped {n} events");
+                    continue;
                 }
                 Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+            };
+            let closed = loop {
+                match tokio::time::timeout_at(closes, events.recv()).await {
+                    Ok(Ok(event)) => {
+                        recent.push(event.clone());
+                        on_event(&event_app, &event);
+                        batch.push(event);
+                    }
+                    // A burst outran us: the UI still has the full status snapshot.
+                    Ok(Err(tokio::sync::broadcast::error::RecvError::Lagged(n))) => {
+                        tracing::debug!("activity view skipped {n} events");
+                    }
+                    Ok(Err(tokio::sync::broadcast::error::RecvError::Closed)) => break true,
+                    Err(_) => break false,
+                }
+            };
+            let _ = event_app.emit(EVENTS_EVENT, batch.take());
+            if closed {
+                return;
             }
         }
     });
@@ -160,6 +207,27 @@ mod tests {
             Some(&*(RECENT_EVENTS + 9).to_string())
         );
         assert_eq!(recent.newest(usize::MAX).len(), RECENT_EVENTS);
+    }
+
+    #[test]
+    fn a_batch_for_the_windows_keeps_the_newest_events_oldest_first() {
+        let mut batch = EventBatch::default();
+        for i in 0..RECENT_EVENTS + 2 {
+            batch
+                .push(Event::new("a", Worker::Uploader, EventKind::Uploaded).detail(i.to_string()));
+        }
+        let sent = batch.take();
+        assert_eq!(sent.len(), RECENT_EVENTS, "no more than a window shows");
+        assert_eq!(
+            sent[0].detail.as_deref(),
+            Some("2"),
+            "the oldest two were left out"
+        );
+        assert_eq!(
+            sent.last().unwrap().detail.as_deref(),
+            Some(&*(RECENT_EVENTS + 1).to_string())
+        );
+        assert!(batch.take().is_empty(), "the next batch starts empty");
     }
 
     #[test]

@@ -1,6 +1,7 @@
 // The activity window: how each account and folder is doing, what is uploading, and what
 // happened lately. It asks for a status snapshot and the recent events once, then follows
-// `sync://status` (a full snapshot each time) and `sync://event` (one event each time).
+// `sync://status` (a full snapshot each time) and `sync://events` (the events of the last
+// moment, oldest first).
 // When the mass-delete guard holds deletes, a card at the top lists them for review; the list
 // is asked for again whenever the held count in the status changes.
 
@@ -594,14 +595,15 @@ async function start() {
   let loaded = false;
   let pushedStatus = false;
   await Promise.all([
-    backend.onEvent((ev) => {
-      if (!loaded) early.unshift(ev);
+    backend.onEvents((batch) => {
+      const newestFirst = [...batch].reverse();
+      if (!loaded) early.unshift(...newestFirst);
       else {
-        addEvents([ev]);
+        addEvents(newestFirst);
         schedule("events");
       }
-      if (ev.event === "deletes_held") loadHeld();
-      deletes.onEvent(ev);
+      if (batch.some((ev) => ev.event === "deletes_held")) loadHeld();
+      for (const ev of batch) deletes.onEvent(ev);
     }),
     backend.onStatus((status) => {
       pushedStatus = true;

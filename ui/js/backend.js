@@ -64,7 +64,7 @@ function tauriBackend(tauri) {
     pickOlderConfig: () => call("pick_older_config"),
     moveOver: (path) => call("move_over", { path }),
     onStatus: listen("sync://status"),
-    onEvent: listen("sync://event"),
+    onEvents: listen("sync://events"),
   };
 }
 

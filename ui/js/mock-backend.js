@@ -309,7 +309,7 @@ function emitStatus() {
 function emitEvent(event) {
   events.unshift(event);
   events = events.slice(0, 1000);
-  for (const cb of eventListeners) cb(clone(event));
+  for (const cb of eventListeners) cb([clone(event)]);
 }
 
 function account(name) {
@@ -707,7 +707,7 @@ export const mockBackend = {
     statusListeners.add(cb);
     return () => statusListeners.delete(cb);
   },
-  async onEvent(cb) {
+  async onEvents(cb) {
     eventListeners.add(cb);
     return () => eventListeners.delete(cb);
   },
