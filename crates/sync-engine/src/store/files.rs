@@ -228,6 +228,16 @@ fn synced_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SyncedFile> {
     })
 }
 
+/// The columns `synced_row` reads, of files joined with their folder; a query adds its `WHERE`.
+macro_rules! synced_select {
+    () => {
+        "SELECT f.id, f.folder_id, d.root, f.rel_path, f.size, f.mtime_ns, f.file_key,
+                f.sha1, f.asset_id, COALESCE(f.born_at, f.first_seen_at), f.remote_gone_at,
+                f.remote_gone_how
+         FROM files f JOIN folders d ON d.id = f.folder_id"
+    };
+}
+
 impl Db<'_> {
     /// Up to `limit` of the folder's rows whose path comes after `after`, in the order of
     /// their path bytes. The scanner walks folders in that same order and compares page by
@@ -517,30 +527,24 @@ impl Db<'_> {
         after_id: i64,
         limit: usize,
     ) -> Result<Vec<SyncedFile>, StoreError> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT f.id, f.folder_id, d.root, f.rel_path, f.size, f.mtime_ns, f.file_key,
-                    f.sha1, f.asset_id, COALESCE(f.born_at, f.first_seen_at), f.remote_gone_at,
-                    f.remote_gone_how
-             FROM files f JOIN folders d ON d.id = f.folder_id
-             WHERE d.account = ?1 AND f.id > ?2 AND f.state = 'synced'
+        let mut stmt = self.conn.prepare_cached(concat!(
+            synced_select!(),
+            " WHERE d.account = ?1 AND f.id > ?2 AND f.state = 'synced'
                AND f.asset_id IS NOT NULL AND f.sha1 IS NOT NULL
-             ORDER BY f.id LIMIT ?3",
-        )?;
+             ORDER BY f.id LIMIT ?3"
+        ))?;
         let rows = stmt.query_map(params![account, after_id, limit as i64], synced_row)?;
         rows.collect::<Result<_, _>>().map_err(Into::into)
     }
 
     /// Synced files of `account`, all of them.
     pub fn synced_files(&mut self, account: &str) -> Result<Vec<SyncedFile>, StoreError> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT f.id, f.folder_id, d.root, f.rel_path, f.size, f.mtime_ns, f.file_key,
-                    f.sha1, f.asset_id, COALESCE(f.born_at, f.first_seen_at), f.remote_gone_at,
-                    f.remote_gone_how
-             FROM files f JOIN folders d ON d.id = f.folder_id
-             WHERE d.account = ?1 AND f.state = 'synced' AND f.asset_id IS NOT NULL
+        let mut stmt = self.conn.prepare_cached(concat!(
+            synced_select!(),
+            " WHERE d.account = ?1 AND f.state = 'synced' AND f.asset_id IS NOT NULL
                AND f.sha1 IS NOT NULL
-             ORDER BY f.id",
-        )?;
+             ORDER BY f.id"
+        ))?;
         let rows = stmt.query_map([account], synced_row)?;
         rows.collect::<Result<_, _>>().map_err(Into::into)
     }
@@ -551,15 +555,12 @@ impl Db<'_> {
         account: &str,
         asset_ids: &[String],
     ) -> Result<Vec<SyncedFile>, StoreError> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT f.id, f.folder_id, d.root, f.rel_path, f.size, f.mtime_ns, f.file_key,
-                    f.sha1, f.asset_id, COALESCE(f.born_at, f.first_seen_at), f.remote_gone_at,
-                    f.remote_gone_how
-             FROM files f JOIN folders d ON d.id = f.folder_id
-             WHERE d.account = ?1 AND f.state = 'synced' AND f.asset_id = ?2
+        let mut stmt = self.conn.prepare_cached(concat!(
+            synced_select!(),
+            " WHERE d.account = ?1 AND f.state = 'synced' AND f.asset_id = ?2
                AND f.sha1 IS NOT NULL
-             ORDER BY f.id",
-        )?;
+             ORDER BY f.id"
+        ))?;
         let mut out = Vec::new();
         for asset in asset_ids {
             for row in stmt.query_map(params![account, asset], synced_row)? {
@@ -572,14 +573,11 @@ impl Db<'_> {
     /// Synced files of `account` whose asset was seen gone from Immich and that wait for the
     /// delete guard.
     pub fn remote_gone_files(&mut self, account: &str) -> Result<Vec<SyncedFile>, StoreError> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT f.id, f.folder_id, d.root, f.rel_path, f.size, f.mtime_ns, f.file_key,
-                    f.sha1, f.asset_id, COALESCE(f.born_at, f.first_seen_at), f.remote_gone_at,
-                    f.remote_gone_how
-             FROM files f JOIN folders d ON d.id = f.folder_id
-             WHERE d.account = ?1 AND f.state = 'synced' AND f.remote_gone_at IS NOT NULL
-             ORDER BY f.id",
-        )?;
+        let mut stmt = self.conn.prepare_cached(concat!(
+            synced_select!(),
+            " WHERE d.account = ?1 AND f.state = 'synced' AND f.remote_gone_at IS NOT NULL
+             ORDER BY f.id"
+        ))?;
         let rows = stmt.query_map([account], synced_row)?;
         rows.collect::<Result<_, _>>().map_err(Into::into)
     }
