@@ -234,7 +234,7 @@ macro_rules! synced_select {
         "SELECT f.id, f.folder_id, d.root, f.rel_path, f.size, f.mtime_ns, f.file_key,
                 f.sha1, f.asset_id, COALESCE(f.born_at, f.first_seen_at), f.remote_gone_at,
                 f.remote_gone_how
-         FROM files f JOIN folders d ON d.id = f.folder_id"
+         FROM files f CROSS JOIN folders d ON d.id = f.folder_id"
     };
 }
 
@@ -309,7 +309,12 @@ impl Db<'_> {
         Ok(effects)
     }
 
-    /// Files of `account` waiting for upload whose retry time has come, oldest first.
+    /// Files of `account` waiting for upload whose retry time has come: files not tried yet
+    /// in the order they were found, then retries, the longest due first.
+    ///
+    /// That is the order of the state index (`state, next_attempt_at`, then the row id), so a
+    /// round reads its rows off the index and stops; ordering by row id alone made every round
+    /// sort the whole queue (a first import of a million files: half a million sorts).
     pub fn due_uploads(
         &mut self,
         account: &str,
@@ -319,10 +324,10 @@ impl Db<'_> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT f.id, f.folder_id, d.root, f.rel_path, f.size, f.mtime_ns, f.file_key,
                     f.sha1, f.attempts
-             FROM files f JOIN folders d ON d.id = f.folder_id
+             FROM files f CROSS JOIN folders d ON d.id = f.folder_id
              WHERE d.account = ?1 AND f.state = 'queued' AND f.sha1 IS NOT NULL
-               AND (f.next_attempt_at IS NULL OR f.next_attempt_at <= ?2)
-             ORDER BY f.id LIMIT ?3",
+               AND COALESCE(f.next_attempt_at, 0) <= ?2
+             ORDER BY f.next_attempt_at, f.id LIMIT ?3",
         )?;
         let rows = stmt.query_map(params![account, now_ms, limit as i64], |r| {
             Ok(PendingUpload {
@@ -529,7 +534,11 @@ impl Db<'_> {
     ) -> Result<Vec<SyncedFile>, StoreError> {
         let mut stmt = self.conn.prepare_cached(concat!(
             synced_select!(),
-            " WHERE d.account = ?1 AND f.id > ?2 AND f.state = 'synced'
+            // Files by row id are the outer loop (`CROSS JOIN` fixes the order; `+` keeps the
+            // state index out): a page is then a range of the table read in order, not every
+            // synced row sorted again for each page (0.016 s instead of 0.2 s a page at a
+            // million files).
+            " WHERE d.account = ?1 AND f.id > ?2 AND +f.state = 'synced'
                AND f.asset_id IS NOT NULL AND f.sha1 IS NOT NULL
              ORDER BY f.id LIMIT ?3"
         ))?;
@@ -1011,6 +1020,36 @@ mod tests {
                 assert_eq!(missing[0].asset_id, "asset-1");
                 assert_eq!(missing[0].born_at, 1);
                 assert_eq!(missing[0].missing_since, 4);
+                Ok(())
+            })
+            .unwrap();
+    }
+
+    #[test]
+    fn new_files_go_first_in_the_order_found_then_retries_once_due() {
+        let (_dir, store, folder) = setup();
+        store
+            .with(|db| {
+                db.apply_observations(
+                    folder,
+                    &[
+                        hashed("a.jpg", "aa"),
+                        hashed("b.jpg", "bb"),
+                        hashed("c.jpg", "cc"),
+                    ],
+                    1,
+                )?;
+                let b = db.due_uploads("alice", 1, 10)?[1].id;
+                db.retry_later(&[b], "server busy", 100, true)?;
+                let names = |due: Vec<PendingUpload>| -> Vec<String> {
+                    due.iter().map(|p| p.rel.display().to_string()).collect()
+                };
+                assert_eq!(names(db.due_uploads("alice", 50, 10)?), ["a.jpg", "c.jpg"]);
+                assert_eq!(
+                    names(db.due_uploads("alice", 100, 10)?),
+                    ["a.jpg", "c.jpg", "b.jpg"]
+                );
+                assert_eq!(names(db.due_uploads("alice", 100, 1)?), ["a.jpg"]);
                 Ok(())
             })
             .unwrap();
