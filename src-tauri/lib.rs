@@ -364,6 +364,7 @@ fn is_paused(engine: &EngineHandle, account: &str) -> bool {
 
 /// Starts the app: engine, tray, windows. Returns when the user quits.
 pub fn run() {
+    sync_engine::allocator::use_few_arenas();
     // Dropped when the app exits (RunEvent::Exit), so the last lines reach the file.
     let mut log = Some(logs::init());
     tracing::info!("Immich Sync {} starting", sync_engine::VERSION);

@@ -46,6 +46,7 @@
 #![warn(clippy::unwrap_used)]
 
 pub mod account;
+pub mod allocator;
 mod blocking;
 pub mod config;
 pub mod control;

@@ -150,6 +150,7 @@ use control::exit::{
 };
 
 fn main() -> ExitCode {
+    sync_engine::allocator::use_few_arenas();
     let cli = Cli::parse();
     let default = if cli.verbose { "debug" } else { "info" };
     tracing_subscriber::fmt()
