@@ -180,12 +180,7 @@ pub(super) async fn upload_once(account: &Arc<Account>, report: &mut OnceReport)
         let name = account.name.clone();
         let exhausted = account
             .store
-            .call(move |db| {
-                Ok(db
-                    .due_uploads(&name, i64::MAX, 1)?
-                    .first()
-                    .map(|f| f.attempts))
-            })
+            .call(move |db| db.fewest_retry_attempts(&name))
             .await
             .ok()
             .flatten()

@@ -353,6 +353,18 @@ impl Db<'_> {
         )?)
     }
 
+    /// The fewest attempts among queued files of `account` waiting to be tried again (`None`
+    /// when none waits): `--once` stops waiting once every retry has used its attempts.
+    pub fn fewest_retry_attempts(&mut self, account: &str) -> Result<Option<u32>, StoreError> {
+        let fewest: Option<i64> = self.conn.query_row(
+            "SELECT MIN(f.attempts) FROM files f JOIN folders d ON d.id = f.folder_id
+             WHERE d.account = ?1 AND f.state = 'queued' AND f.next_attempt_at IS NOT NULL",
+            [account],
+            |r| r.get(0),
+        )?;
+        Ok(fewest.map(|n| n.max(0) as u32))
+    }
+
     /// Number of files of `account` waiting for upload.
     pub fn queue_depth(&mut self, account: &str) -> Result<u64, StoreError> {
         let n: i64 = self.conn.query_row(

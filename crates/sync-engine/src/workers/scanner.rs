@@ -211,7 +211,20 @@ fn walk_and_merge<'s>(
         };
         let meta = match entry.metadata() {
             Ok(meta) => meta,
-            Err(_) => continue, // vanished between listing and stat
+            // Vanished between listing and stat: the merge leaves its row unmatched, and the
+            // re-check at the end sees it gone.
+            Err(e)
+                if e.io_error().map(std::io::Error::kind) == Some(std::io::ErrorKind::NotFound) =>
+            {
+                continue;
+            }
+            // Any other failure (a share that answered EIO or ESTALE for a moment) says nothing
+            // about the file: nothing in this walk is taken as deleted.
+            Err(_) => {
+                scan.complete = false;
+                scan.summary.unreadable += 1;
+                continue;
+            }
         };
         if let Err(e) = scan.file(rel, &meta) {
             account.emit(Worker::Scanner, EventKind::Error, |ev| {
@@ -406,6 +419,16 @@ impl<'a> Scan<'a> {
         mut self,
         hashing: std::thread::ScopedJoinHandle<'_, HashCounts>,
     ) -> Result<ScanSummary, Error> {
+        if self.account.cancel.is_cancelled() {
+            // Stopped (the app quits, or its accounts restart with new settings): a walk cut
+            // short says nothing about the folder, neither that files are gone nor that it is
+            // empty.
+            let summary = self.summary.clone();
+            drop(self);
+            let mut summary = summary;
+            summary.add(&join(hashing));
+            return Ok(summary);
+        }
         self.drain_rows()?;
         if self.summary.files == 0 && self.tracked > 0 {
             mark_unavailable(
@@ -440,8 +463,14 @@ impl<'a> Scan<'a> {
         let gone: Vec<Observation> = unmatched
             .iter()
             .map(|rel| paths::from_bytes(rel))
-            // Re-check: a walk error must never look like a delete.
-            .filter(|rel| std::fs::symlink_metadata(folder.path_of(rel)).is_err())
+            // Re-check: a walk error must never look like a delete, and only "not found" is
+            // gone (a share that cannot answer now is not an empty one).
+            .filter(|rel| {
+                matches!(
+                    std::fs::symlink_metadata(folder.path_of(rel)),
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound
+                )
+            })
             .map(|rel| Observation::Gone { rel })
             .collect();
         if complete {

@@ -47,6 +47,11 @@ pub async fn full_check(account: &Arc<Account>) -> Result<(), Error> {
     let mut after_id = 0;
     // Assets confirmed gone or alive by id, so that files sharing one are asked about once.
     let mut confirmed: HashMap<String, Remote> = HashMap::new();
+    // What changes something, from every page: recorded together once the whole library was
+    // checked, so a check that fails halfway records nothing and the delete guard always sees
+    // a check's deletes as one batch. Alive files that were never gone are not kept, so this
+    // holds what changed, not the library.
+    let mut sightings = Vec::new();
     loop {
         let name = account.name.clone();
         let page = account
@@ -58,21 +63,22 @@ pub async fn full_check(account: &Arc<Account>) -> Result<(), Error> {
         };
         after_id = last.id;
         let more = page.len() == FULL_CHECK_PAGE;
-        check_page(account, page, &mut confirmed).await?;
+        sightings.extend(check_page(account, page, &mut confirmed).await?);
         if !more {
             break;
         }
     }
+    record(account, sightings, &HashMap::new()).await;
     restored_in_immich(account).await
 }
 
-/// One page of the full check: its checksums in bulk, each "absent" confirmed by asset id, and
-/// what changed recorded.
+/// One page of the full check: its checksums in bulk, each "absent" confirmed by asset id.
+/// Returns the files whose state in Immich changes something.
 async fn check_page(
     account: &Arc<Account>,
     synced: Vec<SyncedFile>,
     confirmed: &mut HashMap<String, Remote>,
-) -> Result<(), Error> {
+) -> Result<Vec<(SyncedFile, Remote)>, Error> {
     let mut by_sha: BTreeMap<String, Vec<SyncedFile>> = BTreeMap::new();
     for file in synced {
         by_sha.entry(file.sha1.clone()).or_default().push(file);
@@ -117,8 +123,7 @@ async fn check_page(
             }
         }
     }
-    record(account, sightings, &HashMap::new()).await;
-    Ok(())
+    Ok(sightings)
 }
 
 /// Assets trashed in Immich since the last look, for the linked ones.
