@@ -230,10 +230,7 @@ fn walk_and_merge<'s>(
             account.emit(Worker::Scanner, EventKind::Error, |ev| {
                 ev.detail(format!("cannot read the state database: {e}"))
             });
-            let mut summary = scan.summary.clone();
-            drop(scan);
-            summary.add(&join(hashing));
-            return summary;
+            return scan.abandon(hashing);
         }
     }
     match scan.finish(hashing) {
@@ -414,6 +411,15 @@ impl<'a> Scan<'a> {
         let _ = self.to_hash.send((rel, stat));
     }
 
+    /// Ends a scan cut short: nothing more is recorded, and the hashing threads finish what
+    /// they were given.
+    fn abandon(self, hashing: std::thread::ScopedJoinHandle<'_, HashCounts>) -> ScanSummary {
+        let mut summary = self.summary.clone();
+        drop(self);
+        summary.add(&join(hashing));
+        summary
+    }
+
     /// After the walk: the rest of the rows, what is left to record, and what is gone.
     fn finish(
         mut self,
@@ -423,11 +429,7 @@ impl<'a> Scan<'a> {
             // Stopped (the app quits, or its accounts restart with new settings): a walk cut
             // short says nothing about the folder, neither that files are gone nor that it is
             // empty.
-            let summary = self.summary.clone();
-            drop(self);
-            let mut summary = summary;
-            summary.add(&join(hashing));
-            return Ok(summary);
+            return Ok(self.abandon(hashing));
         }
         self.drain_rows()?;
         if self.summary.files == 0 && self.tracked > 0 {
@@ -460,20 +462,20 @@ impl<'a> Scan<'a> {
         drop(to_hash);
         summary.add(&join(hashing));
 
-        let gone: Vec<Observation> = unmatched
-            .iter()
-            .map(|rel| paths::from_bytes(rel))
-            // Re-check: a walk error must never look like a delete, and only "not found" is
-            // gone (a share that cannot answer now is not an empty one).
-            .filter(|rel| {
-                matches!(
-                    std::fs::symlink_metadata(folder.path_of(rel)),
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound
-                )
-            })
-            .map(|rel| Observation::Gone { rel })
-            .collect();
         if complete {
+            let gone: Vec<Observation> = unmatched
+                .iter()
+                .map(|rel| paths::from_bytes(rel))
+                // Re-check: a walk error must never look like a delete, and only "not found"
+                // is gone (a share that cannot answer now is not an empty one).
+                .filter(|rel| {
+                    matches!(
+                        std::fs::symlink_metadata(folder.path_of(rel)),
+                        Err(e) if e.kind() == std::io::ErrorKind::NotFound
+                    )
+                })
+                .map(|rel| Observation::Gone { rel })
+                .collect();
             summary.missing = count(
                 &record(account, folder, Worker::Scanner, &gone, false),
                 &ApplyEffect::Missing,
