@@ -1,4 +1,7 @@
-//! `--once`: the same work as the running engine, done once, in order.
+//! `--once`: the same work as the running engine, done once: the scan and the remote check
+//! side by side (one reads the disk, the other asks Immich about what was synced before, and a
+//! million-file pass takes the longer of the two, not their sum), then the uploads, then the
+//! deletes both found, judged together.
 
 use super::*;
 
@@ -35,8 +38,9 @@ impl OnceReport {
 /// Transient failures `--once` waits out before giving up on a file.
 pub(super) const ONCE_MAX_ATTEMPTS: u32 = 5;
 
-/// One full pass for every account: scan, upload, reconcile. Dry runs reconcile before they
-/// pretend to upload, so that pretend links are never mistaken for remote deletes.
+/// One full pass for every account: scan and remote check, upload, deletes. Dry runs check and
+/// judge before they pretend to upload, so that pretend links are never mistaken for remote
+/// deletes.
 pub async fn run_once(config: Config, options: EngineOptions) -> Result<OnceReport, EngineError> {
     run_once_checked(config, options, HashMap::new()).await
 }
@@ -98,42 +102,22 @@ pub async fn run_once_checked(
             }
         };
         let Some(account) = account else { continue };
-        for folder in &account.folders {
-            let summary = scanner::scan_folder(&account, folder).await;
-            report.skipped += summary.skipped;
-            // Files still being written are not uploaded in this pass: they are pending.
-            report.pending += summary.unstable;
-            if summary.unreadable > 0 {
-                report.problems.push(format!(
-                    "{}: {}: {} could not be read (the event log names them)",
-                    account.name,
-                    folder.display,
-                    match summary.unreadable {
-                        1 => "1 file or folder".to_owned(),
-                        n => format!("{n} files or folders"),
-                    }
-                ));
-            }
-            if folder.state() != FolderState::Active {
-                let message = status
-                    .snapshot()
-                    .accounts
-                    .iter()
-                    .flat_map(|a| a.folders.iter())
-                    .find(|f| f.path == folder.display)
-                    .and_then(|f| f.message.clone())
-                    .unwrap_or_else(|| "Folder not available".into());
-                report
-                    .problems
-                    .push(format!("{}: {}: {message}", account.name, folder.display));
-            }
-        }
         if options.dry_run {
-            reconcile_once(&account, &mut report).await;
+            scan_folders(&account, &status, &mut report).await;
+            remote_check_once(&account, &mut report).await;
+            judge_once(&account, &mut report).await;
             upload_once(&account, &mut report).await;
         } else {
+            // The remote check asks Immich about what was synced before; the scan reads the
+            // disk. Neither waits for the other (as in the running engine): the check's
+            // answers apply only to files still linked to the asset they were about.
+            let scans = scan_folders(&account, &status, &mut report);
+            let (_, checked) = tokio::join!(scans, reconciler::remote::full_check(&account));
+            if let Err(error) = checked {
+                report_remote_check_failed(&account, &mut report, &error);
+            }
             upload_once(&account, &mut report).await;
-            reconcile_once(&account, &mut report).await;
+            judge_once(&account, &mut report).await;
             if let Err(error) = crate::workers::sidecars::apply_due(&account).await {
                 report
                     .problems
@@ -157,6 +141,40 @@ pub async fn run_once_checked(
             .unwrap_or(0);
     }
     Ok(report)
+}
+
+/// Scans every folder of `account` once, adding what the scans found to `report`.
+async fn scan_folders(account: &Arc<Account>, status: &StatusBoard, report: &mut OnceReport) {
+    for folder in &account.folders {
+        let summary = scanner::scan_folder(account, folder).await;
+        report.skipped += summary.skipped;
+        // Files still being written are not uploaded in this pass: they are pending.
+        report.pending += summary.unstable;
+        if summary.unreadable > 0 {
+            report.problems.push(format!(
+                "{}: {}: {} could not be read (the event log names them)",
+                account.name,
+                folder.display,
+                match summary.unreadable {
+                    1 => "1 file or folder".to_owned(),
+                    n => format!("{n} files or folders"),
+                }
+            ));
+        }
+        if folder.state() != FolderState::Active {
+            let message = status
+                .snapshot()
+                .accounts
+                .iter()
+                .flat_map(|a| a.folders.iter())
+                .find(|f| f.path == folder.display)
+                .and_then(|f| f.message.clone())
+                .unwrap_or_else(|| "Folder not available".into());
+            report
+                .problems
+                .push(format!("{}: {}: {message}", account.name, folder.display));
+        }
+    }
 }
 
 pub(super) async fn upload_once(account: &Arc<Account>, report: &mut OnceReport) {
@@ -195,12 +213,22 @@ pub(super) async fn upload_once(account: &Arc<Account>, report: &mut OnceReport)
     }
 }
 
-pub(super) async fn reconcile_once(account: &Arc<Account>, report: &mut OnceReport) {
+/// The full remote check on its own (dry runs check before they pretend to upload, so that
+/// pretend links are never mistaken for remote deletes).
+async fn remote_check_once(account: &Arc<Account>, report: &mut OnceReport) {
     if let Err(error) = reconciler::remote::full_check(account).await {
-        report
-            .problems
-            .push(format!("{}: remote check failed: {error}", account.name));
+        report_remote_check_failed(account, report, &error);
     }
+}
+
+fn report_remote_check_failed(account: &Account, report: &mut OnceReport, error: &Error) {
+    report
+        .problems
+        .push(format!("{}: remote check failed: {error}", account.name));
+}
+
+/// Both directions' deletes, judged from what the scan and the remote check recorded.
+async fn judge_once(account: &Arc<Account>, report: &mut OnceReport) {
     let remote = reconciler::remote::judge(account).await;
     report.moved_to_trash += remote.moved_to_trash;
     report.held_deletes += remote.held;

@@ -161,6 +161,19 @@ impl RemoteGone {
     }
 }
 
+/// A sighting of a file's asset gone from Immich, for [`Db::mark_remote_gone`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemoteGoneMark {
+    /// The file's row.
+    pub file_id: i64,
+    /// The asset the file was linked to when it was read.
+    pub asset_id: String,
+    /// How the asset left.
+    pub how: RemoteGone,
+    /// When it was first seen gone (unix ms).
+    pub at_ms: i64,
+}
+
 /// The asset a file used to hold before its content changed; it follows the folder's delete
 /// policy like a local delete once the new version is linked.
 #[derive(Debug, Clone)]
@@ -604,17 +617,24 @@ impl Db<'_> {
     }
 
     /// Records that the assets of `ids` were gone from Immich at the time given with each
-    /// (the first sighting counts).
-    pub fn mark_remote_gone(&mut self, ids: &[(i64, RemoteGone, i64)]) -> Result<(), StoreError> {
+    /// (the first sighting counts). Each mark names the asset it was made for, and a file that
+    /// moved on to other content or another asset since it was read keeps its new link clean:
+    /// the remote check runs beside the scan.
+    pub fn mark_remote_gone(&mut self, marks: &[RemoteGoneMark]) -> Result<(), StoreError> {
         let tx = self.conn.transaction()?;
         {
             let mut stmt = tx.prepare_cached(
                 "UPDATE files SET remote_gone_at = COALESCE(remote_gone_at, ?3),
                         remote_gone_how = CASE WHEN remote_gone_how = 'purged' THEN 'purged' ELSE ?2 END
-                 WHERE id = ?1",
+                 WHERE id = ?1 AND asset_id = ?4",
             )?;
-            for (id, how, at_ms) in ids {
-                stmt.execute(params![id, how.as_str(), at_ms])?;
+            for mark in marks {
+                stmt.execute(params![
+                    mark.file_id,
+                    mark.how.as_str(),
+                    mark.at_ms,
+                    mark.asset_id
+                ])?;
             }
         }
         tx.commit()?;
@@ -671,12 +691,13 @@ impl Db<'_> {
         self.set_state(ids, "DELETE FROM replaced_assets WHERE id = ?1")
     }
 
-    /// Points a synced file at another asset holding the same content.
-    pub fn relink(&mut self, id: i64, asset_id: &str) -> Result<(), StoreError> {
+    /// Points a synced file at another asset holding the same content, if it is still linked
+    /// to `old_asset` (a file that changed since it was read is left to its new upload).
+    pub fn relink(&mut self, id: i64, old_asset: &str, asset_id: &str) -> Result<(), StoreError> {
         self.conn.execute(
             "UPDATE files SET asset_id = ?2, remote_gone_at = NULL, remote_gone_how = NULL
-             WHERE id = ?1",
-            params![id, asset_id],
+             WHERE id = ?1 AND asset_id = ?3 AND state = 'synced'",
+            params![id, asset_id, old_asset],
         )?;
         Ok(())
     }
@@ -1032,6 +1053,67 @@ mod tests {
                 assert_eq!(missing[0].asset_id, "asset-1");
                 assert_eq!(missing[0].born_at, 1);
                 assert_eq!(missing[0].missing_since, 4);
+                Ok(())
+            })
+            .unwrap();
+    }
+
+    /// The remote check reads a page of synced files and answers for them later; a file whose
+    /// content changed and was uploaded again in between (the scan and the uploads run beside
+    /// it) is not marked gone or relinked on the strength of its old asset: in a mirror folder
+    /// a mark would send the new photo to the OS trash.
+    #[test]
+    fn remote_answers_apply_only_to_the_asset_they_were_about() {
+        let (_dir, store, folder) = setup();
+        store
+            .with(|db| {
+                db.apply_observations(folder, &[hashed("a.jpg", "aa"), hashed("b.jpg", "bb")], 1)?;
+                let due = db.due_uploads("alice", 1, 10)?;
+                let ids: Vec<i64> = due.iter().map(|f| f.id).collect();
+                db.mark_uploading(&ids)?;
+                db.link(&ids[..1], "asset-a", 2)?;
+                db.link(&ids[1..], "asset-b", 2)?;
+                let read = db.synced_files_page("alice", 0, 10)?;
+                assert_eq!(read.len(), 2);
+                // a.jpg is rewritten with other content before the answers come back.
+                let changed = Observation::Hashed {
+                    rel: "a.jpg".into(),
+                    stat: Stat { size: 11, ..STAT },
+                    sha1: "cc".into(),
+                    born_ms: 1,
+                };
+                db.apply_observations(folder, &[changed], 3)?;
+                // ... and the new content is uploaded before them too.
+                db.mark_uploading(&ids[..1])?;
+                db.link(&ids[..1], "asset-c", 3)?;
+                let marks: Vec<RemoteGoneMark> = read
+                    .iter()
+                    .map(|f| RemoteGoneMark {
+                        file_id: f.id,
+                        asset_id: f.asset_id.clone(),
+                        how: RemoteGone::Purged,
+                        at_ms: 4,
+                    })
+                    .collect();
+                db.mark_remote_gone(&marks)?;
+                let gone: Vec<String> = db
+                    .remote_gone_files("alice")?
+                    .into_iter()
+                    .map(|f| f.asset_id)
+                    .collect();
+                assert_eq!(gone, ["asset-b"], "the new upload is not marked gone");
+                db.relink(read[0].id, "asset-a", "asset-x")?;
+                db.relink(read[1].id, "asset-b", "asset-y")?;
+                let linked: Vec<String> = db
+                    .synced_files_page("alice", 0, 10)?
+                    .into_iter()
+                    .map(|f| f.asset_id)
+                    .collect();
+                assert_eq!(
+                    linked,
+                    ["asset-c", "asset-y"],
+                    "the new upload keeps its asset"
+                );
                 Ok(())
             })
             .unwrap();

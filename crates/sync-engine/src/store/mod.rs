@@ -34,7 +34,7 @@ pub use albums::AlbumRecord;
 pub use deletes::{Decision, DeleteDirection, HeldDelete};
 pub use files::{
     ApplyEffect, FileState, FolderCounts, IndexEntry, MissingFile, Observation, PendingUpload,
-    RemoteGone, ReplacedAsset, Stat, SyncedFile,
+    RemoteGone, RemoteGoneMark, ReplacedAsset, Stat, SyncedFile,
 };
 pub use folders::{FolderBinding, FolderId};
 pub use journal::{JournalEntry, NewJournalEntry};

@@ -212,6 +212,7 @@ impl Db<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::RemoteGoneMark;
     use crate::store::test_fixtures::{hashed, setup};
 
     #[test]
@@ -243,7 +244,12 @@ mod tests {
                     "a purge upgrades the first sighting"
                 );
                 assert!(db.tombstone("bob", "aa")?.is_none(), "per account");
-                db.mark_remote_gone(&[(id, RemoteGone::Trashed, 5)])?;
+                db.mark_remote_gone(&[RemoteGoneMark {
+                    file_id: id,
+                    asset_id: "asset-1".into(),
+                    how: RemoteGone::Trashed,
+                    at_ms: 5,
+                }])?;
                 db.mark_tombstoned(&[id], Some("asset-1"), "deleted in Immich")?;
                 assert!(db.due_uploads("alice", 10, 10)?.is_empty());
                 assert_eq!(db.forgive_tombstones(None, 7)?, 1);

@@ -29,7 +29,8 @@ use crate::os_trash;
 use crate::plan::{self, Action, DeleteFacts, Local, Remote};
 use crate::status::FolderState;
 use crate::store::{
-    Decision, DeleteDirection, FolderId, NewJournalEntry, RemoteGone, Sighting, SyncedFile,
+    Decision, DeleteDirection, FolderId, NewJournalEntry, RemoteGone, RemoteGoneMark, Sighting,
+    SyncedFile,
 };
 
 /// The trash feed asks from the last answer's server time minus this, so that a trash made
@@ -239,12 +240,20 @@ async fn record(
                 .detail(format!("the asset was {what}"))
         });
     }
-    let relinks: Vec<(i64, String)> = relinks.into_iter().map(|(f, id)| (f.id, id)).collect();
+    let relinks: Vec<(i64, String, String)> = relinks
+        .into_iter()
+        .map(|(f, id)| (f.id, f.asset_id, id))
+        .collect();
     let back: Vec<i64> = back.iter().map(|f| f.id).collect();
     let now = now_ms();
-    let marks: Vec<(i64, RemoteGone, i64)> = gone
+    let marks: Vec<RemoteGoneMark> = gone
         .iter()
-        .map(|(f, how)| (f.id, *how, when.get(&f.asset_id).copied().unwrap_or(now)))
+        .map(|(f, how)| RemoteGoneMark {
+            file_id: f.id,
+            asset_id: f.asset_id.clone(),
+            how: *how,
+            at_ms: when.get(&f.asset_id).copied().unwrap_or(now),
+        })
         .collect();
     let gone: Vec<(String, String, RemoteGone, PathBuf)> = gone
         .iter()
@@ -258,8 +267,8 @@ async fn record(
         })
         .collect();
     store_call(account, "record deletes made in Immich", move |db| {
-        for (id, new_id) in &relinks {
-            db.relink(*id, new_id)?;
+        for (id, old_id, new_id) in &relinks {
+            db.relink(*id, old_id, new_id)?;
         }
         for id in &back {
             db.clear_remote_gone(*id)?;
