@@ -70,6 +70,7 @@ pub mod store;
 pub mod summary;
 pub mod undo;
 pub(crate) mod volume;
+pub(crate) mod walk;
 pub(crate) mod workers;
 pub(crate) mod xmp;
 

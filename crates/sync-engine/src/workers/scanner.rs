@@ -156,68 +156,31 @@ fn walk_and_merge<'s>(
     mut scan: Scan<'_>,
     hashing: std::thread::ScopedJoinHandle<'s, HashCounts>,
 ) -> ScanSummary {
-    let walker = walkdir::WalkDir::new(&folder.root)
-        .follow_links(false)
-        .min_depth(1)
-        .sort_by(|a, b| {
-            paths::walk_order(
-                a.file_name(),
-                a.file_type().is_dir(),
-                b.file_name(),
-                b.file_type().is_dir(),
-            )
-        })
-        .into_iter()
-        .filter_entry(|entry| {
-            if !entry.file_type().is_dir() {
-                return true;
-            }
-            match entry.path().strip_prefix(&folder.root) {
-                Ok(rel) => folder.filter.check_dir(rel).is_ok(),
-                Err(_) => true,
-            }
-        });
-    for entry in walker {
+    let walk = crate::walk::Walk::new(&folder.root, |rel| folder.filter.check_dir(rel).is_ok());
+    for step in walk {
         if account.cancel.is_cancelled() {
             scan.complete = false;
             break;
         }
-        let entry = match entry {
-            Ok(entry) => entry,
-            Err(e) => {
+        let (rel, metadata) = match step {
+            crate::walk::Step::File { rel, metadata } => (rel, metadata),
+            crate::walk::Step::Unreadable { path, error } => {
                 scan.complete = false;
                 scan.summary.unreadable += 1;
-                let path = e
-                    .path()
-                    .map(|p| p.to_owned())
-                    .unwrap_or_else(|| folder.root.clone());
                 // The event carries the path; the message only needs the OS's reason.
-                let reason = e
-                    .io_error()
-                    .map_or_else(|| e.to_string(), ToString::to_string);
                 account.emit(Worker::Scanner, EventKind::Error, |ev| {
                     ev.path(&path).detail(format!(
-                        "cannot read this part of the folder ({reason}); nothing below it is treated as deleted"
+                        "cannot read this part of the folder ({error}); nothing below it is treated as deleted"
                     ))
                 });
                 continue;
             }
         };
-        if entry.file_type().is_dir() {
-            continue;
-        }
-        let Ok(rel) = entry.path().strip_prefix(&folder.root) else {
-            continue;
-        };
-        let meta = match entry.metadata() {
+        let meta = match metadata {
             Ok(meta) => meta,
             // Vanished between listing and stat: the merge leaves its row unmatched, and the
             // re-check at the end sees it gone.
-            Err(e)
-                if e.io_error().map(std::io::Error::kind) == Some(std::io::ErrorKind::NotFound) =>
-            {
-                continue;
-            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
             // Any other failure (a share that answered EIO or ESTALE for a moment) says nothing
             // about the file: nothing in this walk is taken as deleted.
             Err(_) => {
@@ -226,7 +189,7 @@ fn walk_and_merge<'s>(
                 continue;
             }
         };
-        if let Err(e) = scan.file(rel, &meta) {
+        if let Err(e) = scan.file(&rel, &meta) {
             account.emit(Worker::Scanner, EventKind::Error, |ev| {
                 ev.detail(format!("cannot read the state database: {e}"))
             });
@@ -248,7 +211,7 @@ fn walk_and_merge<'s>(
 const INDEX_PAGE: usize = 4096;
 
 /// One walk compared with the store as it goes: the walk visits files in the order of their
-/// stored path bytes (`paths::walk_order`) and the store's rows of the folder are read in
+/// stored path bytes (`paths::walk_key`) and the store's rows of the folder are read in
 /// pages in that same order, so the two are merged like sorted lists. What a scan holds is a
 /// page of rows, a batch of observations, the files waiting to be hashed and the rows the walk
 /// did not find, whatever the size of the folder.
