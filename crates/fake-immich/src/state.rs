@@ -401,7 +401,9 @@ pub(crate) struct State {
     /// By secret.
     pub keys: HashMap<String, ApiKey>,
     pub assets: HashMap<String, Asset>,
-    by_checksum: HashMap<(String, [u8; 20]), String>,
+    /// Owner id → checksum → asset id: looked up thousands of times a request, without
+    /// building a key.
+    by_checksum: HashMap<String, HashMap<[u8; 20], String>>,
     pub albums: HashMap<String, Album>,
     pub stacks: HashMap<String, Stack>,
     pub tags: HashMap<String, Tag>,
@@ -451,13 +453,16 @@ impl State {
     /// The owner's asset with this content, trashed included.
     pub(crate) fn by_checksum(&self, owner_id: &str, checksum: &[u8; 20]) -> Option<&Asset> {
         self.by_checksum
-            .get(&(owner_id.to_string(), *checksum))
+            .get(owner_id)
+            .and_then(|sums| sums.get(checksum))
             .and_then(|id| self.assets.get(id))
     }
 
     pub(crate) fn insert(&mut self, asset: Asset) {
         self.by_checksum
-            .insert((asset.owner_id.clone(), asset.checksum), asset.id.clone());
+            .entry(asset.owner_id.clone())
+            .or_default()
+            .insert(asset.checksum, asset.id.clone());
         self.assets.insert(asset.id.clone(), asset);
     }
 
@@ -465,8 +470,9 @@ impl State {
     /// module documentation describes.
     pub(crate) fn purge(&mut self, id: &str) -> Option<Asset> {
         let asset = self.assets.remove(id)?;
-        self.by_checksum
-            .remove(&(asset.owner_id.clone(), asset.checksum));
+        if let Some(sums) = self.by_checksum.get_mut(&asset.owner_id) {
+            sums.remove(&asset.checksum);
+        }
         let _ = std::fs::remove_file(&asset.stored_path);
         if let Some(sidecar) = &asset.sidecar_path {
             let _ = std::fs::remove_file(sidecar);

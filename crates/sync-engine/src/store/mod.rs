@@ -33,8 +33,8 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension};
 pub use albums::AlbumRecord;
 pub use deletes::{Decision, DeleteDirection, HeldDelete};
 pub use files::{
-    ApplyEffect, FileState, FolderCounts, IndexEntry, MissingFile, Observation, PendingUpload,
-    RemoteGone, RemoteGoneMark, ReplacedAsset, Stat, SyncedFile,
+    ApplyEffect, FileState, FolderCounts, IndexEntry, LinkedFile, MissingFile, Observation,
+    PendingUpload, RemoteGone, RemoteGoneMark, ReplacedAsset, Stat, SyncedFile,
 };
 pub use folders::{FolderBinding, FolderId};
 pub use journal::{JournalEntry, NewJournalEntry};

@@ -17,20 +17,21 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures_util::TryStreamExt;
 use time::OffsetDateTime;
 
 use super::{GuardItem, ReconcileSummary, guard_holds, holds, store_call};
 use crate::account::{Account, Folder, now_ms};
 use crate::error::Error;
 use crate::events::{EventKind, Worker};
-use crate::immich::CheckResult;
+use crate::immich::{BULK_CHECK_BATCH, CheckResult};
 use crate::local;
 use crate::os_trash;
 use crate::plan::{self, Action, DeleteFacts, Local, Remote};
 use crate::status::FolderState;
 use crate::store::{
-    Decision, DeleteDirection, FolderId, NewJournalEntry, RemoteGone, RemoteGoneMark, Sighting,
-    SyncedFile,
+    Decision, DeleteDirection, FolderId, LinkedFile, NewJournalEntry, RemoteGone, RemoteGoneMark,
+    Sighting, SyncedFile,
 };
 
 /// The trash feed asks from the last answer's server time minus this, so that a trash made
@@ -39,13 +40,15 @@ const FEED_OVERLAP: Duration = Duration::from_secs(120);
 /// How far back the very first trash feed looks (the full check at start covers the rest).
 const FEED_FIRST_LOOKBACK: Duration = Duration::from_secs(600);
 
-/// Synced files read and checked at a time by the full check: two bulk-upload-check requests'
-/// worth, sent together. A library of any size is checked in the same memory.
-const FULL_CHECK_PAGE: usize = 2 * crate::immich::BULK_CHECK_BATCH;
+/// Bulk-upload-checks the full check keeps in flight: while the server answers one, the next
+/// is on its way, and the engine reads the page after.
+const CHECKS_IN_FLIGHT: usize = 2;
 
 /// Every linked checksum checked with bulk-upload-check; absent ones confirmed by asset id.
+///
+/// The library streams through in pages of one request each, read from the store just ahead
+/// of the answers, so a library of any size is checked in the same memory.
 pub async fn full_check(account: &Arc<Account>) -> Result<(), Error> {
-    let mut after_id = 0;
     // Assets confirmed gone or alive by id, so that files sharing one are asked about once.
     let mut confirmed: HashMap<String, Remote> = HashMap::new();
     // What changes something, from every page: recorded together once the whole library was
@@ -53,78 +56,129 @@ pub async fn full_check(account: &Arc<Account>) -> Result<(), Error> {
     // a check's deletes as one batch. Alive files that were never gone are not kept, so this
     // holds what changed, not the library.
     let mut sightings = Vec::new();
-    loop {
-        let name = account.name.clone();
-        let page = account
-            .store
-            .call(move |db| db.synced_files_page(&name, after_id, FULL_CHECK_PAGE))
-            .await?;
-        let Some(last) = page.last() else {
-            break;
-        };
-        after_id = last.id;
-        let more = page.len() == FULL_CHECK_PAGE;
-        sightings.extend(check_page(account, page, &mut confirmed).await?);
-        if !more {
-            break;
+    let store = account.store.clone();
+    let name = account.name.clone();
+    let pages = futures_util::stream::try_unfold(Some(0), move |after| {
+        let (store, name) = (store.clone(), name.clone());
+        async move {
+            let Some(after_id) = after else {
+                return Ok(None);
+            };
+            let page = store
+                .call(move |db| db.linked_page(&name, after_id, BULK_CHECK_BATCH))
+                .await?;
+            let next = match page.last() {
+                Some(last) if page.len() == BULK_CHECK_BATCH => Some(last.id),
+                Some(_) => None,
+                None => return Ok::<_, Error>(None),
+            };
+            Ok(Some((page, next)))
         }
+    });
+    let answered = pages
+        .map_ok(|page| ask(account.clone(), page))
+        .try_buffered(CHECKS_IN_FLIGHT);
+    let mut answered = std::pin::pin!(answered);
+    while let Some((page, checks)) = answered.try_next().await? {
+        sightings.extend(check_page(account, page, checks, &mut confirmed).await?);
     }
     record(account, sightings, &HashMap::new()).await;
     restored_in_immich(account).await
 }
 
-/// One page of the full check: its checksums in bulk, each "absent" confirmed by asset id.
-/// Returns the files whose state in Immich changes something.
-async fn check_page(
-    account: &Arc<Account>,
-    synced: Vec<SyncedFile>,
-    confirmed: &mut HashMap<String, Remote>,
-) -> Result<Vec<(SyncedFile, Remote)>, Error> {
-    let mut by_sha: BTreeMap<String, Vec<SyncedFile>> = BTreeMap::new();
-    for file in synced {
-        by_sha.entry(file.sha1.clone()).or_default().push(file);
-    }
-    let items: Vec<(String, String)> = by_sha.keys().map(|s| (s.clone(), s.clone())).collect();
-    let checks = account.client.bulk_upload_check(&items).await?;
-    drop(items);
-    let mut sightings = Vec::new();
-    for ((_, files), check) in by_sha.into_iter().zip(checks) {
-        for file in files {
-            let remote = match &check {
-                CheckResult::Present {
-                    asset_id,
-                    is_trashed: false,
-                } if *asset_id == file.asset_id => Remote::Alive,
-                CheckResult::Present {
-                    asset_id,
-                    is_trashed: false,
-                } => Remote::Moved(asset_id.clone()),
-                CheckResult::Present {
-                    is_trashed: true, ..
-                } => Remote::Gone(RemoteGone::Trashed),
-                CheckResult::Absent => match confirmed.get(&file.asset_id) {
-                    Some(remote) => remote.clone(),
-                    None => {
-                        // Only a "not found" for the asset itself confirms a purge; an asset
-                        // that lives on under another checksum is alive.
-                        let remote = match account.client.asset(&file.asset_id).await? {
-                            None => Remote::Gone(RemoteGone::Purged),
-                            Some(info) if info.is_trashed => Remote::Gone(RemoteGone::Trashed),
-                            Some(_) => Remote::Alive,
-                        };
-                        confirmed.insert(file.asset_id.clone(), remote.clone());
-                        remote
-                    }
-                },
-            };
-            // Only what changes something is kept: an alive asset matters only when it was
-            // seen gone before (restored in Immich).
-            if remote != Remote::Alive || file.remote_gone.is_some() {
-                sightings.push((file, remote));
-            }
+/// One page's question: its files sorted by content, each checksum asked once.
+async fn ask(
+    account: Arc<Account>,
+    mut page: Vec<LinkedFile>,
+) -> Result<(Vec<LinkedFile>, Vec<CheckResult>), Error> {
+    page.sort_unstable_by(|a, b| a.sha1.cmp(&b.sha1));
+    let mut items: Vec<(String, String)> = Vec::with_capacity(page.len());
+    for file in &page {
+        if items.last().is_none_or(|(sha1, _)| *sha1 != file.sha1) {
+            items.push((file.sha1.clone(), file.sha1.clone()));
         }
     }
-    Ok(sightings)
+    let checks = account.client.bulk_upload_check(&items).await?;
+    Ok((page, checks))
+}
+
+/// One page's answers (the page sorted by content, one answer per checksum), each "absent"
+/// confirmed by asset id. Returns the files whose state in Immich changes something, read
+/// whole.
+async fn check_page(
+    account: &Arc<Account>,
+    page: Vec<LinkedFile>,
+    checks: Vec<CheckResult>,
+    confirmed: &mut HashMap<String, Remote>,
+) -> Result<Vec<(SyncedFile, Remote)>, Error> {
+    let mut changed: Vec<(LinkedFile, Remote)> = Vec::new();
+    let mut checks = checks.into_iter();
+    let mut current: Option<(String, CheckResult)> = None;
+    for file in page {
+        if current.as_ref().is_none_or(|(sha1, _)| *sha1 != file.sha1) {
+            let check = checks.next().ok_or_else(|| {
+                Error::from(crate::immich::ApiError::Protocol(
+                    "bulk-upload-check answered fewer results than asked".into(),
+                ))
+            })?;
+            current = Some((file.sha1.clone(), check));
+        }
+        let Some((_, check)) = &current else {
+            continue;
+        };
+        let remote = match check {
+            CheckResult::Present {
+                asset_id,
+                is_trashed: false,
+            } if *asset_id == file.asset_id => Remote::Alive,
+            CheckResult::Present {
+                asset_id,
+                is_trashed: false,
+            } => Remote::Moved(asset_id.clone()),
+            CheckResult::Present {
+                is_trashed: true, ..
+            } => Remote::Gone(RemoteGone::Trashed),
+            CheckResult::Absent => match confirmed.get(&file.asset_id) {
+                Some(remote) => remote.clone(),
+                None => {
+                    // Only a "not found" for the asset itself confirms a purge; an asset
+                    // that lives on under another checksum is alive.
+                    let remote = match account.client.asset(&file.asset_id).await? {
+                        None => Remote::Gone(RemoteGone::Purged),
+                        Some(info) if info.is_trashed => Remote::Gone(RemoteGone::Trashed),
+                        Some(_) => Remote::Alive,
+                    };
+                    confirmed.insert(file.asset_id.clone(), remote.clone());
+                    remote
+                }
+            },
+        };
+        // Only what changes something is kept: an alive asset matters only when it was seen
+        // gone before (restored in Immich).
+        if remote != Remote::Alive || file.seen_gone {
+            changed.push((file, remote));
+        }
+    }
+    if changed.is_empty() {
+        return Ok(Vec::new());
+    }
+    // Read whole now; a file that moved on to other content or another asset meanwhile is
+    // not what was asked about, and is left alone.
+    let ids: Vec<i64> = changed.iter().map(|(f, _)| f.id).collect();
+    let mut whole: HashMap<i64, SyncedFile> = account
+        .store
+        .call(move |db| db.synced_files_by_id(&ids))
+        .await?
+        .into_iter()
+        .map(|f| (f.id, f))
+        .collect();
+    Ok(changed
+        .into_iter()
+        .filter_map(|(asked, remote)| {
+            let file = whole.remove(&asked.id)?;
+            (file.asset_id == asked.asset_id && file.sha1 == asked.sha1).then_some((file, remote))
+        })
+        .collect())
 }
 
 /// Assets trashed in Immich since the last look, for the linked ones.
