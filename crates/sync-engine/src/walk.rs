@@ -3,10 +3,12 @@
 //!
 //! The scanner compares the walk with the store page by page, so the walk must come in the
 //! order of the stored path bytes ([`paths::walk_key`]). `walkdir` can sort, but it stats every
-//! entry by its full path, so the kernel resolves each component of each path again: at a
-//! million files that lookup was a fifth of a rescan's CPU. Here each directory is read whole,
+//! entry by its full path, so the kernel resolves each component of each path again (at a
+//! million files, path lookups were a fifth of a rescan's CPU; through the open directory one
+//! component is left to look up). Here each directory is read whole,
 //! each entry's sort key is made once, and a file's metadata comes from `DirEntry::metadata`:
-//! `fstatat` relative to the open directory on Unix, the directory listing itself on Windows.
+//! `statx`/`fstatat` relative to the open directory on Linux, the directory listing itself on
+//! Windows (as `walkdir` did there), the full path elsewhere.
 //!
 //! Symbolic links are not followed (a link is reported as itself, with its own metadata), and
 //! `descend` decides which directories are entered, before they are read.
@@ -41,6 +43,8 @@ pub(crate) struct Walk<F> {
     root: PathBuf,
     descend: F,
     levels: Vec<Level>,
+    /// Parts of directories already read that could not be read, told before going on.
+    problems: Vec<Step>,
     started: bool,
 }
 
@@ -65,11 +69,15 @@ impl<F: FnMut(&Path) -> bool> Walk<F> {
             root: root.to_owned(),
             descend,
             levels: Vec::new(),
+            problems: Vec::new(),
             started: false,
         }
     }
 
-    fn read_level(&self, rel: PathBuf) -> io::Result<Level> {
+    /// Reads the directory `rel` whole and sorted. What could not be read of it (the listing
+    /// failing halfway, an entry whose type cannot be told) goes to `self.problems`; what was
+    /// read is kept.
+    fn read_level(&mut self, rel: PathBuf) -> io::Result<Level> {
         let dir = if rel.as_os_str().is_empty() {
             self.root.clone()
         } else {
@@ -77,13 +85,28 @@ impl<F: FnMut(&Path) -> bool> Walk<F> {
         };
         let keep_open = self.levels.len() < OPEN_LEVELS;
         let mut entries = Vec::new();
-        for item in fs::read_dir(dir)? {
-            let item = item?;
+        for item in fs::read_dir(&dir)? {
+            let item = match item {
+                Ok(item) => item,
+                Err(error) => {
+                    self.problems.push(Step::Unreadable {
+                        path: dir.clone(),
+                        error,
+                    });
+                    break;
+                }
+            };
             let file_type = match item.file_type() {
                 Ok(file_type) => file_type,
                 // Gone since the listing: as if it had not been listed.
                 Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
-                Err(e) => return Err(e),
+                Err(error) => {
+                    self.problems.push(Step::Unreadable {
+                        path: item.path(),
+                        error,
+                    });
+                    continue;
+                }
             };
             let name = item.file_name();
             let is_dir = file_type.is_dir();
@@ -119,6 +142,9 @@ impl<F: FnMut(&Path) -> bool> Iterator for Walk<F> {
             }
         }
         loop {
+            if let Some(problem) = self.problems.pop() {
+                return Some(problem);
+            }
             let level = self.levels.last_mut()?;
             let Some(entry) = level.entries.next() else {
                 self.levels.pop();

@@ -6,7 +6,8 @@
 //! workers until the engine shuts down or the account is reconfigured. [`EngineHandle`]
 //! (`handle`) is what the daemon and the tray app hold: status snapshots, the event stream,
 //! pause/resume, sync now, held deletes, the journal and undo, tombstones, configuration and
-//! shutdown. [`run_once`] (`once`) is the same work done once, in order, for `--once`;
+//! shutdown. [`run_once`] (`once`) is the same work done once for `--once` (the scan beside the
+//! remote check, then uploads, then deletes);
 //! [`import_state`] (`import`) is `immich-syncd import-state`.
 
 use std::collections::HashMap;

@@ -656,12 +656,13 @@ impl Db<'_> {
         rows.collect::<Result<_, _>>().map_err(Into::into)
     }
 
-    /// Records that the assets of `ids` were gone from Immich at the time given with each
-    /// (the first sighting counts). Each mark names the asset it was made for, and a file that
+    /// Records that the assets of files were gone from Immich at the time given with each (the
+    /// first sighting counts). Each mark names the asset it was made for, and a file that
     /// moved on to other content or another asset since it was read keeps its new link clean:
-    /// the remote check runs beside the scan.
-    pub fn mark_remote_gone(&mut self, marks: &[RemoteGoneMark]) -> Result<(), StoreError> {
+    /// the remote check runs beside the scan. Returns the files marked.
+    pub fn mark_remote_gone(&mut self, marks: &[RemoteGoneMark]) -> Result<Vec<i64>, StoreError> {
         let tx = self.conn.transaction()?;
+        let mut marked = Vec::with_capacity(marks.len());
         {
             let mut stmt = tx.prepare_cached(
                 "UPDATE files SET remote_gone_at = COALESCE(remote_gone_at, ?3),
@@ -669,16 +670,30 @@ impl Db<'_> {
                  WHERE id = ?1 AND asset_id = ?4",
             )?;
             for mark in marks {
-                stmt.execute(params![
+                if stmt.execute(params![
                     mark.file_id,
                     mark.how.as_str(),
                     mark.at_ms,
                     mark.asset_id
-                ])?;
+                ])? > 0
+                {
+                    marked.push(mark.file_id);
+                }
             }
         }
         tx.commit()?;
-        Ok(())
+        Ok(marked)
+    }
+
+    /// The asset `asset_id` of the file `id` is alive again (restored in Immich), if the file
+    /// is still linked to it: nothing waits any more. Returns whether it was.
+    pub fn clear_remote_gone_of(&mut self, id: i64, asset_id: &str) -> Result<bool, StoreError> {
+        let changed = self.conn.execute(
+            "UPDATE files SET remote_gone_at = NULL, remote_gone_how = NULL
+             WHERE id = ?1 AND asset_id = ?2",
+            params![id, asset_id],
+        )?;
+        Ok(changed > 0)
     }
 
     /// The asset of `id` is alive again (restored in Immich): nothing waits any more.
@@ -733,13 +748,14 @@ impl Db<'_> {
 
     /// Points a synced file at another asset holding the same content, if it is still linked
     /// to `old_asset` (a file that changed since it was read is left to its new upload).
-    pub fn relink(&mut self, id: i64, old_asset: &str, asset_id: &str) -> Result<(), StoreError> {
-        self.conn.execute(
+    /// Returns whether it was.
+    pub fn relink(&mut self, id: i64, old_asset: &str, asset_id: &str) -> Result<bool, StoreError> {
+        let changed = self.conn.execute(
             "UPDATE files SET asset_id = ?2, remote_gone_at = NULL, remote_gone_how = NULL
              WHERE id = ?1 AND asset_id = ?3 AND state = 'synced'",
             params![id, asset_id, old_asset],
         )?;
-        Ok(())
+        Ok(changed > 0)
     }
 
     /// Marks files whose asset was deleted in Immich but whose local copy is kept.
@@ -1135,15 +1151,16 @@ mod tests {
                         at_ms: 4,
                     })
                     .collect();
-                db.mark_remote_gone(&marks)?;
+                assert_eq!(db.mark_remote_gone(&marks)?, [read[1].id]);
                 let gone: Vec<String> = db
                     .remote_gone_files("alice")?
                     .into_iter()
                     .map(|f| f.asset_id)
                     .collect();
                 assert_eq!(gone, ["asset-b"], "the new upload is not marked gone");
-                db.relink(read[0].id, "asset-a", "asset-x")?;
-                db.relink(read[1].id, "asset-b", "asset-y")?;
+                assert!(!db.clear_remote_gone_of(read[0].id, "asset-a")?);
+                assert!(!db.relink(read[0].id, "asset-a", "asset-x")?);
+                assert!(db.relink(read[1].id, "asset-b", "asset-y")?);
                 let linked: Vec<String> = db
                     .linked_page("alice", 0, 10)?
                     .into_iter()

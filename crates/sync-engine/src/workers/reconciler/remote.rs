@@ -112,51 +112,49 @@ async fn check_page(
     confirmed: &mut HashMap<String, Remote>,
 ) -> Result<Vec<(SyncedFile, Remote)>, Error> {
     let mut changed: Vec<(LinkedFile, Remote)> = Vec::new();
-    let mut checks = checks.into_iter();
-    let mut current: Option<(String, CheckResult)> = None;
-    for file in page {
-        if current.as_ref().is_none_or(|(sha1, _)| *sha1 != file.sha1) {
-            let check = checks.next().ok_or_else(|| {
-                Error::from(crate::immich::ApiError::Protocol(
-                    "bulk-upload-check answered fewer results than asked".into(),
-                ))
-            })?;
-            current = Some((file.sha1.clone(), check));
-        }
-        let Some((_, check)) = &current else {
-            continue;
-        };
-        let remote = match check {
-            CheckResult::Present {
-                asset_id,
-                is_trashed: false,
-            } if *asset_id == file.asset_id => Remote::Alive,
-            CheckResult::Present {
-                asset_id,
-                is_trashed: false,
-            } => Remote::Moved(asset_id.clone()),
-            CheckResult::Present {
-                is_trashed: true, ..
-            } => Remote::Gone(RemoteGone::Trashed),
-            CheckResult::Absent => match confirmed.get(&file.asset_id) {
-                Some(remote) => remote.clone(),
-                None => {
-                    // Only a "not found" for the asset itself confirms a purge; an asset
-                    // that lives on under another checksum is alive.
-                    let remote = match account.client.asset(&file.asset_id).await? {
-                        None => Remote::Gone(RemoteGone::Purged),
-                        Some(info) if info.is_trashed => Remote::Gone(RemoteGone::Trashed),
-                        Some(_) => Remote::Alive,
-                    };
-                    confirmed.insert(file.asset_id.clone(), remote.clone());
-                    remote
-                }
-            },
-        };
-        // Only what changes something is kept: an alive asset matters only when it was seen
-        // gone before (restored in Immich).
-        if remote != Remote::Alive || file.seen_gone {
-            changed.push((file, remote));
+    let groups = page.chunk_by(|a, b| a.sha1 == b.sha1);
+    if groups.clone().count() != checks.len() {
+        return Err(crate::immich::ApiError::Protocol(format!(
+            "bulk-upload-check answered {} results for {} checksums",
+            checks.len(),
+            groups.count()
+        ))
+        .into());
+    }
+    for (group, check) in groups.zip(checks) {
+        for file in group {
+            let remote = match &check {
+                CheckResult::Present {
+                    asset_id,
+                    is_trashed: false,
+                } if *asset_id == file.asset_id => Remote::Alive,
+                CheckResult::Present {
+                    asset_id,
+                    is_trashed: false,
+                } => Remote::Moved(asset_id.clone()),
+                CheckResult::Present {
+                    is_trashed: true, ..
+                } => Remote::Gone(RemoteGone::Trashed),
+                CheckResult::Absent => match confirmed.get(&file.asset_id) {
+                    Some(remote) => remote.clone(),
+                    None => {
+                        // Only a "not found" for the asset itself confirms a purge; an asset
+                        // that lives on under another checksum is alive.
+                        let remote = match account.client.asset(&file.asset_id).await? {
+                            None => Remote::Gone(RemoteGone::Purged),
+                            Some(info) if info.is_trashed => Remote::Gone(RemoteGone::Trashed),
+                            Some(_) => Remote::Alive,
+                        };
+                        confirmed.insert(file.asset_id.clone(), remote.clone());
+                        remote
+                    }
+                },
+            };
+            // Only what changes something is kept: an alive asset matters only when it was
+            // seen gone before (restored in Immich).
+            if remote != Remote::Alive || file.seen_gone {
+                changed.push((file.clone(), remote));
+            }
         }
     }
     if changed.is_empty() {
@@ -262,7 +260,66 @@ async fn record(
             Remote::Gone(how) => gone.push((file, how)),
         }
     }
-    for (file, new_id) in &relinks {
+    let now = now_ms();
+    let relinked: Vec<(i64, String, String)> = relinks
+        .iter()
+        .map(|(f, id)| (f.id, f.asset_id.clone(), id.clone()))
+        .collect();
+    let restored: Vec<(i64, String)> = back.iter().map(|f| (f.id, f.asset_id.clone())).collect();
+    let marks: Vec<RemoteGoneMark> = gone
+        .iter()
+        .map(|(f, how)| RemoteGoneMark {
+            file_id: f.id,
+            asset_id: f.asset_id.clone(),
+            how: *how,
+            at_ms: when.get(&f.asset_id).copied().unwrap_or(now),
+        })
+        .collect();
+    // The content itself was deleted in Immich, whatever became of the local file since.
+    let stones: Vec<(String, String, RemoteGone, PathBuf)> = gone
+        .iter()
+        .map(|(f, how)| {
+            (
+                f.sha1.clone(),
+                f.asset_id.clone(),
+                *how,
+                f.root.join(&f.rel),
+            )
+        })
+        .collect();
+    // Each change applies only to a file still linked to the asset it was about (the scan
+    // and the uploads run beside the check); what is told is what was changed.
+    let changed = store_call(account, "record deletes made in Immich", move |db| {
+        let mut changed = std::collections::HashSet::new();
+        for (id, old_id, new_id) in &relinked {
+            if db.relink(*id, old_id, new_id)? {
+                changed.insert(*id);
+            }
+        }
+        for (id, asset_id) in &restored {
+            if db.clear_remote_gone_of(*id, asset_id)? {
+                db.release_hold(*id, DeleteDirection::ToLocal)?;
+                changed.insert(*id);
+            }
+        }
+        let mut sightings = Vec::new();
+        for (sha1, asset_id, how, path) in stones {
+            if !db.trashed_by_engine(&name, &asset_id)? {
+                sightings.push(Sighting {
+                    sha1,
+                    asset_id: Some(asset_id),
+                    how,
+                    path: Some(path),
+                });
+            }
+        }
+        db.add_tombstones(&name, &sightings, now)?;
+        changed.extend(db.mark_remote_gone(&marks)?);
+        Ok(changed)
+    })
+    .await
+    .unwrap_or_default();
+    for (file, new_id) in relinks.iter().filter(|(f, _)| changed.contains(&f.id)) {
         let path = path_of(account, file);
         account.emit(Worker::Reconciler, EventKind::Linked, |e| {
             e.path(&path)
@@ -270,7 +327,7 @@ async fn record(
                 .detail("the content now belongs to another asset: relinked")
         });
     }
-    for file in &back {
+    for file in back.iter().filter(|f| changed.contains(&f.id)) {
         let path = path_of(account, file);
         account.emit(Worker::Reconciler, EventKind::RestoredInImmich, |e| {
             e.path(&path)
@@ -278,11 +335,10 @@ async fn record(
                 .detail("restored in Immich: the file stays and is in sync again")
         });
     }
-    let newly_gone: Vec<&(SyncedFile, RemoteGone)> = gone
+    let newly_gone = gone
         .iter()
-        .filter(|(f, _)| f.remote_gone.is_none())
-        .collect();
-    for (file, how) in &newly_gone {
+        .filter(|(f, _)| f.remote_gone.is_none() && changed.contains(&f.id));
+    for (file, how) in newly_gone {
         let path = path_of(account, file);
         let what = match how {
             RemoteGone::Trashed => "moved to the Immich trash",
@@ -294,55 +350,6 @@ async fn record(
                 .detail(format!("the asset was {what}"))
         });
     }
-    let relinks: Vec<(i64, String, String)> = relinks
-        .into_iter()
-        .map(|(f, id)| (f.id, f.asset_id, id))
-        .collect();
-    let back: Vec<i64> = back.iter().map(|f| f.id).collect();
-    let now = now_ms();
-    let marks: Vec<RemoteGoneMark> = gone
-        .iter()
-        .map(|(f, how)| RemoteGoneMark {
-            file_id: f.id,
-            asset_id: f.asset_id.clone(),
-            how: *how,
-            at_ms: when.get(&f.asset_id).copied().unwrap_or(now),
-        })
-        .collect();
-    let gone: Vec<(String, String, RemoteGone, PathBuf)> = gone
-        .iter()
-        .map(|(f, how)| {
-            (
-                f.sha1.clone(),
-                f.asset_id.clone(),
-                *how,
-                f.root.join(&f.rel),
-            )
-        })
-        .collect();
-    store_call(account, "record deletes made in Immich", move |db| {
-        for (id, old_id, new_id) in &relinks {
-            db.relink(*id, old_id, new_id)?;
-        }
-        for id in &back {
-            db.clear_remote_gone(*id)?;
-            db.release_hold(*id, DeleteDirection::ToLocal)?;
-        }
-        let mut sightings = Vec::new();
-        for (sha1, asset_id, how, path) in gone {
-            if !db.trashed_by_engine(&name, &asset_id)? {
-                sightings.push(Sighting {
-                    sha1,
-                    asset_id: Some(asset_id),
-                    how,
-                    path: Some(path),
-                });
-            }
-        }
-        db.add_tombstones(&name, &sightings, now)?;
-        db.mark_remote_gone(&marks)
-    })
-    .await;
     account.wake_reconciler.notify_one();
 }
 
