@@ -119,6 +119,7 @@ pub(super) async fn connect(
         paused,
         cancel,
         server,
+        counts_stamp: Default::default(),
     });
     check_bindings(&account).await;
     let names: Vec<String> = engine.accounts.iter().map(|a| a.name.clone()).collect();

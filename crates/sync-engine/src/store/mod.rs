@@ -139,6 +139,17 @@ impl std::fmt::Debug for Store {
     }
 }
 
+/// What the state file held at one moment, as far as counting goes: equal stamps mean nothing
+/// was written in between ([`Db::change_stamp`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChangeStamp {
+    /// Rows inserted, changed or deleted through the engine's connection since it was opened.
+    own_changes: u64,
+    /// SQLite's `data_version`: moves when another connection (an `immich-syncd` command
+    /// beside the engine) commits.
+    others: i64,
+}
+
 /// A connection borrowed for one unit of work (see [`Store::call`]).
 pub struct Db<'a> {
     conn: &'a mut Connection,
@@ -342,6 +353,17 @@ impl Store {
 }
 
 impl Db<'_> {
+    /// The state file's change stamp now.
+    pub fn change_stamp(&mut self) -> Result<ChangeStamp, StoreError> {
+        let others = self
+            .conn
+            .query_row("PRAGMA data_version", [], |r| r.get(0))?;
+        Ok(ChangeStamp {
+            own_changes: self.conn.total_changes(),
+            others,
+        })
+    }
+
     /// A value the engine keeps between runs (the trash feed's position, imports done).
     pub fn meta(&mut self, key: &str) -> Result<Option<String>, StoreError> {
         Ok(self
@@ -383,6 +405,27 @@ impl Db<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The status counts are read again only when the stamp moved: every write moves it, its
+    /// own or another program's, and reading does not.
+    #[test]
+    fn the_change_stamp_moves_with_every_write_and_only_then() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.db");
+        let engine = Store::open(&path).unwrap();
+        let stamp = || engine.with(|db| db.change_stamp()).unwrap();
+        let before = stamp();
+        engine.with(|db| db.meta("anything")).unwrap();
+        assert_eq!(stamp(), before, "a read leaves it");
+        engine.with(|db| db.set_meta("k", "1")).unwrap();
+        let after_own = stamp();
+        assert_ne!(after_own, before, "the engine's own write moves it");
+        let other = Connection::open(&path).unwrap();
+        other
+            .execute("INSERT INTO meta (key, value) VALUES ('other', 'x')", [])
+            .unwrap();
+        assert_ne!(stamp(), after_own, "another program's write moves it");
+    }
 
     #[test]
     fn a_state_file_keeps_its_device_id_across_opens() {
