@@ -222,6 +222,13 @@ pub(crate) fn migrations() -> Migrations<'static> {
         ALTER TABLE album_assets ADD COLUMN ours INTEGER NOT NULL DEFAULT 1;
         "#,
         ),
+        // Files whose asset was seen gone from Immich: a handful, looked for at every
+        // reconciler pass, which otherwise read every synced row (0.1 s at a million files).
+        M::up(
+            r#"
+        CREATE INDEX files_remote_gone ON files (remote_gone_at) WHERE remote_gone_at IS NOT NULL;
+        "#,
+        ),
     ])
 }
 
