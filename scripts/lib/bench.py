@@ -455,7 +455,8 @@ def phases(events, started_at, ended_at):
         out["scan_s"] = round(scan_finished - connected, 3)
     if scan_finished and uploaded and uploaded > scan_finished:
         out["upload_and_link_s"] = round(uploaded - scan_finished, 3)
-    # In a --once pass, remote-delete reconciliation comes after the scan and the uploads.
+    # In a --once pass the remote check runs beside the scan; what comes after the scan and
+    # the uploads is the rest of that check, the deletes, and the exit.
     end_of_work = max(t for t in (scan_finished, uploaded) if t) if (scan_finished or uploaded) else None
     if end_of_work:
         out["reconcile_and_exit_s"] = round(ended_at - end_of_work, 3)
@@ -781,6 +782,9 @@ def bench_scan(args, results, want, suffix=""):
             log(f"  rescan {rep}: --once {measured['wall_s']} s (scan {measured['phases'].get('scan_s')} s), "
                 f"{measured['requests']['total']} requests")
 
+        # The daemon over the same library: its start-up pass (scan and full check), then idle.
+        daemon = idle_daemon(args, run, server, key, folder) if suffix == "_large" else None
+
         # A new state file against an account that already holds everything (a reinstall, or
         # someone moving over from the CLI): every file is hashed and linked, nothing uploaded.
         events = run / "events-relink.jsonl"
@@ -836,6 +840,7 @@ def bench_scan(args, results, want, suffix=""):
             "first_scan": first_scan,
             "rescan": rescan,
             "fresh_state_everything_on_server": relink,
+            **({"daemon": daemon} if daemon else {}),
             "openssl_sha1": {
                 **sha1,
                 "mb_per_s_1k_blocks": round(rate_1k / MB, 1) if rate_1k else None,
@@ -871,6 +876,39 @@ def bench_scan(args, results, want, suffix=""):
         for route, n in requests["routes"].items():
             print(f"    {n:>6}  {route}")
     print()
+
+
+def idle_daemon(args, run, server, key, folder, idle_seconds=30):
+    """The daemon started over a synced library: the peak of its start-up pass (the scan and
+    the full check run at start), then its memory and CPU while idle."""
+    events = run / "events-daemon.jsonl"
+    config = syncd_config(run / "daemon.toml", server.url, key, folder, run / "state.db", events)
+    log(f"  the daemon over the same library: start-up pass, then {idle_seconds} s idle")
+    started = time.time()
+    proc = start_daemon(config, run / "logs.txt")
+    try:
+        wait_for_event(events, "scan_finished", proc, timeout=600, after=started)
+        # The full check started with the scan; give it time to end before the clock starts.
+        time.sleep(10)
+        startup_s = round(time.time() - started, 1)
+        cpu0 = cpu_seconds(proc.pid)
+        time.sleep(idle_seconds)
+        idle_cpu = cpu_seconds(proc.pid) - cpu0
+        memory = tree_memory(proc.pid)
+    finally:
+        stop(proc)
+    rss = sum(r for r, _ in memory.values())
+    hwm = sum(h for _, h in memory.values())
+    out = {
+        "idle_seconds": idle_seconds,
+        "startup_wait_s": startup_s,
+        "peak_rss_mb": round(hwm / MB, 1),
+        "idle_rss_mb": round(rss / MB, 1),
+        "idle_cpu_s": round(idle_cpu, 2),
+    }
+    log(f"    peak {out['peak_rss_mb']} MB, idle {out['idle_rss_mb']} MB, "
+        f"{out['idle_cpu_s']} CPU s over {idle_seconds} s idle")
+    return out
 
 
 def bench_idle(args, results):
@@ -1117,7 +1155,7 @@ def phase_table(sc):
     out = [
         f"Phases of the {sc['files']:,}-file passes, from the event log (s):",
         "",
-        "| pass | connect | walk | hash and record | upload or link | remote-delete check and exit | whole | peak RSS |",
+        "| pass | connect | walk | hash and record | upload or link | rest of the remote check, deletes, exit | whole | peak RSS |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     passes = [("first import", fs["phases"], fs["wall_s_whole_pass"], fs["peak_rss_mb"])]
@@ -1156,10 +1194,19 @@ def large_section(sc, rq):
     passes = [("first import", fs["peak_rss_mb"]), ("rescan", rs["median_peak_rss_mb"])]
     if rl:
         passes.append(("fresh state file, all content already on the server", rl["peak_rss_mb"]))
+    dm = sc.get("daemon")
+    if dm:
+        passes.append(("daemon (its start-up scan and check, then idle)", dm["peak_rss_mb"]))
     for name, rss in passes:
         rows.append(
             f"| peak RSS, {name} | **{fmt(rss, ' MB', 1)}** | ≤ {TARGETS['large_peak_rss_mb']} MB | "
             f"{verdict(rss is not None and rss <= TARGETS['large_peak_rss_mb'])} |"
+        )
+    if dm:
+        rows.append(
+            f"| RSS of that daemon idle ({dm['idle_cpu_s']} CPU s in {dm['idle_seconds']} s) | "
+            f"**{fmt(dm['idle_rss_mb'], ' MB', 1)}** | ≤ {TARGETS['large_peak_rss_mb']} MB | "
+            f"{verdict(dm['idle_rss_mb'] <= TARGETS['large_peak_rss_mb'])} |"
         )
     if rl:
         rows.append(
@@ -1260,8 +1307,8 @@ def render_docs(r):
         n = f"{sc['files']:,}"
         rows.append(
             f"| rescan of {n} unchanged files (median of {rs['repetitions']}) | **scan {fmt(rs['median_scan_s'], ' s')}**; "
-            f"whole `--once` pass {fmt(rs['median_wall_s_whole_pass'], ' s')} (of which remote-delete check "
-            f"{fmt(rs['median_reconcile_and_exit_s'], ' s')}) | ≤ 2 s | "
+            f"whole `--once` pass {fmt(rs['median_wall_s_whole_pass'], ' s')} (the remote check runs beside "
+            f"the scan; it, the deletes and the exit end {fmt(rs['median_reconcile_and_exit_s'], ' s')} after it) | ≤ 2 s | "
             f"{verdict(rs['median_scan_s'] is not None and rs['median_scan_s'] <= TARGETS['rescan_s'])} |"
         )
         share = (fs["hash_only_s_at_openssl_speed_all_cores"] / fs["phases"]["scan_s"]
