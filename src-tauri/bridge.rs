@@ -25,8 +25,10 @@ use tauri::{AppHandle, Emitter, Runtime};
 pub const STATUS_EVENT: &str = "sync://status";
 /// UI event carrying the engine [`Event`]s of the last moment, oldest first.
 pub const EVENTS_EVENT: &str = "sync://events";
-/// How long events gather before they go to the windows together.
-const EVENT_BATCH_EVERY: Duration = Duration::from_millis(100);
+/// How long events gather before they go to the windows together. Every batch is a script the
+/// webview evaluates; during a large import ten a second kept Activity's page busy and growing,
+/// and the list follows no faster than twice a second anyway.
+const EVENT_BATCH_EVERY: Duration = Duration::from_millis(500);
 /// Events kept for windows that open later.
 pub const RECENT_EVENTS: usize = 500;
 /// Minimum time between two status pushes.

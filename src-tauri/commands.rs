@@ -9,7 +9,7 @@ use sync_engine::engine::DeletePreview;
 use sync_engine::events::Event;
 use sync_engine::secret::ApiKey;
 use sync_engine::status::Status;
-use sync_engine::store::{HeldDelete, Tombstone};
+use sync_engine::store::{HeldDelete, TombstonePage};
 use tauri::{AppHandle, Manager as _, State, WebviewWindow};
 
 use crate::bridge::{RECENT_EVENTS, UiError};
@@ -281,12 +281,16 @@ pub fn delete_example(
     }))
 }
 
-/// Deletes the mass-delete guard is holding, for review.
+/// The oldest `limit` deletes the mass-delete guard holds for review (the status counts them
+/// all).
 #[tauri::command]
-pub async fn held_deletes(state: State<'_, AppState>) -> Result<Vec<HeldDelete>, UiError> {
+pub async fn held_deletes(
+    state: State<'_, AppState>,
+    limit: usize,
+) -> Result<Vec<HeldDelete>, UiError> {
     state
         .engine
-        .held_deletes()
+        .waiting_deletes(limit)
         .await
         .map_err(|e| UiError::new("store", e.to_string()))
 }
@@ -390,12 +394,15 @@ pub async fn undo_deletes(
         .collect())
 }
 
-/// Photos remembered as deleted in Immich.
+/// Photos remembered as deleted in Immich: how many, and the newest `limit`.
 #[tauri::command]
-pub async fn deleted_in_immich(state: State<'_, AppState>) -> Result<Vec<Tombstone>, UiError> {
+pub async fn deleted_in_immich(
+    state: State<'_, AppState>,
+    limit: usize,
+) -> Result<TombstonePage, UiError> {
     state
         .engine
-        .tombstones()
+        .standing_tombstones(limit)
         .await
         .map_err(|e| UiError::new("store", e.to_string()))
 }

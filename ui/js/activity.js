@@ -18,6 +18,7 @@ import {
   folderCounts,
   heldDecidedSentence,
   heldDeleteQuestion,
+  heldMore,
   heldSelection,
   heldTitle,
   parentPath,
@@ -29,6 +30,9 @@ import * as deletes from "./deletes.js";
 import { $, el } from "./dom.js";
 
 const MAX_EVENTS = 500;
+// Held deletes listed at once, oldest first. A mass delete can hold a whole library; the
+// rest follow as these are decided, and "Keep everything" covers them all.
+const HELD_SHOWN = 200;
 
 const state = {
   status: null,
@@ -226,6 +230,7 @@ function eventRow(ev, showAccount) {
   const time = el("time", "", relativeTime(ms));
   time.dateTime = ev.timestamp;
   time.title = absoluteTime(ms);
+  time.dataset.ms = String(ms);
   meta.append(time);
   if (showAccount && ev.user_id) meta.append(el("span", "event-account", ev.user_id));
 
@@ -233,10 +238,40 @@ function eventRow(ev, showAccount) {
   return li;
 }
 
+// A row is made once per event and kept while the event is listed: during a large import a
+// batch arrives every 100 ms, and making 500 rows for each kept the page busy and its memory
+// growing. Only new rows are made and inserted; the oldest fall off the end.
+let rows = new WeakMap();
+let rowsShowAccount = false;
+
+function rowFor(ev, several) {
+  if (several !== rowsShowAccount) {
+    rows = new WeakMap();
+    rowsShowAccount = several;
+  }
+  let li = rows.get(ev);
+  if (!li) {
+    li = eventRow(ev, several);
+    rows.set(ev, li);
+  }
+  return li;
+}
+
 function renderEvents() {
   const several = (state.status?.accounts.length || 0) > 1;
   const shown = state.events.filter((ev) => eventMatches(ev, state.filter, state.query));
-  $("activity-list").replaceChildren(...shown.map((ev) => eventRow(ev, several)));
+  const list = $("activity-list");
+  let next = list.firstChild;
+  for (const ev of shown) {
+    const li = rowFor(ev, several);
+    if (li === next) next = next.nextSibling;
+    else list.insertBefore(li, next);
+  }
+  while (next) {
+    const gone = next;
+    next = next.nextSibling;
+    gone.remove();
+  }
   const empty = $("events-empty");
   empty.hidden = shown.length > 0;
   empty.textContent = state.events.length
@@ -245,11 +280,24 @@ function renderEvents() {
 }
 
 const eventKey = (ev) => `${ev.timestamp}|${ev.event}|${ev.user_id}|${ev.path || ""}`;
+const listedKeys = new Map(); // eventKey -> how many listed events have it
 
 function addEvents(newestFirst) {
-  const seen = new Set(state.events.map(eventKey));
-  const fresh = newestFirst.filter((ev) => !seen.has(eventKey(ev)));
-  state.events = [...fresh, ...state.events].slice(0, MAX_EVENTS);
+  const fresh = newestFirst.filter((ev) => !listedKeys.has(eventKey(ev)));
+  for (const ev of fresh) listedKeys.set(eventKey(ev), (listedKeys.get(eventKey(ev)) || 0) + 1);
+  state.events = [...fresh, ...state.events];
+  for (const ev of state.events.splice(MAX_EVENTS)) {
+    const key = eventKey(ev);
+    const n = listedKeys.get(key) - 1;
+    if (n > 0) listedKeys.set(key, n);
+    else listedKeys.delete(key);
+  }
+}
+
+function updateEventTimes() {
+  for (const time of $("activity-list").querySelectorAll("time[data-ms]")) {
+    time.textContent = relativeTime(Number(time.dataset.ms));
+  }
 }
 
 // ---------------------------------------------------------------- held deletes
@@ -269,13 +317,19 @@ function followHeldCount(status) {
 }
 
 let heldRequest = 0;
-async function loadHeld() {
+let heldLoading = Promise.resolve(); // the latest request for the list
+function loadHeld() {
+  heldLoading = fetchHeld();
+  return heldLoading;
+}
+
+async function fetchHeld() {
   const request = ++heldRequest;
   try {
-    const all = await backend.heldDeletes();
+    const waiting = await backend.heldDeletes(HELD_SHOWN);
     if (request !== heldRequest) return;
     const held = state.held;
-    held.items = all.filter((h) => h.decision === "waiting");
+    held.items = waiting.filter((h) => h.decision === "waiting");
     held.error = null;
     const ids = new Set(held.items.map((h) => String(h.id)));
     held.selected = new Set([...held.selected].filter((id) => ids.has(id)));
@@ -365,7 +419,8 @@ function renderHeld() {
   const held = state.held;
   const card = $("held-deletes");
   const items = held.items || [];
-  const waiting = held.items ? items.length : held.count;
+  // The status counts every waiting delete; the list holds the first HELD_SHOWN of them.
+  const waiting = held.items && items.length < HELD_SHOWN ? items.length : Math.max(held.count, items.length);
   const done = !(waiting > 0 || (held.error && held.count > 0));
   card.hidden = done && !held.notice;
   card.classList.toggle("done", done);
@@ -373,6 +428,9 @@ function renderHeld() {
   if (card.hidden) return;
 
   $("held-title").textContent = heldTitle(waiting || held.count);
+  const more = $("held-more");
+  more.hidden = !(held.items && waiting > items.length);
+  more.textContent = more.hidden ? "" : heldMore(items.length, waiting);
 
   const focusKey = document.activeElement?.dataset?.focusKey;
   const list = $("held-list");
@@ -516,15 +574,35 @@ $("held-confirm").addEventListener("click", () => {
 
 let pending = null;
 function schedule(what) {
-  pending = pending || new Set();
+  if (!pending) {
+    pending = new Set();
+    requestAnimationFrame(() => {
+      const todo = pending;
+      pending = null;
+      if (todo.has("status")) renderStatus();
+      const several = (state.status?.accounts.length || 0) > 1;
+      if (todo.has("events") || several !== rowsShowAccount) {
+        eventsDrawnAt = performance.now();
+        renderEvents();
+      }
+    });
+  }
   pending.add(what);
-  requestAnimationFrame(() => {
-    if (!pending) return;
-    const todo = pending;
-    pending = null;
-    if (todo.has("status")) renderStatus();
-    if (todo.has("status") || todo.has("events")) renderEvents();
-  });
+}
+
+// The list follows new events at most every EVENTS_EVERY_MS: a large import brings thousands
+// a second, far more than anyone reads, and drawing each batch as it came kept the page busy
+// (frames of 300 ms) and its memory growing. A search or filter still draws at once.
+const EVENTS_EVERY_MS = 500;
+let eventsDrawnAt = 0;
+let eventsTimer = null;
+function scheduleEvents() {
+  if (eventsTimer !== null) return;
+  const wait = Math.max(0, eventsDrawnAt + EVENTS_EVERY_MS - performance.now());
+  eventsTimer = setTimeout(() => {
+    eventsTimer = null;
+    schedule("events");
+  }, wait);
 }
 
 // ---------------------------------------------------------------- toolbar
@@ -589,6 +667,13 @@ $("event-search").addEventListener("input", (e) => {
 
 // ---------------------------------------------------------------- start
 
+/** A performance mark once what is drawn now has been painted: "activity-status" when the
+ *  accounts and recent events show, "activity-ready" when the held deletes and the Deletes lists
+ *  have too. `scripts/bench app-activity` reads them to tell how long the window takes to open. */
+function markAfterPaint(name) {
+  requestAnimationFrame(() => setTimeout(() => performance.mark(name), 0));
+}
+
 async function start() {
   fillIcons(document);
   const early = []; // events that arrive while the history loads
@@ -600,10 +685,10 @@ async function start() {
       if (!loaded) early.unshift(...newestFirst);
       else {
         addEvents(newestFirst);
-        schedule("events");
+        scheduleEvents();
       }
       if (batch.some((ev) => ev.event === "deletes_held")) loadHeld();
-      for (const ev of batch) deletes.onEvent(ev);
+      deletes.onEvents(batch);
     }),
     backend.onStatus((status) => {
       pushedStatus = true;
@@ -622,15 +707,19 @@ async function start() {
     state.status = state.status || { accounts: [] };
   }
   followHeldCount(state.status);
-  deletes.load();
+  const deletesLoading = deletes.load();
   loaded = true;
   addEvents(early);
   state.events.sort((a, b) => eventTime(b) - eventTime(a));
   schedule("status");
+  schedule("events");
+  markAfterPaint("activity-status");
+  Promise.allSettled([heldLoading, deletesLoading]).then(() => markAfterPaint("activity-ready"));
 
   // Relative times ("5 minutes ago") age; a window shown again asks for a fresh snapshot.
   setInterval(() => {
     schedule("status");
+    updateEventTimes();
     updateHeldTimes();
   }, 30 * 1000);
   document.addEventListener("visibilitychange", () => {

@@ -52,12 +52,12 @@ function tauriBackend(tauri) {
     openInImmich: (account, asset) => call("open_in_immich", { account, asset }),
     deleteExample: (mode, threshold, maxAge) =>
       call("delete_example", { mode, threshold, maxAge }),
-    heldDeletes: () => call("held_deletes"),
+    heldDeletes: (limit) => call("held_deletes", { limit }),
     decideDeletes: (ids, approve) => call("decide_deletes", { ids, approve }),
     closeWindow: () => call("close_window"),
     deletesDone: (limit) => call("deletes_done", { limit }),
     undoDeletes: (ids) => call("undo_deletes", { ids }),
-    deletedInImmich: () => call("deleted_in_immich"),
+    deletedInImmich: (limit) => call("deleted_in_immich", { limit }),
     uploadAgain: (ids) => call("upload_again", { ids }),
     deletePreview: (account, folder, mode, threshold, maxAge) =>
       call("delete_preview", { account, folder, mode, threshold, maxAge }),

@@ -12,7 +12,7 @@ const LIMIT = 200;
 const RELOAD_ON = new Set(["deleted_in_immich", "moved_to_trash", "undone", "kept_local", "remote_deleted", "skipped", "restored_in_immich", "uploaded", "linked"]);
 
 
-const state = { done: null, stones: null, busy: false };
+const state = { done: null, stones: null, standing: 0, busy: false };
 
 function row({ lead, file, path, detail, at, button, undone, tone }) {
   const li = el("li", `tone-${tone}`);
@@ -64,7 +64,7 @@ function render() {
   $("done-empty").hidden = done.length > 0 || !state.done;
 
   const stones = (state.stones || []).filter((s) => !s.forgiven);
-  $("stones-count").textContent = state.stones ? `(${stones.length.toLocaleString()})` : "";
+  $("stones-count").textContent = state.stones ? `(${state.standing.toLocaleString()})` : "";
   $("stones-list").replaceChildren(
     ...stones.map((stone) =>
       row({
@@ -120,10 +120,11 @@ let request = 0;
 export async function load() {
   const ticket = ++request;
   try {
-    const [done, stones] = await Promise.all([backend.deletesDone(LIMIT), backend.deletedInImmich()]);
+    const [done, stones] = await Promise.all([backend.deletesDone(LIMIT), backend.deletedInImmich(LIMIT)]);
     if (ticket !== request) return;
     state.done = done;
-    state.stones = stones;
+    state.stones = stones.newest;
+    state.standing = stones.standing;
   } catch (error) {
     if (ticket !== request) return;
     notice(`Could not load the deletes: ${error.message}`, "error");
@@ -132,9 +133,10 @@ export async function load() {
 }
 
 let timer;
-/** Called for every live event: reloads (at most twice a second) when it may matter. */
-export function onEvent(ev) {
-  if (!RELOAD_ON.has(ev.event)) return;
+/** Called for every batch of live events: reloads half a second after the last one that may
+ *  matter. */
+export function onEvents(batch) {
+  if (!batch.some((ev) => RELOAD_ON.has(ev.event))) return;
   clearTimeout(timer);
   timer = setTimeout(load, 500);
 }

@@ -329,6 +329,14 @@ const go = (n) => (n === 1 ? "goes" : "go");
 const stay = (n) => (n === 1 ? "stays" : "stay");
 
 /** "None selected", "3 of 12 selected". */
+/** Under a list that shows only the oldest of the waiting deletes. */
+export function heldMore(shown, waiting) {
+  return (
+    `These are the oldest ${shown.toLocaleString()} of ${waiting.toLocaleString()}. ` +
+    "The next ones show as you decide on these; Keep everything keeps all of them."
+  );
+}
+
 export function heldSelection(selected, total) {
   return selected ? `${selected.toLocaleString()} of ${total.toLocaleString()} selected` : "None selected";
 }

@@ -619,9 +619,9 @@ export const mockBackend = {
     await wait(40);
     return deleteSentences(mode, threshold, maxAge);
   },
-  async heldDeletes() {
+  async heldDeletes(limit) {
     await wait(80);
-    return clone(held);
+    return clone(held.filter((h) => h.decision === "waiting").slice(0, limit));
   },
   async decideDeletes(ids, approve) {
     await wait(250);
@@ -654,9 +654,10 @@ export const mockBackend = {
       return { id, ok: true, message: `${entry.path} is back from ${where}` };
     });
   },
-  async deletedInImmich() {
+  async deletedInImmich(limit) {
     await wait(80);
-    return clone(stones);
+    const standing = stones.filter((s) => !s.forgiven);
+    return { standing: standing.length, newest: clone(standing.slice(0, limit)) };
   },
   async uploadAgain(ids) {
     await wait(200);

@@ -120,9 +120,13 @@ impl EngineHandle {
         }
     }
 
-    /// Deletes held by the mass-delete guard, waiting or decided but not yet carried out.
-    pub async fn held_deletes(&self) -> Result<Vec<HeldDelete>, StoreError> {
-        self.inner.store.call(|db| db.held_deletes(None)).await
+    /// The oldest `limit` deletes the mass-delete guard holds that wait for a decision (the
+    /// status counts them all, per folder).
+    pub async fn waiting_deletes(&self, limit: usize) -> Result<Vec<HeldDelete>, StoreError> {
+        self.inner
+            .store
+            .call(move |db| db.waiting_deletes(limit))
+            .await
     }
 
     /// Approves (or rejects) held deletes — `None` means every waiting one — and lets the
@@ -180,9 +184,13 @@ impl EngineHandle {
         Ok(outcomes)
     }
 
-    /// Photos remembered as deleted in Immich (never restored or uploaded again by themselves).
-    pub async fn tombstones(&self) -> Result<Vec<Tombstone>, StoreError> {
-        self.inner.store.call(|db| db.tombstones(None)).await
+    /// Photos remembered as deleted in Immich (never restored or uploaded again by
+    /// themselves): how many, and the newest `limit`.
+    pub async fn standing_tombstones(&self, limit: usize) -> Result<TombstonePage, StoreError> {
+        self.inner
+            .store
+            .call(move |db| db.standing_tombstones(limit))
+            .await
     }
 
     /// "Upload again" for photos remembered as deleted in Immich (`None`: all of them).

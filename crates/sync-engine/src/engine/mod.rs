@@ -29,7 +29,8 @@ use crate::policy;
 use crate::secret::ApiKey;
 use crate::status::{AccountState, FolderState, Status, StatusBoard};
 use crate::store::{
-    Decision, FolderBinding, HeldDelete, JournalEntry, MissingFile, Store, StoreError, Tombstone,
+    Decision, FolderBinding, HeldDelete, JournalEntry, MissingFile, Store, StoreError,
+    TombstonePage,
 };
 use crate::undo::{UndoOutcome, UndoSelection};
 use crate::workers::{reconciler, scanner, uploader, watcher};

@@ -69,6 +69,45 @@ pub struct HeldDelete {
     pub decision: Decision,
 }
 
+/// The held deletes of one folder, counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HeldCount {
+    /// The folder.
+    pub folder: FolderId,
+    /// Waiting for a decision.
+    pub waiting: u64,
+    /// Held in all: waiting, or decided and not yet carried out.
+    pub held: u64,
+}
+
+const HELD_COLUMNS: &str = "h.id, h.file_id, d.account, d.root, f.rel_path,
+        COALESCE(r.asset_id, f.asset_id), h.direction, h.held_at, h.decision, h.replaced_id
+     FROM held_deletes h JOIN files f ON f.id = h.file_id JOIN folders d ON d.id = f.folder_id
+          LEFT JOIN replaced_assets r ON r.id = h.replaced_id";
+
+fn held_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<HeldDelete> {
+    Ok(HeldDelete {
+        id: r.get(0)?,
+        file_id: r.get(1)?,
+        replaced_id: r.get(9)?,
+        account: r.get(2)?,
+        folder: paths::from_bytes(&r.get::<_, Vec<u8>>(3)?)
+            .to_string_lossy()
+            .into_owned(),
+        path: paths::from_bytes(&r.get::<_, Vec<u8>>(4)?)
+            .to_string_lossy()
+            .into_owned(),
+        asset_id: r.get(5)?,
+        direction: DeleteDirection::parse(&r.get::<_, String>(6)?),
+        held_at: r.get(7)?,
+        decision: match r.get::<_, Option<String>>(8)?.as_deref() {
+            Some("approved") => Decision::Approved,
+            Some("rejected") => Decision::Rejected,
+            _ => Decision::Waiting,
+        },
+    })
+}
+
 impl Db<'_> {
     /// Holds deletes of `file_ids` until the user decides.
     pub fn hold(
@@ -104,35 +143,40 @@ impl Db<'_> {
 
     /// Held deletes of `account` (every account with `None`), oldest first.
     pub fn held_deletes(&mut self, account: Option<&str>) -> Result<Vec<HeldDelete>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {HELD_COLUMNS} WHERE ?1 IS NULL OR d.account = ?1 ORDER BY h.id"
+        ))?;
+        let rows = stmt.query_map([account], held_row)?;
+        rows.collect::<Result<_, _>>().map_err(Into::into)
+    }
+
+    /// The oldest `limit` held deletes still waiting for a decision, of every account: what a
+    /// window lists for review. A mass delete can hold a whole library; the count of all of
+    /// them is [`Db::held_counts`].
+    pub fn waiting_deletes(&mut self, limit: usize) -> Result<Vec<HeldDelete>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {HELD_COLUMNS} WHERE h.decision IS NULL ORDER BY h.id LIMIT ?1"
+        ))?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = stmt.query_map([limit], held_row)?;
+        rows.collect::<Result<_, _>>().map_err(Into::into)
+    }
+
+    /// Per folder of `account` with held deletes: how many wait for a decision and how many
+    /// are held in all (waiting, or decided and not yet carried out). Counted in the store, so
+    /// the status stays cheap however many are held.
+    pub fn held_counts(&mut self, account: &str) -> Result<Vec<HeldCount>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT h.id, h.file_id, d.account, d.root, f.rel_path,
-                    COALESCE(r.asset_id, f.asset_id), h.direction, h.held_at, h.decision,
-                    h.replaced_id
+            "SELECT f.folder_id, SUM(h.decision IS NULL), COUNT(*)
              FROM held_deletes h JOIN files f ON f.id = h.file_id JOIN folders d ON d.id = f.folder_id
-                  LEFT JOIN replaced_assets r ON r.id = h.replaced_id
-             WHERE ?1 IS NULL OR d.account = ?1
-             ORDER BY h.id",
+             WHERE d.account = ?1
+             GROUP BY f.folder_id",
         )?;
         let rows = stmt.query_map([account], |r| {
-            Ok(HeldDelete {
-                id: r.get(0)?,
-                file_id: r.get(1)?,
-                replaced_id: r.get(9)?,
-                account: r.get(2)?,
-                folder: paths::from_bytes(&r.get::<_, Vec<u8>>(3)?)
-                    .to_string_lossy()
-                    .into_owned(),
-                path: paths::from_bytes(&r.get::<_, Vec<u8>>(4)?)
-                    .to_string_lossy()
-                    .into_owned(),
-                asset_id: r.get(5)?,
-                direction: DeleteDirection::parse(&r.get::<_, String>(6)?),
-                held_at: r.get(7)?,
-                decision: match r.get::<_, Option<String>>(8)?.as_deref() {
-                    Some("approved") => Decision::Approved,
-                    Some("rejected") => Decision::Rejected,
-                    _ => Decision::Waiting,
-                },
+            Ok(HeldCount {
+                folder: FolderId(r.get(0)?),
+                waiting: r.get::<_, i64>(1)? as u64,
+                held: r.get::<_, i64>(2)? as u64,
             })
         })?;
         rows.collect::<Result<_, _>>().map_err(Into::into)
@@ -274,6 +318,49 @@ mod tests {
                 db.record_deletes(folder, DeleteDirection::ToImmich, 4, 100)?;
                 assert_eq!(db.recent_deletes(folder, DeleteDirection::ToImmich, 50)?, 4);
                 assert_eq!(db.recent_deletes(folder, DeleteDirection::ToLocal, 50)?, 0);
+                Ok(())
+            })
+            .unwrap();
+    }
+
+    #[test]
+    fn a_window_lists_the_oldest_waiting_holds_and_the_status_counts_them_all() {
+        let (_dir, store, folder) = setup();
+        store
+            .with(|db| {
+                let obs: Vec<Observation> = (0..5)
+                    .map(|i| hashed(&format!("{i}.jpg"), &i.to_string()))
+                    .collect();
+                db.apply_observations(folder, &obs, 1)?;
+                let ids: Vec<i64> = db
+                    .due_uploads("alice", 1, 10)?
+                    .iter()
+                    .map(|f| f.id)
+                    .collect();
+                db.hold(&ids, DeleteDirection::ToImmich, 5)?;
+                let first = db.held_deletes(None)?[0].id;
+                db.decide(Some(&[first]), Decision::Rejected)?;
+
+                let listed = db.waiting_deletes(2)?;
+                assert_eq!(listed.len(), 2, "no more than asked for");
+                assert!(listed.iter().all(|h| h.decision == Decision::Waiting));
+                assert!(
+                    listed.iter().all(|h| h.id != first),
+                    "a decided hold is not listed for review"
+                );
+                assert!(listed[0].id < listed[1].id, "oldest first");
+                assert_eq!(db.waiting_deletes(100)?.len(), 4);
+
+                let counts = db.held_counts("alice")?;
+                assert_eq!(
+                    counts,
+                    vec![HeldCount {
+                        folder,
+                        waiting: 4,
+                        held: 5
+                    }]
+                );
+                assert!(db.held_counts("bob")?.is_empty());
                 Ok(())
             })
             .unwrap();

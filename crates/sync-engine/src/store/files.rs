@@ -532,10 +532,15 @@ impl Db<'_> {
     /// Whether a file of the same name and size as the file `id` now sits, in the same folder,
     /// where an `exclude` pattern leaves it out (`reason_prefix` starts the skip reason): the
     /// photo was most likely moved there, which is not a delete.
+    ///
+    /// The skipped files are found through the state index (`+s.folder_id` keeps SQLite from
+    /// walking the whole folder by its path index instead): this runs for every file of a
+    /// mass delete, and reading the folder each time made 10,000 deletes in a folder of
+    /// 100,000 take two minutes to judge.
     pub fn moved_out_of_sync(&mut self, id: i64, reason_prefix: &str) -> Result<bool, StoreError> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT m.rel_path, s.rel_path FROM files m JOIN files s
-               ON s.folder_id = m.folder_id AND s.size = m.size AND s.id <> m.id
+               ON +s.folder_id = m.folder_id AND s.size = m.size AND s.id <> m.id
              WHERE m.id = ?1 AND s.state = 'skipped' AND substr(s.last_error, 1, ?3) = ?2",
         )?;
         let rows = stmt.query_map(

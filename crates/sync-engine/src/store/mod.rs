@@ -31,7 +31,7 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 
 pub use albums::AlbumRecord;
-pub use deletes::{Decision, DeleteDirection, HeldDelete};
+pub use deletes::{Decision, DeleteDirection, HeldCount, HeldDelete};
 pub use files::{
     ApplyEffect, FileState, FolderCounts, IndexEntry, LinkedFile, MissingFile, Observation,
     PendingUpload, RemoteGone, RemoteGoneMark, ReplacedAsset, Stat, SyncedFile,
@@ -42,7 +42,7 @@ pub use legacy::{LegacyImport, LegacyRow, UNKNOWN_BIRTH, legacy_rows};
 pub use live_photos::Sibling;
 pub use recovery::Recovery;
 pub use sidecars::SidecarDue;
-pub use tombstones::{Sighting, Tombstone};
+pub use tombstones::{Sighting, Tombstone, TombstonePage};
 
 /// How long a writer waits for a lock held by another process before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);

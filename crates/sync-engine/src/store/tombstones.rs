@@ -32,6 +32,15 @@ pub struct Tombstone {
     pub forgiven: bool,
 }
 
+/// The standing tombstones, counted, and the newest of them.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TombstonePage {
+    /// How many stand.
+    pub standing: u64,
+    /// The newest, newest first.
+    pub newest: Vec<Tombstone>,
+}
+
 /// A new sighting of content gone from Immich.
 #[derive(Debug, Clone)]
 pub struct Sighting {
@@ -120,6 +129,28 @@ impl Db<'_> {
         ))?;
         let rows = stmt.query_map([account], tombstone_row)?;
         rows.collect::<Result<_, _>>().map_err(Into::into)
+    }
+
+    /// How many tombstones stand (not forgiven), and the newest `limit` of them: what a
+    /// window lists. Emptying the Immich trash can leave a whole library of them.
+    pub fn standing_tombstones(&mut self, limit: usize) -> Result<TombstonePage, StoreError> {
+        let standing: i64 = self.conn.query_row(
+            "SELECT COUNT(*) FROM tombstones WHERE forgiven_at IS NULL",
+            [],
+            |r| r.get(0),
+        )?;
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM tombstones WHERE forgiven_at IS NULL
+             ORDER BY seen_at DESC, id DESC LIMIT ?1"
+        ))?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let newest = stmt
+            .query_map([limit], tombstone_row)?
+            .collect::<Result<_, _>>()?;
+        Ok(TombstonePage {
+            standing: standing as u64,
+            newest,
+        })
     }
 
     /// The user asked to upload this content again ("Upload again", `tombstones forget`): the
@@ -266,6 +297,36 @@ mod tests {
                 );
                 db.end_tombstone("alice", "aa", "asset-2")?;
                 assert!(db.tombstones(None)?.is_empty());
+                Ok(())
+            })
+            .unwrap();
+    }
+
+    #[test]
+    fn a_window_gets_the_newest_standing_tombstones_and_how_many_stand() {
+        let (_dir, store, _folder) = setup();
+        store
+            .with(|db| {
+                for (i, at) in [(1, 10), (2, 30), (3, 20), (4, 40)] {
+                    let sighting = Sighting {
+                        sha1: format!("{i:02}"),
+                        asset_id: Some(format!("asset-{i}")),
+                        how: RemoteGone::Trashed,
+                        path: Some(format!("/photos/{i}.jpg").into()),
+                    };
+                    db.add_tombstones("alice", &[sighting], at)?;
+                }
+                let newest = db.tombstone("alice", "04")?.expect("recorded").id;
+                db.forgive_tombstones(Some(&[newest]), 50)?;
+
+                let page = db.standing_tombstones(2)?;
+                assert_eq!(page.standing, 3, "a forgiven one no longer stands");
+                let seen: Vec<i64> = page.newest.iter().map(|t| t.seen_at).collect();
+                assert_eq!(
+                    seen,
+                    vec![30, 20],
+                    "the newest standing ones, no more than asked"
+                );
                 Ok(())
             })
             .unwrap();

@@ -9,6 +9,8 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use futures_util::StreamExt;
+
 use super::{GuardItem, ReconcileSummary, guard_holds, holds, store_call};
 use crate::account::{Account, Folder, now_ms};
 use crate::events::{EventKind, Worker};
@@ -152,11 +154,26 @@ pub async fn pass(account: &Arc<Account>) -> ReconcileSummary {
         let ready: Vec<Candidate> = candidates
             .into_iter()
             .filter(|c| c.decision.is_some() || !batch_open)
+            .filter(|c| !waits_for_the_user(&folder, c))
             .collect();
         let mut to_guard = Vec::new();
         let mut to_trash = Vec::new();
-        for c in ready {
-            match decide(account, &folder, &c).await {
+        // Each plan may look the asset up in Immich: a few at a time, so that a mass delete
+        // of thousands is judged in seconds rather than one round trip after another.
+        let decided: Vec<(Candidate, Result<Outcome, ApiError>)> =
+            futures_util::stream::iter(ready)
+                .map(|c| {
+                    let folder = &folder;
+                    async move {
+                        let outcome = decide(account, folder, &c).await;
+                        (c, outcome)
+                    }
+                })
+                .buffered(LOOKUPS_IN_FLIGHT)
+                .collect()
+                .await;
+        for (c, outcome) in decided {
+            match outcome {
                 Ok(Outcome::Trash { confirmed: true }) => to_trash.push(c),
                 Ok(Outcome::Trash { confirmed: false }) => to_guard.push(c),
                 Ok(Outcome::Keep(reason)) => {
@@ -185,6 +202,17 @@ pub async fn pass(account: &Arc<Account>) -> ReconcileSummary {
         }
     }
     summary
+}
+
+/// Deletes planned at once (each may ask Immich about its asset).
+const LOOKUPS_IN_FLIGHT: usize = 8;
+
+/// A held delete still waiting for a decision, which nothing but the user's decision changes
+/// (or a pattern that now excludes the file: then it is kept, and the hold goes). Judging it
+/// again on every pass cost several store round trips each, and a mass delete holds thousands.
+fn waits_for_the_user(folder: &Folder, c: &Candidate) -> bool {
+    c.decision == Some(Decision::Waiting)
+        && (c.replaced.is_some() || folder.filter.excluded_by_pattern(&c.rel).is_none())
 }
 
 /// Folders whose deletes may be judged: present, readable and on their own volume. A folder

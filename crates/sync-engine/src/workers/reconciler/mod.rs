@@ -30,7 +30,7 @@ use crate::account::{Account, now_ms};
 use crate::error::Error;
 use crate::events::{EventKind, Worker};
 use crate::policy;
-use crate::store::{Decision, DeleteDirection, FolderId, HeldDelete, StoreError};
+use crate::store::{DeleteDirection, FolderId, HeldDelete, StoreError};
 
 use super::uploader::report_account_problem;
 
@@ -204,20 +204,14 @@ pub(crate) async fn holds(account: &Account, direction: DeleteDirection) -> Vec<
 /// still in the store (waiting, or decided and not yet carried out).
 pub async fn show_held(account: &Account) -> bool {
     let name = account.name.clone();
-    let Ok(held) = account
-        .store
-        .call(move |db| db.held_deletes(Some(&name)))
-        .await
-    else {
+    let Ok(counts) = account.store.call(move |db| db.held_counts(&name)).await else {
         return false;
     };
     for folder in &account.folders {
-        let waiting = held
+        let waiting = counts
             .iter()
-            .filter(|h| {
-                h.decision == Decision::Waiting && std::path::Path::new(&h.folder) == folder.root
-            })
-            .count() as u64;
+            .find(|c| c.folder == folder.id)
+            .map_or(0, |c| c.waiting);
         account
             .status
             .edit_folder(&account.name, &folder.display, |f| {
@@ -230,7 +224,7 @@ pub async fn show_held(account: &Account) -> bool {
                 }
             });
     }
-    !held.is_empty()
+    counts.iter().any(|c| c.held > 0)
 }
 
 /// One delete the guard judges: a file row, or the previous asset of a changed file.
