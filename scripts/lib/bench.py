@@ -14,6 +14,7 @@ How things are measured, once for all:
 """
 
 import argparse
+import http.client
 import json
 import os
 import platform
@@ -1240,6 +1241,58 @@ def fmt(value, unit="", digits=2):
     return f"{value}{unit}"
 
 
+def activity_section(a, explain=True, earlier=""):
+    """The Activity window's table (`explain`: with the paragraph on how it is measured)."""
+    moments = [
+        ("during_import", "during the first import (a fifth uploaded; left open to the end)"),
+        ("synced_library", f"the app started again over the {a['files']:,} synced files"),
+        ("held_deletes", f"{a.get('deleted_locally', 0):,} local deletes held for review"),
+    ]
+
+    def cells(m):
+        if not m:
+            return ["–"] * 6
+        search = m.get("search_ms")
+        f = m.get("frames", {})
+        return [
+            fmt(m.get("status_shown_s"), " s", 2),
+            fmt(m.get("ready_s"), " s", 2),
+            " / ".join(f"{v:g}" for v in search.values()) + " ms" if search else "–",
+            f"{f.get('p50_ms', '–')} / {f.get('p95_ms', '–')} / {f.get('max_ms', '–')} ms",
+            fmt(m.get("app_rss_mb"), " MB", 1),
+            f"{m.get('status_json_bytes', 0):,} B",
+        ]
+
+    out = [
+        f"### The Activity window over {a['files']:,} files (release app; engine {a.get('engine_commit', '–')}, "
+        f"{a.get('measured_at', '')[:10]}){earlier}",
+        "",
+    ]
+    if explain:
+        out += [
+            "Opened as a user opens it (a second launch with `--open activity`); times run from that "
+            "launch to the page's own marks after painting. Search: the three queries "
+            "`F0000`, `F0000042`, `no such photo` typed whole into the events' search field. "
+            "Frame gaps: between the page's animation frames over 5 s. Memory: the app and WebKit's "
+            "processes. Status: `immich-syncd status --json` from the running app.",
+            "",
+        ]
+    out += [
+        "| moment | accounts and events shown | everything shown | search | frame gaps p50 / p95 / max "
+        "| app RSS | status snapshot |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for key, name in moments:
+        out.append(f"| {name} | " + " | ".join(cells(a.get(key))) + " |")
+    if a.get("import_s"):
+        out += ["", f"The first import, with the window open from a fifth on, took {a['import_s']} s."]
+    if a.get("held_after_s"):
+        out += ["", f"The {a['deleted_locally']:,} local deletes were held for review {a['held_after_s']} s "
+                    "after the app started (a scan, then each delete planned; `delete_grace` 2 s)."]
+    out.append("")
+    return out
+
+
 def render_docs(r):
     """The measured numbers as Markdown tables, between the markers in docs/benchmarks.md."""
     if not DOCS.exists():
@@ -1383,6 +1436,13 @@ def render_docs(r):
             row("closed again", "after_close_2"),
             "",
         ]
+    # `app_activity_before`: an earlier commit's run, kept by hand for comparison.
+    explained = False
+    for key in ("app_activity_large", "app_activity", "app_activity_before"):
+        if r.get(key):
+            out += activity_section(r[key], explain=not explained,
+                                    earlier=" — an earlier commit, for comparison" if key.endswith("_before") else "")
+            explained = True
     out.append(END)
     before, rest = text.split(BEGIN, 1)
     after = rest.split(END, 1)[1]
@@ -1502,6 +1562,330 @@ def bench_app_memory(args, results):
         ", ".join(f"{k} {v['rss_mb']} MB (anonymous {v['anonymous_mb']} MB, {v['processes']} processes)"
                   for k, v in out.items() if isinstance(v, dict) and "rss_mb" in v))
 
+
+# ---------------------------------------------------------------------------------------------
+# The Activity window over a large library
+
+
+class WebDriver:
+    """The few W3C WebDriver calls the benchmark needs, against tauri-driver on 127.0.0.1:4444
+    (which starts the app under WebKitWebDriver). A session exists only once the app shows a
+    window, so `begin` asks for it in the background and `session` waits for it."""
+
+    URL = "http://127.0.0.1:4444"
+
+    def __init__(self, env, log_path):
+        wait_until(lambda: port_free(4444) and port_free(4445), 60)
+        self.proc = subprocess.Popen(["tauri-driver", "--port", "4444"], env=env,
+                                     stdout=subprocess.DEVNULL, stderr=open(log_path, "a"))
+        self.sid = None
+        self.thread = None
+        self.error = None
+        if not wait_until(lambda: self.ready(), 30, step=0.1):
+            raise SystemExit("tauri-driver did not start")
+
+    def ready(self):
+        try:
+            urllib.request.urlopen(self.URL + "/status", timeout=2).read()
+            return True
+        except OSError:
+            return False
+
+    def call(self, method, path, body=None, timeout=120):
+        """One WebDriver command. tauri-driver sometimes drops a connection while the app is
+        busy (a first import on both cores); the commands used here can simply be sent again."""
+        data = None if body is None else json.dumps(body).encode()
+        for attempt in range(10):
+            request = urllib.request.Request(self.URL + path, data=data, method=method,
+                                             headers={"content-type": "application/json"})
+            try:
+                with urllib.request.urlopen(request, timeout=timeout) as response:
+                    return json.loads(response.read())["value"]
+            except urllib.error.HTTPError as e:
+                raise RuntimeError(f"WebDriver {method} {path}: {e.code} {e.read()[:300]!r}") from None
+            except (ConnectionError, http.client.RemoteDisconnected) as e:
+                if attempt == 9:
+                    raise RuntimeError(f"WebDriver {method} {path}: {e}") from None
+                time.sleep(0.5)
+
+    def begin(self):
+        """Starts the app; the session itself is created when its first window opens."""
+        caps = {"capabilities": {"alwaysMatch": {"browserName": "wry",
+                                                 "tauri:options": {"application": str(APP)}}}}
+
+        def create():
+            try:
+                self.sid = self.call("POST", "/session", caps, timeout=600)["sessionId"]
+            except Exception as e:  # reported by session()
+                self.error = e
+
+        self.thread = threading.Thread(target=create, daemon=True)
+        self.thread.start()
+
+    def session(self, timeout=120):
+        self.thread.join(timeout)
+        if not self.sid:
+            raise SystemExit(f"no WebDriver session: {self.error or 'timed out'}")
+        return self.sid
+
+    def switch_to(self, page, timeout=60):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            for handle in self.call("GET", f"/session/{self.sid}/window/handles"):
+                self.call("POST", f"/session/{self.sid}/window", {"handle": handle})
+                if self.call("GET", f"/session/{self.sid}/url").endswith(page):
+                    return
+            time.sleep(0.05)
+        raise SystemExit(f"no window shows {page}")
+
+    def js(self, script, *args, asynchronous=False):
+        kind = "async" if asynchronous else "sync"
+        return self.call("POST", f"/session/{self.sid}/execute/{kind}", {"script": script, "args": list(args)})
+
+    def close(self):
+        if self.sid:
+            try:
+                self.call("DELETE", f"/session/{self.sid}", timeout=60)
+            except (RuntimeError, OSError):
+                pass
+        if self.thread:
+            self.thread.join(5)
+        stop(self.proc)
+        # The next app started while this one still ends would hand over to it and exit.
+        if not wait_until(lambda: app_pid() is None, 60):
+            pid = app_pid()
+            if pid:
+                os.kill(pid, signal.SIGKILL)
+
+
+def port_free(port):
+    import socket
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+            return True
+        except OSError:
+            return False
+
+
+def app_pid():
+    """The running tray app (started by WebKitWebDriver), not a second launch handing over."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if argv and argv[0] == str(APP).encode() and b"--open" not in argv:
+            return int(entry.name)
+    return None
+
+
+ACTIVITY_MARKS = """
+const mark = (name) => performance.getEntriesByName(name)[0];
+const status = mark("activity-status"), ready = mark("activity-ready");
+return [performance.timeOrigin, status ? status.startTime : null, ready ? ready.startTime : null,
+        document.querySelectorAll("#activity-list li").length,
+        document.querySelectorAll("#held-list li[data-id]").length];
+"""
+
+# Each query is typed into the search field as a whole; the time is the input handler plus the
+# layout it causes, measured in the page.
+ACTIVITY_SEARCH = """
+const input = document.getElementById("event-search");
+const out = [];
+for (const query of arguments[0]) {
+  const t = performance.now();
+  input.value = query;
+  input.dispatchEvent(new Event("input"));
+  void document.body.offsetHeight;
+  out.push([query, performance.now() - t, document.querySelectorAll("#activity-list li").length]);
+}
+input.value = "";
+input.dispatchEvent(new Event("input"));
+return out;
+"""
+
+# The gaps between frames over a few seconds: how smoothly the page keeps up.
+ACTIVITY_FRAMES = """
+const done = arguments[arguments.length - 1];
+const seconds = arguments[0];
+const times = [];
+const end = performance.now() + seconds * 1000;
+function frame(t) {
+  times.push(t);
+  if (t < end) { requestAnimationFrame(frame); return; }
+  const gaps = times.slice(1).map((x, i) => x - times[i]).sort((a, b) => a - b);
+  done([gaps.length, gaps[Math.floor(gaps.length / 2)], gaps[Math.floor(gaps.length * 0.95)], gaps[gaps.length - 1]]);
+}
+requestAnimationFrame(frame);
+"""
+
+
+def measure_activity(driver, env, label, search=True, quiet=True):
+    """Opens Activity as a user does (a second launch with --open), and reads from the page how
+    long it took until the accounts and events showed ("activity-status") and until the held
+    deletes and the Deletes lists had too ("activity-ready"), from the moment of the launch."""
+    idle = None
+    if quiet:
+        wait_for_quiet(driver.args)
+        # What the app spends with no window and nothing to do (but holds to wait on).
+        pid = app_pid()
+        if pid:
+            cpu0 = cpu_seconds(pid)
+            time.sleep(30)
+            idle = round(cpu_seconds(pid) - cpu0, 2)
+    started = time.time()
+    subprocess.run([str(APP), "--open", "activity"], env=env, timeout=120,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    driver.session()
+    driver.switch_to("activity.html")
+    deadline = time.time() + 600
+    while True:
+        origin, status, ready, events, held = driver.js(ACTIVITY_MARKS)
+        if ready is not None or time.time() > deadline:
+            break
+        time.sleep(0.05)
+    out = {
+        "page_started_s": round(origin / 1000 - started, 3),
+        "idle_cpu_s_per_30s": idle,
+        "status_shown_s": round((origin + status) / 1000 - started, 3) if status is not None else None,
+        "ready_s": round((origin + ready) / 1000 - started, 3) if ready is not None else None,
+        "events_listed": events,
+        "held_listed": held,
+    }
+    if search:
+        queries = ["F0000", "F0000042", "no such photo"]
+        out["search_ms"] = {q: round(ms, 1) for q, ms, _ in driver.js(ACTIVITY_SEARCH, queries)}
+    n, p50, p95, worst = driver.js(ACTIVITY_FRAMES, 5, asynchronous=True)
+    out["frames"] = {"count": n, "p50_ms": round(p50, 1), "p95_ms": round(p95, 1), "max_ms": round(worst, 1)}
+    pid = app_pid()
+    if pid:
+        rss, processes, names = tree_sample(pid)
+        out["app_rss_mb"] = round(rss / MB, 1)
+        out["app_processes"] = processes
+        out["by_process"] = {p: {"rss_mb": r, "anonymous_mb": a} for p, (r, a) in names.items()}
+    status_json = subprocess.run([str(SYNCD), "status", "--json"], env=env, capture_output=True, timeout=60)
+    out["status_json_bytes"] = len(status_json.stdout)
+    log(f"  {label}: page started after {out['page_started_s']} s, accounts and events shown after "
+        f"{out['status_shown_s']} s, everything after "
+        f"{out['ready_s']} s; search {out.get('search_ms')} ms; frames p95 {out['frames']['p95_ms']} ms; "
+        f"{out.get('app_rss_mb')} MB {out.get('by_process')}; status {out['status_json_bytes']} bytes; "
+        f"{idle} CPU s in 30 s before opening")
+    return out
+
+
+def held_count(env):
+    done = subprocess.run([str(SYNCD), "status", "--json"], env=env, capture_output=True, text=True, timeout=60)
+    if done.returncode != 0:
+        return None
+    status = json.loads(done.stdout)
+    return sum(f.get("held_deletes", 0) for a in status["accounts"] for f in a.get("folders", []))
+
+
+def bench_app_activity(args, results):
+    """The Activity window of the release tray app over a large library (--small-files, a
+    million with --large): while the first import runs, after it (the app started again over
+    the synced library), and with a tenth of the library deleted locally, which the mass-delete
+    guard holds for review. Each time: how long until the window shows its content, how long a
+    search of the events takes, the page's frame gaps, the app's memory and the size of a
+    status snapshot."""
+    count = args.small_files
+    dataset, _ = cached_dataset("small-files", count, ["--size", str(args.small_size)])
+    home = fresh_dir(WORK / "app-activity")
+    library = home / "Library"
+    log(f"app-activity: linking a copy of the {count}-file dataset")
+    subprocess.run(["cp", "-al", str(dataset), str(library)], check=True)
+    key = "bench-activity-key"
+    server = Server(home / "server", [key])
+    env = dict(os.environ)
+    for var in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME", "RUST_LOG"):
+        env.pop(var, None)
+    env.update(HOME=str(home), TMPDIR=str(home / "tmp"), IMMICH_SYNC_KEYSTORE="file", DISPLAY=":88")
+    (home / "tmp").mkdir()
+    config_dir = home / ".config" / "immich-sync"
+    config_dir.mkdir(parents=True)
+    (config_dir / "config.toml").write_text(
+        "[defaults]\ndelete_grace = \"2s\"\n\n"
+        f'[[account]]\nname = "bench"\nserver_url = "{server.url}"\napi_key = "{key}"\n'
+        f'delete_mode = "mirror"\ndelete_threshold = 3000\n'
+        f'[[account.folder]]\npath = "{library}"\n'
+    )
+    os.chmod(config_dir / "config.toml", 0o600)
+    helpers, driver, out = [], None, {"files": count}
+    try:
+        helpers.append(subprocess.Popen(["Xvfb", ":88", "-screen", "0", "1280x1000x24", "-nolisten", "tcp"],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        time.sleep(1.0)
+        bus = subprocess.Popen(["dbus-daemon", "--session", "--nofork", "--print-address=1"],
+                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        helpers.append(bus)
+        env["DBUS_SESSION_BUS_ADDRESS"] = bus.stdout.readline().strip()
+
+        def start_app():
+            d = WebDriver(env, home / "app.log")
+            d.args = args
+            d.begin()
+            if not wait_until(lambda: subprocess.run([str(SYNCD), "status"], env=env, capture_output=True).returncode == 0, 120):
+                raise SystemExit("the app did not start; see target/bench/app-activity/app.log")
+            return d
+
+        # 1. The first import, with Activity opened when a fifth is uploaded and left open.
+        started = time.time()
+        driver = start_app()
+        if not wait_until(lambda: server.asset_count(key) >= count // 5, 3600, step=1):
+            raise SystemExit("the import did not get going")
+        out["during_import"] = measure_activity(driver, env, "during the first import", quiet=False)
+        if not wait_until(lambda: server.asset_count(key) >= count, 3600, step=2):
+            raise SystemExit("the import did not finish")
+        out["import_s"] = round(time.time() - started, 1)
+        pid = app_pid()
+        if pid:
+            rss, _, names = tree_sample(pid)
+            out["during_import"]["end_rss_mb"] = round(rss / MB, 1)
+            out["during_import"]["end_by_process"] = {p: {"rss_mb": r, "anonymous_mb": a} for p, (r, a) in names.items()}
+        log(f"  the whole import took {out['import_s']} s with Activity open; at its end "
+            f"{out['during_import'].get('end_rss_mb')} MB {out['during_import'].get('end_by_process')}")
+        time.sleep(5)
+        driver.close()
+
+        # 2. The app started again over the synced library; Activity opened as it starts.
+        driver = start_app()
+        time.sleep(3)
+        out["synced_library"] = measure_activity(driver, env, "started again over the synced library")
+        driver.close()
+
+        # 3. A tenth of the library deleted while the app was not running: held at its start.
+        gone = 0
+        for folder, dirs, files in os.walk(library):
+            dirs.sort()
+            if gone >= count // 10:
+                break
+            if files and not dirs:
+                gone += len(files)
+                shutil.rmtree(folder)
+        out["deleted_locally"] = gone
+        started = time.time()
+        driver = start_app()
+        if not wait_until(lambda: (held_count(env) or 0) >= gone, 1800, step=1):
+            raise SystemExit(f"the {gone} deletes were not held; see target/bench/app-activity/app.log")
+        out["held_after_s"] = round(time.time() - started, 1)
+        log(f"  the {gone} deletes were held {out['held_after_s']} s after the app started")
+        out["held_deletes"] = measure_activity(driver, env, f"{gone} deletes held", search=False)
+        driver.close()
+        driver = None
+    finally:
+        if driver:
+            driver.close()
+        for proc in reversed(helpers):
+            stop(proc)
+        server.close()
+    out.update(stamp())
+    results["app_activity" + ("_large" if count >= 1_000_000 else "")] = out
+    shutil.rmtree(library, ignore_errors=True)
+
+
 COMMANDS = {
     "compare": lambda a, r: bench_compare(a, r),
     "engine-latency": lambda a, r: bench_latency(a, r),
@@ -1511,6 +1895,7 @@ COMMANDS = {
     "engine-idle": lambda a, r: bench_idle(a, r),
     "engine-remote": lambda a, r: bench_remote(a, r),
     "app-memory": lambda a, r: bench_app_memory(a, r),
+    "app-activity": lambda a, r: bench_app_activity(a, r),
 }
 
 
@@ -1541,8 +1926,10 @@ def main():
 
     WORK.mkdir(parents=True, exist_ok=True)
     results = {"machine": machine(), "versions": versions()}
-    if args.large:
-        steps = [lambda a, r: bench_scan(a, r, {"rescan", "requests"}, "_large")]
+    if args.large and args.command == "app-activity":
+        steps = [COMMANDS["app-activity"]]
+    elif args.large:
+        steps = [lambda a, r: bench_scan(a, r, {"rescan", "requests"}, "_large"), COMMANDS["app-activity"]]
     elif args.command in ("all", "engine"):
         steps = [] if args.command == "engine" else [COMMANDS["compare"]]
         steps += [
