@@ -1491,6 +1491,33 @@ def tree_sample(pid):
     return sum(rss for rss, _ in memory.values()), len(memory), names
 
 
+def app_home(home, display, config):
+    """The environment of a tray app living in `home` (settings `config`, keys in a file, not
+    the keychain) on X display `display`."""
+    env = dict(os.environ)
+    for var in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME", "RUST_LOG"):
+        env.pop(var, None)
+    env.update(HOME=str(home), TMPDIR=str(home / "tmp"), IMMICH_SYNC_KEYSTORE="file", DISPLAY=display)
+    (home / "tmp").mkdir(exist_ok=True)
+    config_dir = home / ".config" / "immich-sync"
+    config_dir.mkdir(parents=True, exist_ok=True)
+    (config_dir / "config.toml").write_text(config)
+    # The file holds an API key; the app rightly warns about one others can read.
+    os.chmod(config_dir / "config.toml", 0o600)
+    return env
+
+
+def start_display(env, helpers):
+    """An Xvfb on env's DISPLAY and a D-Bus session for it (added to `helpers`, to be stopped)."""
+    helpers.append(subprocess.Popen(["Xvfb", env["DISPLAY"], "-screen", "0", "1280x1000x24", "-nolisten", "tcp"],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+    time.sleep(1.0)
+    bus = subprocess.Popen(["dbus-daemon", "--session", "--nofork", "--print-address=1"],
+                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    helpers.append(bus)
+    env["DBUS_SESSION_BUS_ADDRESS"] = bus.stdout.readline().strip()
+
+
 def bench_app_memory(args, results):
     """The release tray app's memory, summed over its processes (WebKit's included): idle in
     the tray, with Activity open, and after Activity is closed as a user closes it (the window
@@ -1502,27 +1529,13 @@ def bench_app_memory(args, results):
         (photos / f"IMG_{n:04}.jpg").write_bytes(b"\xff\xd8\xff\xe0" + f"app memory photo {n} ".encode() * 40 + b"\xff\xd9")
     key = "bench-app-memory-key"
     server = Server(home / "server", [key])
-    env = dict(os.environ)
-    for var in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME", "RUST_LOG"):
-        env.pop(var, None)
-    env.update(HOME=str(home), TMPDIR=str(home / "tmp"), IMMICH_SYNC_KEYSTORE="file", DISPLAY=":87")
-    (home / "tmp").mkdir()
-    config_dir = home / ".config" / "immich-sync"
-    config_dir.mkdir(parents=True)
-    (config_dir / "config.toml").write_text(
-        f'[[account]]\nname = "bench"\nserver_url = "{server.url}"\napi_key = "{key}"\n'
-        f'[[account.folder]]\npath = "{photos}"\n'
-    )
+    env = app_home(home, ":87",
+                   f'[[account]]\nname = "bench"\nserver_url = "{server.url}"\napi_key = "{key}"\n'
+                   f'[[account.folder]]\npath = "{photos}"\n')
     helpers = []
     app = None
     try:
-        helpers.append(subprocess.Popen(["Xvfb", ":87", "-screen", "0", "1280x1000x24", "-nolisten", "tcp"],
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-        time.sleep(1.0)
-        bus = subprocess.Popen(["dbus-daemon", "--session", "--nofork", "--print-address=1"],
-                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-        helpers.append(bus)
-        env["DBUS_SESSION_BUS_ADDRESS"] = bus.stdout.readline().strip()
+        start_display(env, helpers)
         helpers.append(subprocess.Popen(["openbox"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         time.sleep(1.0)
         wait_for_quiet(args)
@@ -1799,29 +1812,14 @@ def bench_app_activity(args, results):
     subprocess.run(["cp", "-al", str(dataset), str(library)], check=True)
     key = "bench-activity-key"
     server = Server(home / "server", [key])
-    env = dict(os.environ)
-    for var in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME", "RUST_LOG"):
-        env.pop(var, None)
-    env.update(HOME=str(home), TMPDIR=str(home / "tmp"), IMMICH_SYNC_KEYSTORE="file", DISPLAY=":88")
-    (home / "tmp").mkdir()
-    config_dir = home / ".config" / "immich-sync"
-    config_dir.mkdir(parents=True)
-    (config_dir / "config.toml").write_text(
-        "[defaults]\ndelete_grace = \"2s\"\n\n"
-        f'[[account]]\nname = "bench"\nserver_url = "{server.url}"\napi_key = "{key}"\n'
-        f'delete_mode = "mirror"\ndelete_threshold = 3000\n'
-        f'[[account.folder]]\npath = "{library}"\n'
-    )
-    os.chmod(config_dir / "config.toml", 0o600)
+    env = app_home(home, ":88",
+                   "[defaults]\ndelete_grace = \"2s\"\n\n"
+                   f'[[account]]\nname = "bench"\nserver_url = "{server.url}"\napi_key = "{key}"\n'
+                   f'delete_mode = "mirror"\ndelete_threshold = 3000\n'
+                   f'[[account.folder]]\npath = "{library}"\n')
     helpers, driver, out = [], None, {"files": count}
     try:
-        helpers.append(subprocess.Popen(["Xvfb", ":88", "-screen", "0", "1280x1000x24", "-nolisten", "tcp"],
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-        time.sleep(1.0)
-        bus = subprocess.Popen(["dbus-daemon", "--session", "--nofork", "--print-address=1"],
-                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-        helpers.append(bus)
-        env["DBUS_SESSION_BUS_ADDRESS"] = bus.stdout.readline().strip()
+        start_display(env, helpers)
 
         def start_app():
             d = WebDriver(env, home / "app.log")

@@ -285,21 +285,27 @@ mod tests {
     use crate::store::Observation;
     use crate::store::test_fixtures::{hashed, setup};
 
+    /// `n` new files of alice's folder, their deletes held; their ids.
+    fn held_files(db: &mut Db<'_>, folder: FolderId, n: usize) -> Result<Vec<i64>, StoreError> {
+        let obs: Vec<Observation> = (0..n)
+            .map(|i| hashed(&format!("{i}.jpg"), &i.to_string()))
+            .collect();
+        db.apply_observations(folder, &obs, 1)?;
+        let ids: Vec<i64> = db
+            .due_uploads("alice", 1, 10)?
+            .iter()
+            .map(|f| f.id)
+            .collect();
+        db.hold(&ids, DeleteDirection::ToImmich, 5)?;
+        Ok(ids)
+    }
+
     #[test]
     fn holds_wait_for_a_decision_and_vanish_with_their_file() {
         let (_dir, store, folder) = setup();
         store
             .with(|db| {
-                let obs: Vec<Observation> = (0..3)
-                    .map(|i| hashed(&format!("{i}.jpg"), &i.to_string()))
-                    .collect();
-                db.apply_observations(folder, &obs, 1)?;
-                let ids: Vec<i64> = db
-                    .due_uploads("alice", 1, 10)?
-                    .iter()
-                    .map(|f| f.id)
-                    .collect();
-                db.hold(&ids, DeleteDirection::ToImmich, 5)?;
+                let ids = held_files(db, folder, 3)?;
                 let held = db.held_deletes(Some("alice"))?;
                 assert_eq!(held.len(), 3);
                 assert!(held.iter().all(|h| h.decision == Decision::Waiting));
@@ -328,16 +334,7 @@ mod tests {
         let (_dir, store, folder) = setup();
         store
             .with(|db| {
-                let obs: Vec<Observation> = (0..5)
-                    .map(|i| hashed(&format!("{i}.jpg"), &i.to_string()))
-                    .collect();
-                db.apply_observations(folder, &obs, 1)?;
-                let ids: Vec<i64> = db
-                    .due_uploads("alice", 1, 10)?
-                    .iter()
-                    .map(|f| f.id)
-                    .collect();
-                db.hold(&ids, DeleteDirection::ToImmich, 5)?;
+                held_files(db, folder, 5)?;
                 let first = db.held_deletes(None)?[0].id;
                 db.decide(Some(&[first]), Decision::Rejected)?;
 
