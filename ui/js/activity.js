@@ -238,9 +238,9 @@ function eventRow(ev, showAccount) {
   return li;
 }
 
-// A row is made once per event and kept while the event is listed: during a large import a
-// batch arrives every 100 ms, and making 500 rows for each kept the page busy and its memory
-// growing. Only new rows are made and inserted; the oldest fall off the end.
+// A row is made once per event and kept while the event is listed: during a large import
+// batches keep coming, and making 500 rows for each kept the page busy. Only new rows are
+// made and inserted; the oldest fall off the end.
 let rows = new WeakMap();
 let rowsShowAccount = false;
 
@@ -329,7 +329,7 @@ async function fetchHeld() {
     const waiting = await backend.heldDeletes(HELD_SHOWN);
     if (request !== heldRequest) return;
     const held = state.held;
-    held.items = waiting.filter((h) => h.decision === "waiting");
+    held.items = waiting;
     held.error = null;
     const ids = new Set(held.items.map((h) => String(h.id)));
     held.selected = new Set([...held.selected].filter((id) => ids.has(id)));

@@ -63,7 +63,7 @@ function render() {
   );
   $("done-empty").hidden = done.length > 0 || !state.done;
 
-  const stones = (state.stones || []).filter((s) => !s.forgiven);
+  const stones = state.stones || [];
   $("stones-count").textContent = state.stones ? `(${state.standing.toLocaleString()})` : "";
   $("stones-list").replaceChildren(
     ...stones.map((stone) =>

@@ -328,7 +328,6 @@ function splitBy(parts, verb, where, joiner = ", ") {
 const go = (n) => (n === 1 ? "goes" : "go");
 const stay = (n) => (n === 1 ? "stays" : "stay");
 
-/** "None selected", "3 of 12 selected". */
 /** Under a list that shows only the oldest of the waiting deletes. */
 export function heldMore(shown, waiting) {
   return (
@@ -337,6 +336,7 @@ export function heldMore(shown, waiting) {
   );
 }
 
+/** "None selected", "3 of 12 selected". */
 export function heldSelection(selected, total) {
   return selected ? `${selected.toLocaleString()} of ${total.toLocaleString()} selected` : "None selected";
 }

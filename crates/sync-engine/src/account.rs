@@ -207,16 +207,10 @@ impl Account {
                 Ok(Some((out, db.queue_depth(&name)?, stamp)))
             })
             .await;
-        let result = match result {
-            Ok(None) => return,
+        match result {
+            Ok(None) => {}
             Ok(Some((folders, depth, stamp))) => {
                 *self.counts_stamp.lock().unwrap_or_else(|e| e.into_inner()) = Some(stamp);
-                Ok((folders, depth))
-            }
-            Err(e) => Err(e),
-        };
-        match result {
-            Ok((folders, depth)) => {
                 self.status.edit(&self.name, |s| {
                     s.queue_depth = depth;
                     for (display, counts, last_scan) in folders {

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use futures_util::StreamExt;
 
-use super::{GuardItem, ReconcileSummary, guard_holds, holds, store_call};
+use super::{GuardItem, ReconcileSummary, guard_holds, holds, store_call, waits_for_the_user};
 use crate::account::{Account, Folder, now_ms};
 use crate::events::{EventKind, Worker};
 use crate::immich::ApiError;
@@ -154,7 +154,7 @@ pub async fn pass(account: &Arc<Account>) -> ReconcileSummary {
         let ready: Vec<Candidate> = candidates
             .into_iter()
             .filter(|c| c.decision.is_some() || !batch_open)
-            .filter(|c| !waits_for_the_user(&folder, c))
+            .filter(|c| !held_for_the_user(&folder, c))
             .collect();
         let mut to_guard = Vec::new();
         let mut to_trash = Vec::new();
@@ -207,12 +207,13 @@ pub async fn pass(account: &Arc<Account>) -> ReconcileSummary {
 /// Deletes planned at once (each may ask Immich about its asset).
 const LOOKUPS_IN_FLIGHT: usize = 8;
 
-/// A held delete still waiting for a decision, which nothing but the user's decision changes
-/// (or a pattern that now excludes the file: then it is kept, and the hold goes). Judging it
-/// again on every pass cost several store round trips each, and a mass delete holds thousands.
-fn waits_for_the_user(folder: &Folder, c: &Candidate) -> bool {
-    c.decision == Some(Decision::Waiting)
-        && (c.replaced.is_some() || folder.filter.excluded_by_pattern(&c.rel).is_none())
+/// [`waits_for_the_user`]; the previous asset of a changed file is no file of the folder's,
+/// so no pattern releases its hold.
+fn held_for_the_user(folder: &Folder, c: &Candidate) -> bool {
+    match c.replaced {
+        Some(_) => c.decision == Some(Decision::Waiting),
+        None => waits_for_the_user(c.decision, folder, &c.rel),
+    }
 }
 
 /// Folders whose deletes may be judged: present, readable and on their own volume. A folder

@@ -23,14 +23,15 @@
 pub mod local_deletes;
 pub mod remote;
 
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::account::{Account, now_ms};
+use crate::account::{Account, Folder, now_ms};
 use crate::error::Error;
 use crate::events::{EventKind, Worker};
 use crate::policy;
-use crate::store::{DeleteDirection, FolderId, HeldDelete, StoreError};
+use crate::store::{Decision, DeleteDirection, FolderId, HeldDelete, StoreError};
 
 use super::uploader::report_account_problem;
 
@@ -198,6 +199,14 @@ pub(crate) async fn holds(account: &Account, direction: DeleteDirection) -> Vec<
     .into_iter()
     .filter(|h| h.direction == direction)
     .collect()
+}
+
+/// Whether a held delete of `rel` with `decision` is still waiting for the user: nothing but
+/// the decision changes it, so a pass leaves it alone (judging it again cost several store
+/// round trips each, and a mass delete holds thousands). A pattern that now excludes the file
+/// is the exception: the file is then kept and the hold goes.
+pub(crate) fn waits_for_the_user(decision: Option<Decision>, folder: &Folder, rel: &Path) -> bool {
+    decision == Some(Decision::Waiting) && folder.filter.excluded_by_pattern(rel).is_none()
 }
 
 /// Shows the number of held deletes per folder in the status; returns whether any hold is

@@ -20,7 +20,7 @@ use std::time::Duration;
 use futures_util::TryStreamExt;
 use time::OffsetDateTime;
 
-use super::{GuardItem, ReconcileSummary, guard_holds, holds, store_call};
+use super::{GuardItem, ReconcileSummary, guard_holds, holds, store_call, waits_for_the_user};
 use crate::account::{Account, Folder, now_ms};
 use crate::error::Error;
 use crate::events::{EventKind, Worker};
@@ -459,15 +459,10 @@ pub async fn judge(account: &Arc<Account>) -> ReconcileSummary {
             .filter_map(|r| r.remote_gone.map(|(at, _)| at))
             .collect();
         let batch_open = summary.batch_open(&undecided, account.delete_guard.grace, now);
-        // A hold still waiting for the user is left as it is (unless a pattern now excludes
-        // its file): nothing else changes it, and a mass delete holds thousands.
         let ready: Vec<SyncedFile> = rows
             .into_iter()
             .filter(|r| decisions.contains_key(&r.id) || !batch_open)
-            .filter(|r| {
-                decisions.get(&r.id) != Some(&Decision::Waiting)
-                    || folder.filter.excluded_by_pattern(&r.rel).is_some()
-            })
+            .filter(|r| !waits_for_the_user(decisions.get(&r.id).copied(), &folder, &r.rel))
             .collect();
         let locals = local_facts(&folder, &ready).await;
         let mut to_guard = Vec::new();
