@@ -11,6 +11,7 @@ import {
   absoluteTime,
   accountStateSentence,
   bytes,
+  count,
   describeEvent,
   eventMatches,
   eventTime,
@@ -30,6 +31,10 @@ import * as deletes from "./deletes.js";
 import { $, el } from "./dom.js";
 
 const MAX_EVENTS = 500;
+// Rows drawn at first, and added each time the list is scrolled to its end. A large import
+// replaces every listed event twice a second; making a row for each of them kept the page
+// busy, while a window shows a dozen.
+const ROWS_AT_ONCE = 100;
 // Held deletes listed at once, oldest first. A mass delete can hold a whole library; the
 // rest follow as these are decided, and "Keep everything" covers them all.
 const HELD_SHOWN = 200;
@@ -39,6 +44,7 @@ const state = {
   events: [], // newest first, at most MAX_EVENTS
   filter: "all",
   query: "",
+  rowsDrawn: ROWS_AT_ONCE, // how many of the matching events have a row
   held: {
     count: 0, // waiting deletes, summed over the status's folders
     items: null, // the waiting ones from held_deletes, oldest first; null until loaded
@@ -183,7 +189,7 @@ function renderStatus() {
   empty.textContent = allPaused
     ? "Paused. Nothing is uploaded until you resume."
     : waiting > 0
-      ? `${waiting.toLocaleString()} ${waiting === 1 ? "file is" : "files are"} waiting to upload.`
+      ? `${count(waiting)} ${waiting === 1 ? "file is" : "files are"} waiting to upload.`
       : "Nothing is uploading right now.";
 }
 
@@ -260,9 +266,10 @@ function rowFor(ev, several) {
 function renderEvents() {
   const several = (state.status?.accounts.length || 0) > 1;
   const shown = state.events.filter((ev) => eventMatches(ev, state.filter, state.query));
+  const drawn = shown.slice(0, state.rowsDrawn);
   const list = $("activity-list");
   let next = list.firstChild;
-  for (const ev of shown) {
+  for (const ev of drawn) {
     const li = rowFor(ev, several);
     if (li === next) next = next.nextSibling;
     else list.insertBefore(li, next);
@@ -277,6 +284,27 @@ function renderEvents() {
   empty.textContent = state.events.length
     ? "Nothing here matches. Try another filter or search."
     : "Nothing has happened yet. New uploads, deletes and problems show up here.";
+
+  const more = $("events-more");
+  const hidden = shown.length - drawn.length;
+  more.hidden = hidden <= 0;
+  if (hidden > 0) {
+    more.textContent = `Show ${count(Math.min(hidden, ROWS_AT_ONCE))} older`;
+    // Observing again reports at once whether the button is in view: a tall window may
+    // show it right after the rows above it were added.
+    moreInView.unobserve(more);
+    moreInView.observe(more);
+  }
+}
+
+// Scrolling to the end of the list shows the next rows, as the button does.
+const moreInView = new IntersectionObserver((entries) => {
+  if (entries.some((entry) => entry.isIntersecting) && !$("events-more").hidden) showOlder();
+});
+
+function showOlder() {
+  state.rowsDrawn += ROWS_AT_ONCE;
+  renderEvents();
 }
 
 const eventKey = (ev) => `${ev.timestamp}|${ev.event}|${ev.user_id}|${ev.path || ""}`;
@@ -307,12 +335,12 @@ const selectedHeld = () => (state.held.items || []).filter((h) => state.held.sel
 
 /** Asks for the list again when the status shows a different number of waiting deletes. */
 function followHeldCount(status) {
-  const count = status.accounts.reduce(
+  const waiting = status.accounts.reduce(
     (n, a) => n + (a.folders || []).reduce((m, f) => m + (f.held_deletes || 0), 0),
     0,
   );
-  if (count === state.held.count) return;
-  state.held.count = count;
+  if (waiting === state.held.count) return;
+  state.held.count = waiting;
   loadHeld();
 }
 
@@ -405,7 +433,7 @@ function heldGroup(direction, items, showAccount) {
   label.htmlFor = all.id;
   label.append(el("span", "visually-hidden", "Select all: "), direction.heading);
   title.append(label);
-  head.append(all, title, el("span", "held-group-count", items.length.toLocaleString()));
+  head.append(all, title, el("span", "held-group-count", count(items.length)));
 
   const list = el("ul", "held-rows");
   list.setAttribute("aria-label", direction.heading);
@@ -570,39 +598,35 @@ $("held-confirm").addEventListener("click", () => {
   if (chosen.length) decide(chosen, true);
 });
 
-// ---------------------------------------------------------------- drawing at most once a frame
+// ---------------------------------------------------------------- drawing
 
-let pending = null;
+// While updates keep coming the page draws at most every DRAW_EVERY_MS, the accounts and the
+// events together. A large import sends a status five times a second and thousands of events;
+// each drawing is a frame the webview paints and composites (in software where there is no
+// GPU), and twice a second is as fast as anyone reads counts. The first update after a quiet
+// moment, a search and a filter still draw at once.
+const DRAW_EVERY_MS = 500;
+let pending = new Set();
+let drawnAt = -Infinity;
+let drawing = false; // a drawing is waiting for its time or its frame
+
 function schedule(what) {
-  if (!pending) {
-    pending = new Set();
-    requestAnimationFrame(() => {
-      const todo = pending;
-      pending = null;
-      if (todo.has("status")) renderStatus();
-      const several = (state.status?.accounts.length || 0) > 1;
-      if (todo.has("events") || several !== rowsShowAccount) {
-        eventsDrawnAt = performance.now();
-        renderEvents();
-      }
-    });
-  }
   pending.add(what);
+  if (drawing) return;
+  drawing = true;
+  const wait = drawnAt + DRAW_EVERY_MS - performance.now();
+  if (wait > 0) setTimeout(() => requestAnimationFrame(draw), wait);
+  else requestAnimationFrame(draw);
 }
 
-// The list follows new events at most every EVENTS_EVERY_MS: a large import brings thousands
-// a second, far more than anyone reads, and drawing each batch as it came kept the page busy
-// (frames of 300 ms) and its memory growing. A search or filter still draws at once.
-const EVENTS_EVERY_MS = 500;
-let eventsDrawnAt = 0;
-let eventsTimer = null;
-function scheduleEvents() {
-  if (eventsTimer !== null) return;
-  const wait = Math.max(0, eventsDrawnAt + EVENTS_EVERY_MS - performance.now());
-  eventsTimer = setTimeout(() => {
-    eventsTimer = null;
-    schedule("events");
-  }, wait);
+function draw() {
+  drawing = false;
+  drawnAt = performance.now();
+  const todo = pending;
+  pending = new Set();
+  if (todo.has("status")) renderStatus();
+  const several = (state.status?.accounts.length || 0) > 1;
+  if (todo.has("events") || several !== rowsShowAccount) renderEvents();
 }
 
 // ---------------------------------------------------------------- toolbar
@@ -646,6 +670,8 @@ function action(id, run, done) {
   });
 }
 
+$("events-more").addEventListener("click", showOlder);
+
 action("pause-all", () => backend.pause(null), "Syncing paused for every account.");
 action("resume-all", () => backend.resume(null), "Syncing resumed.");
 action("sync-now", () => backend.syncNow(), "Checking every folder now.");
@@ -654,6 +680,7 @@ action("open-logs", () => backend.openLogFolder(), "The log folder opens in your
 for (const button of document.querySelectorAll("[data-filter]")) {
   button.addEventListener("click", () => {
     state.filter = button.dataset.filter;
+    state.rowsDrawn = ROWS_AT_ONCE;
     for (const b of document.querySelectorAll("[data-filter]")) {
       b.setAttribute("aria-pressed", String(b === button));
     }
@@ -662,6 +689,7 @@ for (const button of document.querySelectorAll("[data-filter]")) {
 }
 $("event-search").addEventListener("input", (e) => {
   state.query = e.target.value.trim();
+  state.rowsDrawn = ROWS_AT_ONCE;
   renderEvents();
 });
 
@@ -685,7 +713,7 @@ async function start() {
       if (!loaded) early.unshift(...newestFirst);
       else {
         addEvents(newestFirst);
-        scheduleEvents();
+        schedule("events");
       }
       if (batch.some((ev) => ev.event === "deletes_held")) loadHeld();
       deletes.onEvents(batch);

@@ -3,7 +3,7 @@
 // opens and again after any event that may change them.
 
 import { backend } from "./backend.js";
-import { absoluteTime, deleteDoneLead, fileName, parentPath, relativeTime, sentence, tombstoneLead, undoSentence } from "./format.js";
+import { absoluteTime, count, deleteDoneLead, fileName, parentPath, relativeTime, sentence, tombstoneLead, undoSentence } from "./format.js";
 import { $, el } from "./dom.js";
 import { icon } from "./icons.js";
 
@@ -46,7 +46,7 @@ function actionButton(label, describe, run) {
 
 function render() {
   const done = state.done || [];
-  $("done-count").textContent = state.done ? `(${done.length.toLocaleString()})` : "";
+  $("done-count").textContent = state.done ? `(${count(done.length)})` : "";
   $("done-list").replaceChildren(
     ...done.map((entry) =>
       row({
@@ -64,7 +64,7 @@ function render() {
   $("done-empty").hidden = done.length > 0 || !state.done;
 
   const stones = state.stones || [];
-  $("stones-count").textContent = state.stones ? `(${state.standing.toLocaleString()})` : "";
+  $("stones-count").textContent = state.stones ? `(${count(state.standing)})` : "";
   $("stones-list").replaceChildren(
     ...stones.map((stone) =>
       row({

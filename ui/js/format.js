@@ -1,13 +1,25 @@
 // Everything the windows say in words: relative times, sizes, counts, account states and
 // the sentence for each engine event. One place, so the wording stays consistent.
 
+// The formatters are made once. `toLocaleString` with options makes a new one on every call,
+// which showed when Activity made rows for hundreds of events a second.
+const COUNT = new Intl.NumberFormat();
+const SHORT_DATE_THIS_YEAR = new Intl.DateTimeFormat(undefined, { day: "numeric", month: "short" });
+const SHORT_DATE = new Intl.DateTimeFormat(undefined, { day: "numeric", month: "short", year: "numeric" });
+const DATE_AND_TIME = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
+
+/** "12,840", in the user's locale. */
+export function count(n) {
+  return COUNT.format(Number(n));
+}
+
 const MINUTE = 60 * 1000;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
 
 /** "1 photo", "12,840 photos". */
 export function plural(n, one, many = `${one}s`) {
-  return `${Number(n).toLocaleString()} ${n === 1 ? one : many}`;
+  return `${count(n)} ${n === 1 ? one : many}`;
 }
 
 /** "just now", "5 minutes ago", "yesterday", "3 days ago", then a date. */
@@ -21,16 +33,12 @@ export function relativeTime(ms, now = Date.now()) {
   if (diff < 7 * DAY) return `${plural(Math.floor(diff / DAY), "day")} ago`;
   const date = new Date(ms);
   const sameYear = date.getFullYear() === new Date(now).getFullYear();
-  return date.toLocaleDateString(undefined, {
-    day: "numeric",
-    month: "short",
-    ...(sameYear ? {} : { year: "numeric" }),
-  });
+  return (sameYear ? SHORT_DATE_THIS_YEAR : SHORT_DATE).format(date);
 }
 
 /** Full local date and time, for tooltips. */
 export function absoluteTime(ms) {
-  return new Date(ms).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+  return DATE_AND_TIME.format(new Date(ms));
 }
 
 /** "0 B", "512 KB", "4.8 MB", "1.25 GB" (decimal units, as file managers show them). */
@@ -124,11 +132,11 @@ export function accountStateSentence(account) {
 
 /** "12,840 synced · 3 waiting · 14 skipped · 1 failed": zero counts other than synced are left out. */
 export function folderCounts(counts = {}) {
-  const parts = [`${Number(counts.synced || 0).toLocaleString()} synced`];
-  if (counts.queued) parts.push(`${Number(counts.queued).toLocaleString()} waiting`);
-  if (counts.skipped) parts.push(`${Number(counts.skipped).toLocaleString()} skipped`);
-  if (counts.failed) parts.push(`${Number(counts.failed).toLocaleString()} failed`);
-  if (counts.missing) parts.push(`${Number(counts.missing).toLocaleString()} removed here`);
+  const parts = [`${count(counts.synced || 0)} synced`];
+  if (counts.queued) parts.push(`${count(counts.queued)} waiting`);
+  if (counts.skipped) parts.push(`${count(counts.skipped)} skipped`);
+  if (counts.failed) parts.push(`${count(counts.failed)} failed`);
+  if (counts.missing) parts.push(`${count(counts.missing)} removed here`);
   return parts.join(" · ");
 }
 
@@ -238,7 +246,7 @@ export function deleteDoneLead(entry) {
 
 /** The line under a photo remembered as deleted in Immich. */
 export function tombstoneLead(stone) {
-  const day = new Date(stone.seen_at).toLocaleDateString(undefined, { year: "numeric", month: "short", day: "numeric" });
+  const day = SHORT_DATE.format(new Date(stone.seen_at));
   return stone.how === "purged" ? `Deleted from Immich on ${day}:` : `Moved to the Immich trash on ${day}:`;
 }
 
@@ -322,7 +330,7 @@ function byDirection(items) {
 /** "8 go to the Immich trash, 4 to this computer's trash": `verb` after the first count only. */
 function splitBy(parts, verb, where, joiner = ", ") {
   return parts
-    .map(([d, n], i) => `${n.toLocaleString()}${i === 0 ? ` ${verb(n)}` : ""} ${where(d)}`)
+    .map(([d, n], i) => `${count(n)}${i === 0 ? ` ${verb(n)}` : ""} ${where(d)}`)
     .join(joiner);
 }
 const go = (n) => (n === 1 ? "goes" : "go");
@@ -331,14 +339,14 @@ const stay = (n) => (n === 1 ? "stays" : "stay");
 /** Under a list that shows only the oldest of the waiting deletes. */
 export function heldMore(shown, waiting) {
   return (
-    `These are the oldest ${shown.toLocaleString()} of ${waiting.toLocaleString()}. ` +
+    `These are the oldest ${count(shown)} of ${count(waiting)}. ` +
     "The next ones show as you decide on these; Keep everything keeps all of them."
   );
 }
 
 /** "None selected", "3 of 12 selected". */
 export function heldSelection(selected, total) {
-  return selected ? `${selected.toLocaleString()} of ${total.toLocaleString()} selected` : "None selected";
+  return selected ? `${count(selected)} of ${count(total)} selected` : "None selected";
 }
 
 /**
