@@ -226,6 +226,19 @@ async fn wait_text(client: &Client, css: &str, what: &str, pred: impl Fn(&str) -
     }
 }
 
+/// How many events the Activity list has a row for.
+async fn event_rows(client: &Client) -> u64 {
+    client
+        .execute(
+            "return document.querySelectorAll('#activity-list li').length;",
+            vec![],
+        )
+        .await
+        .expect("count the rows")
+        .as_u64()
+        .expect("a number")
+}
+
 /// Scrolls `css` into view, as a user would, and clicks it.
 async fn click(client: &Client, css: &str) {
     let element = find(client, css).await;
@@ -422,6 +435,64 @@ async fn first_run_setup_then_uploads_pause_and_resume() {
     .await;
     screenshot(&client, "activity.png").await;
 
+    // A burst of photos: the list makes rows for the newest 100 events only, and shows
+    // older ones when it is scrolled to its end.
+    let burst = app.photos().join("Burst");
+    std::fs::create_dir_all(&burst).unwrap();
+    for n in 0..110 {
+        std::fs::write(burst.join(format!("IMG_{n:04}.jpg")), photo(100 + n)).unwrap();
+    }
+    let deadline = Instant::now() + PATIENCE;
+    while server.created_uploads() < 113 {
+        assert!(Instant::now() < deadline, "the burst is uploaded");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let older = wait_text(
+        &client,
+        "#events-more",
+        "older events wait below the list",
+        |t| t.starts_with("Show ") && t.ends_with(" older"),
+    )
+    .await;
+    assert_eq!(
+        event_rows(&client).await,
+        100,
+        "rows for the newest 100: {older}"
+    );
+    // Scrolled to its end again and again, the list comes to its oldest events.
+    let mut rows = 100;
+    while find(&client, "#events-more")
+        .await
+        .is_displayed()
+        .await
+        .unwrap_or(false)
+    {
+        let more = find(&client, "#events-more").await;
+        let arg = serde_json::to_value(&more).expect("element reference");
+        client
+            .execute("arguments[0].scrollIntoView({block: 'end'});", vec![arg])
+            .await
+            .expect("scroll to the end of the list");
+        let deadline = Instant::now() + PATIENCE;
+        while event_rows(&client).await <= rows {
+            assert!(
+                Instant::now() < deadline,
+                "scrolling to the end shows older events"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        rows = event_rows(&client).await;
+    }
+    assert!(
+        rows > 200,
+        "every listed event has a row in the end: {rows}"
+    );
+    let listed = text(&client, "#activity-list").await;
+    assert!(
+        listed.contains("new-photo.jpg"),
+        "the oldest events are listed again: {listed}"
+    );
+
     // "Open log folder" is allowed to the window (the file manager itself is not checked).
     click(&client, "#open-logs").await;
     wait_text(
@@ -435,7 +506,7 @@ async fn first_run_setup_then_uploads_pause_and_resume() {
     // The command line reaches the running app, with no --config: it finds the app's settings.
     let status = app.syncd(&["status"]);
     assert!(
-        status.starts_with("Up to date · 3 photos\n"),
+        status.starts_with("Up to date · 113 photos\n"),
         "immich-syncd status answers for the app: {status}"
     );
     app.syncd(&["pause"]);
