@@ -46,7 +46,12 @@ function actionButton(label, describe, run) {
 
 function render() {
   const done = state.done || [];
-  $("done-count").textContent = state.done ? `(${count(done.length)})` : "";
+  // The journal is read LIMIT at a time: a full page says it is the newest, not the total.
+  $("done-count").textContent = !state.done
+    ? ""
+    : done.length < LIMIT
+      ? `(${count(done.length)})`
+      : `(the newest ${count(LIMIT)})`;
   $("done-list").replaceChildren(
     ...done.map((entry) =>
       row({
