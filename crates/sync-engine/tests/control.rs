@@ -377,6 +377,48 @@ async fn held_deletes_approved_from_the_command_line_are_carried_out_at_once() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_decision_written_into_the_state_file_by_another_program_is_carried_out() {
+    let h = Harness::new(Profile::V3).await;
+    for n in 0..12 {
+        h.write(&format!("q{n}.jpg"), &photo(100 + n));
+    }
+    // No trash feed in the meantime: only the look for decisions can find this one.
+    let config = config_file(&h, "delete_grace = \"0s\"\nremote_check_interval = \"1h\"");
+    let _daemon = Daemon::start(&config);
+    until_status(&config, |s| {
+        idle(s) && s["accounts"][0]["folders"][0]["counts"]["synced"] == 12
+    })
+    .await;
+    for n in 0..11 {
+        std::fs::remove_file(h.photos.join(format!("q{n}.jpg"))).expect("delete a photo");
+    }
+    until_status(&config, |s| {
+        s["accounts"][0]["folders"][0]["held_deletes"] == 11
+    })
+    .await;
+    // Held deletes are left alone while nothing is written; a few quiet looks pass first.
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    assert_eq!(h.live_assets().len(), 12, "held: nothing deleted yet");
+
+    // Another program (an older `immich-syncd`, a script) approves them in the file itself,
+    // without the socket: the daemon is not told, and finds the decision at its next look.
+    let state = h.state_path();
+    std::thread::spawn(move || {
+        sync_engine::store::Store::open(&state)
+            .expect("the state file opens beside the daemon")
+            .with(|db| db.decide(None, sync_engine::store::Decision::Approved))
+            .expect("the decision is written")
+    })
+    .join()
+    .expect("the writer finishes");
+    let trashed = || h.live_assets().len() == 1;
+    assert!(
+        eventually(std::time::Duration::from_secs(40), trashed).await,
+        "the approved deletes reach the Immich trash at the daemon's next look"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_socket_left_by_a_daemon_that_died_is_taken_over_by_the_next() {
     #[cfg_attr(not(unix), allow(unused_variables))]
     let (h, config, first) = one_photo_synced().await;

@@ -156,18 +156,44 @@ pub async fn run(account: Arc<Account>) -> Result<(), Error> {
                 tokio::time::Instant::now() + Duration::from_millis((at - now_ms()).max(0) as u64),
             );
         }
-        if summary.held > 0 || any_holds {
-            next = next.min(tokio::time::Instant::now() + DECISION_CHECK);
-        }
-        tokio::select! {
-            _ = account.cancel.cancelled() => return Ok(()),
-            _ = account.wake_reconciler.notified() => {
-                // Let a burst of deletes (a folder removed) arrive before looking.
-                tokio::time::sleep(account.intervals.stable_after).await;
+        // Held deletes wait for a decision, which may be written into the state file by
+        // another program: looked for every DECISION_CHECK, by the file's change stamp.
+        let looking_for_decisions = summary.held > 0 || any_holds;
+        let passed = if looking_for_decisions {
+            change_stamp(&account).await
+        } else {
+            None
+        };
+        loop {
+            let look = tokio::time::Instant::now() + DECISION_CHECK;
+            let wake = if looking_for_decisions {
+                next.min(look)
+            } else {
+                next
+            };
+            tokio::select! {
+                _ = account.cancel.cancelled() => return Ok(()),
+                _ = account.wake_reconciler.notified() => {
+                    // Let a burst of deletes (a folder removed) arrive before looking.
+                    tokio::time::sleep(account.intervals.stable_after).await;
+                    break;
+                }
+                _ = tokio::time::sleep_until(wake) => {}
             }
-            _ = tokio::time::sleep_until(next) => {}
+            // Nothing written since the pass (no decision, no file seen again, no upload):
+            // another pass would find what this one found, and at a hundred thousand holds
+            // it costs a second of CPU. The next look is DECISION_CHECK later.
+            let unchanged = passed.is_some() && change_stamp(&account).await == passed;
+            if !(unchanged && wake < next) {
+                break;
+            }
         }
     }
+}
+
+/// The state file's change stamp, or `None` when it cannot be read (then the pass runs).
+async fn change_stamp(account: &Account) -> Option<crate::store::ChangeStamp> {
+    account.store.call(|db| db.change_stamp()).await.ok()
 }
 
 /// Runs a store call for the reconciler; a failure is told as an error event (nothing was
