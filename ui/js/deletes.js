@@ -9,10 +9,13 @@ import { icon } from "./icons.js";
 
 const LIMIT = 200;
 // Events after which the lists may have changed.
-const RELOAD_ON = new Set(["deleted_in_immich", "moved_to_trash", "undone", "kept_local", "remote_deleted", "skipped", "restored_in_immich", "uploaded", "linked"]);
+const RELOAD_ON = new Set(["deleted_in_immich", "moved_to_trash", "undone", "kept_local", "remote_deleted", "skipped", "restored_in_immich"]);
+// An upload takes a photo off the "deleted in Immich" list when it was forgiven elsewhere
+// (`immich-syncd tombstones forget`): these matter only while that list has photos, so an
+// import into an empty list does not reload it after every batch.
+const RELOAD_ON_WHILE_REMEMBERED = new Set(["uploaded", "linked"]);
 
-
-const state = { done: null, stones: null, standing: 0, busy: false };
+const state = { done: null, stones: null, standing: 0, busy: false, drawn: "" };
 
 function row({ lead, file, path, detail, at, button, undone, tone }) {
   const li = el("li", `tone-${tone}`);
@@ -45,6 +48,11 @@ function actionButton(label, describe, run) {
 }
 
 function render() {
+  // A reload that brings the same lists draws nothing (but ages "5 minutes ago" once a minute).
+  const minute = Math.floor(Date.now() / 60000);
+  const drawn = JSON.stringify([state.done, state.stones, state.standing, state.busy, minute]);
+  if (drawn === state.drawn) return;
+  state.drawn = drawn;
   const done = state.done || [];
   // The journal is read LIMIT at a time: a full page says it is the newest, not the total.
   $("done-count").textContent = !state.done
@@ -141,7 +149,8 @@ let timer;
 /** Called for every batch of live events: reloads half a second after the last one that may
  *  matter. */
 export function onEvents(batch) {
-  if (!batch.some((ev) => RELOAD_ON.has(ev.event))) return;
+  const matters = (ev) => RELOAD_ON.has(ev.event) || (state.standing > 0 && RELOAD_ON_WHILE_REMEMBERED.has(ev.event));
+  if (!batch.some(matters)) return;
   clearTimeout(timer);
   timer = setTimeout(load, 500);
 }
