@@ -1301,9 +1301,12 @@ def activity_section(a, explain=True, earlier=""):
         out += ["", f"The first import, with the window open from a fifth on, took {a['import_s']} s."]
         cpu = (a.get("during_import") or {}).get("cpu_to_end_s")
         if cpu:
-            out[-1] += (" From the window's opening to the import's end, CPU time: " +
-                        ", ".join(f"{name} {seconds:g} s" for name, seconds in sorted(cpu.items(), key=lambda kv: -kv[1])) +
-                        ".")
+            # /proc/PID/comm keeps 15 characters: WebKit's helpers by what they are.
+            names = {"immich-sync": "the app", "WebKitWebProces": "WebKit's web process",
+                     "WebKitNetworkPr": "its network process"}
+            spent = [f"{names.get(name, name)} {seconds:g} s" for name, seconds in
+                     sorted(cpu.items(), key=lambda kv: -kv[1]) if seconds > 0]
+            out[-1] += " From the window's opening to the import's end, CPU time: " + ", ".join(spent) + "."
     if a.get("held_after_s"):
         out += ["", f"The {a['deleted_locally']:,} local deletes were held for review {a['held_after_s']} s "
                     "after the app started (a scan, then each delete planned; `delete_grace` 2 s)."]
