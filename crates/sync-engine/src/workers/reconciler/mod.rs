@@ -159,7 +159,8 @@ pub async fn run(account: Arc<Account>) -> Result<(), Error> {
         // Held deletes wait for a decision, which may be written into the state file by
         // another program: looked for every DECISION_CHECK, by the file's change stamp.
         let looking_for_decisions = summary.held > 0 || any_holds;
-        let passed = if looking_for_decisions {
+        // A pass that failed somewhere (the server did not answer) tries again at the next look.
+        let passed = if looking_for_decisions && summary.errors == 0 {
             change_stamp(&account).await
         } else {
             None
