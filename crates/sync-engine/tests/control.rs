@@ -327,19 +327,18 @@ async fn sighup_and_reload_apply_a_changed_config_and_refuse_a_broken_one() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn held_deletes_approved_from_the_command_line_are_carried_out_at_once() {
-    let h = Harness::new(Profile::V3).await;
+/// A daemon over twelve synced photos, eleven of them then deleted and held by the guard
+/// (`delete_grace` 0 s, and `defaults_extra`).
+async fn eleven_deletes_held(h: &Harness, defaults_extra: &str) -> (PathBuf, Daemon) {
     for n in 0..12 {
         h.write(&format!("p{n}.jpg"), &photo(n));
     }
-    let config = config_file(&h, "delete_grace = \"0s\"");
-    let _daemon = Daemon::start(&config);
+    let config = config_file(h, &format!("delete_grace = \"0s\"\n{defaults_extra}"));
+    let daemon = Daemon::start(&config);
     until_status(&config, |s| {
         idle(s) && s["accounts"][0]["folders"][0]["counts"]["synced"] == 12
     })
     .await;
-
     for n in 0..11 {
         std::fs::remove_file(h.photos.join(format!("p{n}.jpg"))).expect("delete a photo");
     }
@@ -351,6 +350,13 @@ async fn held_deletes_approved_from_the_command_line_are_carried_out_at_once() {
         status["accounts"][0]["folders"][0]["held_deletes"], 11,
         "{status:#}"
     );
+    (config, daemon)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn held_deletes_approved_from_the_command_line_are_carried_out_at_once() {
+    let h = Harness::new(Profile::V3).await;
+    let (config, _daemon) = eleven_deletes_held(&h, "").await;
     let list = ctl(&config, &["deletions", "list"]).await;
     assert_eq!(list.code, 0, "{}", list.all());
     assert_eq!(list.stdout.lines().count(), 11, "{}", list.all());
@@ -379,25 +385,10 @@ async fn held_deletes_approved_from_the_command_line_are_carried_out_at_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_decision_written_into_the_state_file_by_another_program_is_carried_out() {
     let h = Harness::new(Profile::V3).await;
-    for n in 0..12 {
-        h.write(&format!("q{n}.jpg"), &photo(100 + n));
-    }
     // No trash feed in the meantime: only the look for decisions can find this one.
-    let config = config_file(&h, "delete_grace = \"0s\"\nremote_check_interval = \"1h\"");
-    let _daemon = Daemon::start(&config);
-    until_status(&config, |s| {
-        idle(s) && s["accounts"][0]["folders"][0]["counts"]["synced"] == 12
-    })
-    .await;
-    for n in 0..11 {
-        std::fs::remove_file(h.photos.join(format!("q{n}.jpg"))).expect("delete a photo");
-    }
-    until_status(&config, |s| {
-        s["accounts"][0]["folders"][0]["held_deletes"] == 11
-    })
-    .await;
-    // Held deletes are left alone while nothing is written; a few quiet looks pass first.
-    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    let (_config, _daemon) = eleven_deletes_held(&h, "remote_check_interval = \"1h\"").await;
+    // A look with nothing written since the pass (15 s) judges nothing and changes nothing.
+    tokio::time::sleep(std::time::Duration::from_secs(18)).await;
     assert_eq!(h.live_assets().len(), 12, "held: nothing deleted yet");
 
     // Another program (an older `immich-syncd`, a script) approves them in the file itself,
