@@ -133,6 +133,18 @@ pub struct Account {
     /// The state file's change stamp when the status counts were last read
     /// ([`Account::refresh_counts`]).
     pub counts_stamp: std::sync::Mutex<Option<ChangeStamp>>,
+    /// Where the next trash feed starts (unix ms), and when that was last written to the state
+    /// file (`workers::reconciler::remote::trash_feed`).
+    pub trash_feed: std::sync::Mutex<Option<FeedPosition>>,
+}
+
+/// The trash feed's position, kept in memory between looks and saved now and then.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FeedPosition {
+    /// The next feed asks for assets trashed since this (unix ms).
+    pub since_ms: i64,
+    /// When the position was last written to the state file (unix ms).
+    pub saved_at_ms: i64,
 }
 
 impl Account {

@@ -120,6 +120,7 @@ pub(super) async fn connect(
         cancel,
         server,
         counts_stamp: Default::default(),
+        trash_feed: Default::default(),
     });
     check_bindings(&account).await;
     let names: Vec<String> = engine.accounts.iter().map(|a| a.name.clone()).collect();

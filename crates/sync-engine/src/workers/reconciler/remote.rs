@@ -21,7 +21,7 @@ use futures_util::TryStreamExt;
 use time::OffsetDateTime;
 
 use super::{GuardItem, ReconcileSummary, guard_holds, holds, store_call, waits_for_the_user};
-use crate::account::{Account, Folder, now_ms};
+use crate::account::{Account, FeedPosition, Folder, now_ms};
 use crate::error::Error;
 use crate::events::{EventKind, Worker};
 use crate::immich::{BULK_CHECK_BATCH, CheckResult};
@@ -39,6 +39,11 @@ use crate::store::{
 const FEED_OVERLAP: Duration = Duration::from_secs(120);
 /// How far back the very first trash feed looks (the full check at start covers the rest).
 const FEED_FIRST_LOOKBACK: Duration = Duration::from_secs(600);
+/// How often the feed's position is written to the state file when the feed finds nothing.
+/// Reading the feed again from an older position after a restart only finds what was already
+/// recorded (every feed overlaps the last), and the full check at start covers the rest; a
+/// write every 30 s, on the other hand, made each idle look count a million rows again.
+const FEED_SAVE_EVERY: Duration = Duration::from_secs(600);
 
 /// Bulk-upload-checks the full check keeps in flight: while the server answers one, the next
 /// is on its way, and the engine reads the page after.
@@ -182,13 +187,19 @@ async fn check_page(
 /// Assets trashed in Immich since the last look, for the linked ones.
 pub async fn trash_feed(account: &Arc<Account>) -> Result<(), Error> {
     let key = format!("trash_feed:{}", account.name);
-    let stored_key = key.clone();
-    let since_ms = account
-        .store
-        .call(move |db| db.meta(&stored_key))
-        .await?
-        .and_then(|v| v.parse::<i64>().ok())
-        .unwrap_or_else(|| now_ms() - FEED_FIRST_LOOKBACK.as_millis() as i64);
+    let remembered = *account.trash_feed.lock().unwrap_or_else(|p| p.into_inner());
+    let since_ms = match remembered {
+        Some(position) => position.since_ms,
+        None => {
+            let stored_key = key.clone();
+            account
+                .store
+                .call(move |db| db.meta(&stored_key))
+                .await?
+                .and_then(|v| v.parse::<i64>().ok())
+                .unwrap_or_else(|| now_ms() - FEED_FIRST_LOOKBACK.as_millis() as i64)
+        }
+    };
     let since = OffsetDateTime::from_unix_timestamp_nanos(i128::from(since_ms) * 1_000_000)
         .unwrap_or_else(|_| OffsetDateTime::now_utc());
     let feed = account
@@ -211,7 +222,8 @@ pub async fn trash_feed(account: &Arc<Account>) -> Result<(), Error> {
             Some((a.id.clone(), at.clamp(since_ms.min(now), now)))
         })
         .collect();
-    if !ids.is_empty() {
+    let found = !ids.is_empty();
+    if found {
         let name = account.name.clone();
         let files = account
             .store
@@ -227,10 +239,24 @@ pub async fn trash_feed(account: &Arc<Account>) -> Result<(), Error> {
     let answered = feed.server_time.unwrap_or_else(OffsetDateTime::now_utc);
     let next_ms =
         (answered.unix_timestamp_nanos() / 1_000_000) as i64 - FEED_OVERLAP.as_millis() as i64;
-    account
-        .store
-        .call(move |db| db.set_meta(&key, &next_ms.to_string()))
-        .await?;
+    let saved_at_ms = match remembered {
+        Some(position)
+            if !found && now - position.saved_at_ms < FEED_SAVE_EVERY.as_millis() as i64 =>
+        {
+            position.saved_at_ms
+        }
+        _ => {
+            account
+                .store
+                .call(move |db| db.set_meta(&key, &next_ms.to_string()))
+                .await?;
+            now
+        }
+    };
+    *account.trash_feed.lock().unwrap_or_else(|p| p.into_inner()) = Some(FeedPosition {
+        since_ms: next_ms,
+        saved_at_ms,
+    });
     Ok(())
 }
 
