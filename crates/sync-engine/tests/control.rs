@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
 
 use crate::common::daemon::{Run, run_daemon, syncd};
-use crate::common::{Harness, PATIENCE, eventually, photo};
+use crate::common::{Harness, PATIENCE, eventually, off_runtime, photo};
 use fake_immich::Profile;
 
 /// `immich-syncd --config FILE` running in the background; stopped (SIGTERM) when dropped.
@@ -394,14 +394,12 @@ async fn a_decision_written_into_the_state_file_by_another_program_is_carried_ou
     // Another program (an older `immich-syncd`, a script) approves them in the file itself,
     // without the socket: the daemon is not told, and finds the decision at its next look.
     let state = h.state_path();
-    std::thread::spawn(move || {
+    off_runtime(move || {
         sync_engine::store::Store::open(&state)
             .expect("the state file opens beside the daemon")
             .with(|db| db.decide(None, sync_engine::store::Decision::Approved))
             .expect("the decision is written")
-    })
-    .join()
-    .expect("the writer finishes");
+    });
     let trashed = || h.live_assets().len() == 1;
     assert!(
         eventually(std::time::Duration::from_secs(40), trashed).await,

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, SystemTime};
 
-use crate::common::{Harness, PATIENCE, eventually, exists, in_trash, once, photo};
+use crate::common::{Harness, PATIENCE, eventually, exists, in_trash, off_runtime, once, photo};
 use fake_immich::Profile;
 use fake_immich::older_service::{OlderRow, write_state_file};
 use sync_engine::config::{self, Config};
@@ -86,12 +86,6 @@ path = "{photos}"
     config.delete_guard.grace = Duration::ZERO;
     config.delete_guard.max_percent = 100;
     config
-}
-
-/// Runs blocking test code (a look into the state file) on a thread of its own, off the test's
-/// runtime: the engine's store refuses to block a runtime thread.
-fn off_runtime<R: Send>(f: impl FnOnce() -> R + Send) -> R {
-    std::thread::scope(|scope| scope.spawn(f).join().expect("the look succeeds"))
 }
 
 fn ago(d: Duration) -> OffsetDateTime {

@@ -171,6 +171,17 @@ path = '{photos}'
     }
 }
 
+/// Runs blocking test code (a look into the state file, a write to it) on a thread of its own,
+/// off the test's runtime: the engine's store refuses to block a runtime thread.
+pub fn off_runtime<R: Send>(f: impl FnOnce() -> R + Send) -> R {
+    std::thread::scope(|scope| {
+        scope
+            .spawn(f)
+            .join()
+            .expect("the work off the runtime ends")
+    })
+}
+
 /// Distinct, JPEG-looking content number `n` (Immich only hashes bytes).
 pub fn photo(n: u32) -> Vec<u8> {
     let mut bytes = vec![0xFF, 0xD8, 0xFF, 0xE0];
