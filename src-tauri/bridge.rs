@@ -19,7 +19,9 @@ use sync_engine::config::ConfigProblem;
 use sync_engine::events::Event;
 use sync_engine::immich::ApiError;
 use sync_engine::status::Status;
-use tauri::{AppHandle, Emitter, Runtime};
+use tauri::{AppHandle, Runtime};
+
+use crate::window_process::WindowProcess;
 
 /// UI event carrying a full [`Status`].
 pub const STATUS_EVENT: &str = "sync://status";
@@ -128,17 +130,19 @@ impl EventBatch {
     }
 }
 
-/// Forwards engine events and status to the UI and to `on_status` (the tray), until the app
-/// exits.
+/// Forwards engine events and status to the windows (while any are open) and to `on_status`
+/// (the tray), until the app exits.
 pub fn start<R: Runtime>(
     app: AppHandle<R>,
     engine: EngineHandle,
     recent: RecentEvents,
+    windows: WindowProcess,
     on_event: impl Fn(&AppHandle<R>, &Event) + Send + 'static,
     on_status: impl Fn(&AppHandle<R>, &Status) + Send + 'static,
 ) {
     let mut events = engine.subscribe();
     let event_app = app.clone();
+    let event_windows = windows.clone();
     tauri::async_runtime::spawn(async move {
         let mut batch = EventBatch::default();
         loop {
@@ -171,7 +175,7 @@ pub fn start<R: Runtime>(
                     Err(_) => break false,
                 }
             };
-            let _ = event_app.emit(EVENTS_EVENT, batch.take());
+            event_windows.emit(EVENTS_EVENT, &batch.take());
             if closed {
                 return;
             }
@@ -182,7 +186,7 @@ pub fn start<R: Runtime>(
         loop {
             let status = engine.status();
             on_status(&app, &status);
-            let _ = app.emit(STATUS_EVENT, &status);
+            windows.emit(STATUS_EVENT, &status);
             tokio::time::sleep(STATUS_THROTTLE).await;
             if changes.changed().await.is_err() {
                 return;

@@ -1,16 +1,22 @@
 //! The commands the web UI may call: each checks its arguments and delegates.
+//!
+//! The windows run in a process of their own ([`crate::window_process`]); what they call
+//! arrives here by name with its arguments as the page passed them, and [`call`] carries it out
+//! beside the engine. Closing a window and the native choosers stay in the window process
+//! ([`crate::window_host`]).
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use sync_engine::config::{DeleteMode, DeletePolicy};
 use sync_engine::engine::DeletePreview;
 use sync_engine::events::Event;
 use sync_engine::secret::ApiKey;
 use sync_engine::status::Status;
 use sync_engine::store::{HeldDelete, TombstonePage};
-use tauri::{AppHandle, Manager as _, State, WebviewWindow};
+use tauri::{AppHandle, Manager as _};
 
 use crate::bridge::{RECENT_EVENTS, UiError};
 use crate::intents::Intent;
@@ -27,29 +33,170 @@ fn check_text(field: &str, value: &str) -> Result<(), UiError> {
     Ok(())
 }
 
+/// A command a window called, with its arguments as the page passes them (`ui/js/backend.js`):
+/// the one list of what the tray carries out for the windows.
+#[derive(Debug, Deserialize)]
+#[serde(
+    tag = "command",
+    content = "args",
+    rename_all = "snake_case",
+    rename_all_fields = "camelCase"
+)]
+pub enum Command {
+    GetStatus {},
+    RecentEvents {
+        limit: usize,
+    },
+    GetSettings {},
+    SaveSettings {
+        settings: SettingsDto,
+        keys: HashMap<String, String>,
+    },
+    TestConnection {
+        server_url: String,
+        api_key: String,
+        account: Option<String>,
+    },
+    Pause {
+        account: Option<String>,
+    },
+    Resume {
+        account: Option<String>,
+    },
+    SyncNow {},
+    OpenPath {
+        path: String,
+    },
+    OpenLogFolder {},
+    CountExcluded {
+        path: String,
+        patterns: Vec<String>,
+    },
+    OpenInImmich {
+        account: String,
+        asset: String,
+    },
+    DeleteExample {
+        mode: DeleteMode,
+        threshold: f64,
+        max_age: f64,
+    },
+    HeldDeletes {
+        limit: usize,
+    },
+    DecideDeletes {
+        ids: Option<Vec<i64>>,
+        approve: bool,
+    },
+    DeletesDone {
+        limit: usize,
+    },
+    UndoDeletes {
+        ids: Vec<i64>,
+    },
+    DeletedInImmich {
+        limit: usize,
+    },
+    UploadAgain {
+        ids: Option<Vec<i64>>,
+    },
+    DeletePreview {
+        account: String,
+        folder: String,
+        mode: DeleteMode,
+        threshold: f64,
+        max_age: f64,
+    },
+    MoveOver {
+        path: String,
+    },
+}
+
+impl Command {
+    /// Command `name` with `args`, the JSON object the page passed; a message naming what is
+    /// wrong otherwise.
+    pub fn parse(name: &str, args: &str) -> Result<Command, UiError> {
+        let name_json = serde_json::to_string(name).unwrap_or_default();
+        let tagged = format!(r#"{{"command":{name_json},"args":{args}}}"#);
+        serde_json::from_str(&tagged)
+            .map_err(|e| UiError::new("invalid", format!("`{name}` cannot be carried out: {e}")))
+    }
+}
+
+/// Carries out command `name` with `args` (see [`Command::parse`]) and returns its answer as
+/// JSON.
+pub async fn call(app: &AppHandle, name: &str, args: &str) -> Result<Box<RawValue>, UiError> {
+    let command = Command::parse(name, args)?;
+    let state = app.state::<AppState>();
+    let state = state.inner();
+    match command {
+        Command::GetStatus {} => answer(&get_status(state)),
+        Command::RecentEvents { limit } => answer(&recent_events(state, limit)),
+        Command::GetSettings {} => answer(&get_settings(state)),
+        Command::SaveSettings { settings, keys } => {
+            answer(&save_settings(app, state, settings, keys).await?)
+        }
+        Command::TestConnection {
+            server_url,
+            api_key,
+            account,
+        } => answer(&test_connection(state, server_url, api_key, account).await?),
+        Command::Pause { account } => answer(&pause(app, account)),
+        Command::Resume { account } => answer(&resume(app, account)),
+        Command::SyncNow {} => answer(&sync_now(app)),
+        Command::OpenPath { path } => answer(&open_path(app, state, path)?),
+        Command::OpenLogFolder {} => answer(&open_log_folder(app)?),
+        Command::CountExcluded { path, patterns } => answer(&count_excluded(path, patterns).await?),
+        Command::OpenInImmich { account, asset } => answer(&open_in_immich(app, account, asset)?),
+        Command::DeleteExample {
+            mode,
+            threshold,
+            max_age,
+        } => answer(&delete_example(mode, threshold, max_age)?),
+        Command::HeldDeletes { limit } => answer(&held_deletes(state, limit).await?),
+        Command::DecideDeletes { ids, approve } => {
+            answer(&decide_deletes(state, ids, approve).await?)
+        }
+        Command::DeletesDone { limit } => answer(&deletes_done(state, limit).await?),
+        Command::UndoDeletes { ids } => answer(&undo_deletes(state, ids).await?),
+        Command::DeletedInImmich { limit } => answer(&deleted_in_immich(state, limit).await?),
+        Command::UploadAgain { ids } => answer(&upload_again(state, ids).await?),
+        Command::DeletePreview {
+            account,
+            folder,
+            mode,
+            threshold,
+            max_age,
+        } => answer(&delete_preview(state, account, folder, mode, threshold, max_age).await?),
+        Command::MoveOver { path } => answer(&move_over(app, state, path).await?),
+    }
+}
+
+/// A command's answer as JSON.
+fn answer<T: Serialize + ?Sized>(value: &T) -> Result<Box<RawValue>, UiError> {
+    serde_json::value::to_raw_value(value)
+        .map_err(|e| UiError::new("error", format!("the answer cannot be sent: {e}")))
+}
+
 /// The current status snapshot.
-#[tauri::command]
-pub fn get_status(state: State<'_, AppState>) -> Status {
+pub fn get_status(state: &AppState) -> Status {
     state.engine.status()
 }
 
 /// Recent events, newest first.
-#[tauri::command]
-pub fn recent_events(state: State<'_, AppState>, limit: usize) -> Vec<Event> {
+pub fn recent_events(state: &AppState, limit: usize) -> Vec<Event> {
     state.recent.newest(limit.min(RECENT_EVENTS))
 }
 
 /// The settings as the window edits them.
-#[tauri::command]
-pub fn get_settings(state: State<'_, AppState>) -> SettingsDto {
+pub fn get_settings(state: &AppState) -> SettingsDto {
     state.settings_dto()
 }
 
 /// Validates, stores keys, writes the file and applies it to the running engine.
-#[tauri::command]
 pub async fn save_settings(
-    app: AppHandle,
-    state: State<'_, AppState>,
+    app: &AppHandle,
+    state: &AppState,
     settings: SettingsDto,
     keys: HashMap<String, String>,
 ) -> Result<SettingsDto, UiError> {
@@ -57,7 +204,7 @@ pub async fn save_settings(
         check_text("an account name", name)?;
         check_text("an API key", key)?;
     }
-    state.save(&app, &settings, &keys).await
+    state.save(app, &settings, &keys).await
 }
 
 /// What "Test connection" shows.
@@ -76,9 +223,8 @@ pub struct ConnectionDto {
 }
 
 /// Connects with the given URL and key (or the stored key of `account`).
-#[tauri::command]
 pub async fn test_connection(
-    state: State<'_, AppState>,
+    state: &AppState,
     server_url: String,
     api_key: String,
     account: Option<String>,
@@ -105,72 +251,23 @@ pub async fn test_connection(
     })
 }
 
-/// Set by the end-to-end tests: WebDriver cannot reach the native chooser, so the test names
-/// the folder the "user" picks. Everything after the chooser runs as usual.
-const TEST_PICK_FOLDER: &str = "IMMICH_SYNC_TEST_PICK_FOLDER";
-
-/// The native folder picker.
-#[tauri::command]
-pub async fn pick_folder(app: AppHandle) -> Option<String> {
-    choose(app, TEST_PICK_FOLDER, Choose::Folder).await
-}
-
-/// What a native chooser picks.
-enum Choose {
-    /// A folder to sync.
-    Folder,
-    /// The older service's `config.toml`.
-    OlderConfig,
-}
-
-/// Opens the native chooser on a blocking thread; `test_env` names the path a test picks.
-async fn choose(app: AppHandle, test_env: &str, what: Choose) -> Option<String> {
-    use tauri_plugin_dialog::DialogExt;
-    if let Ok(path) = std::env::var(test_env) {
-        return Some(path);
-    }
-    let picked = tauri::async_runtime::spawn_blocking(move || {
-        let dialog = app.dialog().file();
-        match what {
-            Choose::Folder => dialog
-                .set_title("Choose a folder to sync")
-                .blocking_pick_folder(),
-            Choose::OlderConfig => dialog
-                .set_title("Choose the older sync service's config.toml")
-                .add_filter("Configuration", &["toml"])
-                .blocking_pick_file(),
-        }
-    })
-    .await
-    .ok()
-    .flatten()?;
-    picked
-        .into_path()
-        .ok()
-        .map(|p| p.to_string_lossy().into_owned())
-}
-
 /// Pauses one account, or all.
-#[tauri::command]
-pub fn pause(app: AppHandle, account: Option<String>) {
-    apply_intent(&app, account.map_or(Intent::PauseAll, Intent::Pause));
+pub fn pause(app: &AppHandle, account: Option<String>) {
+    apply_intent(app, account.map_or(Intent::PauseAll, Intent::Pause));
 }
 
 /// Resumes one account, or all.
-#[tauri::command]
-pub fn resume(app: AppHandle, account: Option<String>) {
-    apply_intent(&app, account.map_or(Intent::ResumeAll, Intent::Resume));
+pub fn resume(app: &AppHandle, account: Option<String>) {
+    apply_intent(app, account.map_or(Intent::ResumeAll, Intent::Resume));
 }
 
 /// Sync now.
-#[tauri::command]
-pub fn sync_now(app: AppHandle) {
-    apply_intent(&app, Intent::SyncNow);
+pub fn sync_now(app: &AppHandle) {
+    apply_intent(app, Intent::SyncNow);
 }
 
 /// Opens a synced folder in the file manager. Only configured folders can be opened.
-#[tauri::command]
-pub fn open_path(app: AppHandle, state: State<'_, AppState>, path: String) -> Result<(), UiError> {
+pub fn open_path(app: &AppHandle, state: &AppState, path: String) -> Result<(), UiError> {
     check_text("the path", &path)?;
     let wanted = PathBuf::from(&path);
     let index = state
@@ -178,14 +275,13 @@ pub fn open_path(app: AppHandle, state: State<'_, AppState>, path: String) -> Re
         .iter()
         .position(|p| *p == wanted)
         .ok_or_else(|| UiError::new("invalid", "only synced folders can be opened"))?;
-    apply_intent(&app, Intent::OpenFolder(index));
+    apply_intent(app, Intent::OpenFolder(index));
     Ok(())
 }
 
 /// Opens an asset in Immich's web app, in the browser: only on the account's own server, and
 /// only for an id Immich could have given.
-#[tauri::command]
-pub fn open_in_immich(app: AppHandle, account: String, asset: String) -> Result<(), UiError> {
+pub fn open_in_immich(app: &AppHandle, account: String, asset: String) -> Result<(), UiError> {
     check_text("the account", &account)?;
     check_text("the asset", &asset)?;
     let state = app.state::<AppState>();
@@ -198,16 +294,15 @@ pub fn open_in_immich(app: AppHandle, account: String, asset: String) -> Result<
         .ok_or_else(|| UiError::new("invalid", format!("there is no account named `{account}`")))?;
     let url = sync_engine::immich::web_url(&server, &asset)
         .ok_or_else(|| UiError::new("invalid", "this is not an Immich asset id"))?;
-    apply_intent(&app, Intent::OpenUrl(url));
+    apply_intent(app, Intent::OpenUrl(url));
     Ok(())
 }
 
 /// Opens the folder of the app's log files in the file manager.
-#[tauri::command]
-pub fn open_log_folder(app: AppHandle) -> Result<(), UiError> {
+pub fn open_log_folder(app: &AppHandle) -> Result<(), UiError> {
     match crate::logs::log_dir() {
         Some(dir) if dir.is_dir() => {
-            apply_intent(&app, Intent::OpenLogFolder);
+            apply_intent(app, Intent::OpenLogFolder);
             Ok(())
         }
         _ => Err(UiError::new(
@@ -223,7 +318,6 @@ const MAX_PATTERNS: usize = 1000;
 /// How many files below `path` the exclusion `patterns` (the global ones and the folder's)
 /// would take out of syncing: the live line beside a folder's patterns in Settings. Walks the
 /// folder on the blocking pool.
-#[tauri::command]
 pub async fn count_excluded(path: String, patterns: Vec<String>) -> Result<u64, UiError> {
     check_text("the folder", &path)?;
     if patterns.len() > MAX_PATTERNS {
@@ -265,7 +359,6 @@ fn count_excluded_in(root: &Path, patterns: &[String]) -> Result<u64, UiError> {
 }
 
 /// Plain-language examples of a delete policy, computed by the engine's own rules.
-#[tauri::command]
 pub fn delete_example(
     mode: DeleteMode,
     threshold: f64,
@@ -283,11 +376,7 @@ pub fn delete_example(
 
 /// The oldest `limit` deletes the mass-delete guard holds for review (the status counts them
 /// all).
-#[tauri::command]
-pub async fn held_deletes(
-    state: State<'_, AppState>,
-    limit: usize,
-) -> Result<Vec<HeldDelete>, UiError> {
+pub async fn held_deletes(state: &AppState, limit: usize) -> Result<Vec<HeldDelete>, UiError> {
     state
         .engine
         .waiting_deletes(limit)
@@ -296,9 +385,8 @@ pub async fn held_deletes(
 }
 
 /// Approves or rejects held deletes (`ids` absent: every waiting one).
-#[tauri::command]
 pub async fn decide_deletes(
-    state: State<'_, AppState>,
+    state: &AppState,
     ids: Option<Vec<i64>>,
     approve: bool,
 ) -> Result<usize, UiError> {
@@ -332,11 +420,7 @@ pub struct DeleteDoneDto {
 }
 
 /// Recent deletes the engine carried out, newest first.
-#[tauri::command]
-pub async fn deletes_done(
-    state: State<'_, AppState>,
-    limit: usize,
-) -> Result<Vec<DeleteDoneDto>, UiError> {
+pub async fn deletes_done(state: &AppState, limit: usize) -> Result<Vec<DeleteDoneDto>, UiError> {
     let entries = state
         .engine
         .journal(i64::MIN, limit.min(1000))
@@ -368,11 +452,7 @@ pub struct UndoDto {
 }
 
 /// Puts back what the engine deleted: files from the OS trash, assets from the Immich trash.
-#[tauri::command]
-pub async fn undo_deletes(
-    state: State<'_, AppState>,
-    ids: Vec<i64>,
-) -> Result<Vec<UndoDto>, UiError> {
+pub async fn undo_deletes(state: &AppState, ids: Vec<i64>) -> Result<Vec<UndoDto>, UiError> {
     if ids.len() > 10_000 {
         return Err(UiError::new("invalid", "too many ids"));
     }
@@ -395,11 +475,7 @@ pub async fn undo_deletes(
 }
 
 /// Photos remembered as deleted in Immich: how many, and the newest `limit`.
-#[tauri::command]
-pub async fn deleted_in_immich(
-    state: State<'_, AppState>,
-    limit: usize,
-) -> Result<TombstonePage, UiError> {
+pub async fn deleted_in_immich(state: &AppState, limit: usize) -> Result<TombstonePage, UiError> {
     state
         .engine
         .standing_tombstones(limit)
@@ -408,11 +484,7 @@ pub async fn deleted_in_immich(
 }
 
 /// "Upload again" for photos remembered as deleted in Immich (`ids` absent: all).
-#[tauri::command]
-pub async fn upload_again(
-    state: State<'_, AppState>,
-    ids: Option<Vec<i64>>,
-) -> Result<usize, UiError> {
+pub async fn upload_again(state: &AppState, ids: Option<Vec<i64>>) -> Result<usize, UiError> {
     if ids.as_ref().is_some_and(|ids| ids.len() > 1_000_000) {
         return Err(UiError::new("invalid", "too many ids"));
     }
@@ -424,9 +496,8 @@ pub async fn upload_again(
 }
 
 /// What a folder's delete policy, as edited, would do now with the deletes waiting there.
-#[tauri::command]
 pub async fn delete_preview(
-    state: State<'_, AppState>,
+    state: &AppState,
     account: String,
     folder: String,
     mode: DeleteMode,
@@ -453,15 +524,6 @@ pub async fn delete_preview(
         .map_err(|e| UiError::new("store", e.to_string()))
 }
 
-/// Set by the end-to-end tests: the older service's `config.toml` the "user" picks.
-const TEST_PICK_FILE: &str = "IMMICH_SYNC_TEST_PICK_FILE";
-
-/// The native file picker, for the older service's `config.toml`.
-#[tauri::command]
-pub async fn pick_older_config(app: AppHandle) -> Option<String> {
-    choose(app, TEST_PICK_FILE, Choose::OlderConfig).await
-}
-
 /// What moving over from the older service set up.
 #[derive(Debug, Serialize)]
 pub struct MoveOverDto {
@@ -476,25 +538,125 @@ pub struct MoveOverDto {
 }
 
 /// "I used the older sync service": takes its `config.toml` and state file.
-#[tauri::command]
 pub async fn move_over(
-    app: AppHandle,
-    state: State<'_, AppState>,
+    app: &AppHandle,
+    state: &AppState,
     path: String,
 ) -> Result<MoveOverDto, UiError> {
     check_text("the path", &path)?;
-    state.move_over(&app, std::path::Path::new(&path)).await
-}
-
-/// Closes the calling window (it is destroyed, not hidden).
-#[tauri::command]
-pub fn close_window(window: WebviewWindow) {
-    let _ = window.close();
+    state.move_over(app, std::path::Path::new(&path)).await
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// What `ui/js/backend.js` sends for each command it carries to the tray.
+    fn sent_by_the_pages() -> Vec<(&'static str, serde_json::Value)> {
+        use serde_json::json;
+        let settings = json!({"first_run": false, "accounts": [], "upload_concurrency": 2,
+            "full_scan_interval_hours": 24.0});
+        vec![
+            ("get_status", json!({})),
+            ("recent_events", json!({"limit": 500})),
+            ("get_settings", json!({})),
+            (
+                "save_settings",
+                json!({"settings": settings, "keys": {"home": "key"}}),
+            ),
+            (
+                "test_connection",
+                json!({"serverUrl": "http://nas:2283", "apiKey": "k"}),
+            ),
+            (
+                "test_connection",
+                json!({"serverUrl": "u", "apiKey": "", "account": "home"}),
+            ),
+            ("pause", json!({})),
+            ("pause", json!({"account": "home"})),
+            ("resume", json!({"account": null})),
+            ("sync_now", json!({})),
+            ("open_path", json!({"path": "/home/a/Pictures"})),
+            ("open_log_folder", json!({})),
+            (
+                "count_excluded",
+                json!({"path": "/p", "patterns": ["*.png"]}),
+            ),
+            ("open_in_immich", json!({"account": "home", "asset": "id"})),
+            (
+                "delete_example",
+                json!({"mode": "mirror", "threshold": 14, "maxAge": 30.5}),
+            ),
+            ("held_deletes", json!({"limit": 200})),
+            ("decide_deletes", json!({"ids": [1, 2], "approve": true})),
+            ("decide_deletes", json!({"approve": false})),
+            ("deletes_done", json!({"limit": 50})),
+            ("undo_deletes", json!({"ids": [3]})),
+            ("deleted_in_immich", json!({"limit": 50})),
+            ("upload_again", json!({"ids": null})),
+            (
+                "delete_preview",
+                json!({"account": "home", "folder": "/p", "mode": "mirror",
+                "threshold": 14, "maxAge": 30}),
+            ),
+            ("move_over", json!({"path": "/etc/immich-sync/config.toml"})),
+        ]
+    }
+
+    #[test]
+    fn every_command_a_window_may_call_is_carried_out_somewhere() {
+        let conf: serde_json::Value =
+            serde_json::from_str(include_str!("../tauri.conf.json")).unwrap();
+        let allowed: std::collections::BTreeSet<String> = conf["app"]["security"]["capabilities"]
+            [0]["permissions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|p| p.as_str()?.strip_prefix("allow-"))
+            .map(|p| p.replace('-', "_"))
+            .collect();
+        let handled: std::collections::BTreeSet<String> = sent_by_the_pages()
+            .iter()
+            .map(|(name, _)| (*name).to_owned())
+            .chain(
+                crate::window_host::LOCAL_COMMANDS
+                    .iter()
+                    .map(|n| (*n).to_owned()),
+            )
+            .collect();
+        assert_eq!(
+            allowed, handled,
+            "what the windows may call is what the tray or the window process carries out"
+        );
+        for (name, args) in sent_by_the_pages() {
+            if let Err(e) = Command::parse(name, &args.to_string()) {
+                panic!("{name} {args}: {}", e.message);
+            }
+        }
+    }
+
+    #[test]
+    fn an_unknown_command_or_wrong_arguments_are_refused_by_name() {
+        let unknown = Command::parse("format_disk", "{}").unwrap_err();
+        assert_eq!(unknown.code, "invalid");
+        assert!(
+            unknown.message.contains("`format_disk`"),
+            "{}",
+            unknown.message
+        );
+        let wrong = Command::parse("recent_events", r#"{"limit":"all"}"#).unwrap_err();
+        assert!(
+            wrong.message.contains("`recent_events`"),
+            "{}",
+            wrong.message
+        );
+        let missing = Command::parse("undo_deletes", "{}").unwrap_err();
+        assert!(missing.message.contains("ids"), "{}", missing.message);
+        assert!(
+            Command::parse("pick_folder", "{}").is_err(),
+            "the window process's own commands never reach the tray"
+        );
+    }
 
     #[test]
     fn bad_numbers_are_refused() {

@@ -2,19 +2,24 @@
 //!
 //! The engine (`sync-engine`) does all the work and knows nothing of Tauri. This crate only
 //! adapts it: [`commands`] for the web UI, [`bridge`] for engine events and status, [`tray`] for
-//! the icon and menu, [`intents`] for what menu items and buttons ask for, [`windows`] for
-//! creating and freeing windows, [`settings`] and [`secrets`] for the settings file and the
-//! keychain.
+//! the icon and menu, [`intents`] for what menu items and buttons ask for, [`settings`] and
+//! [`secrets`] for the settings file and the keychain.
+//!
+//! The windows run in a second process of the same program, started for them and ended after
+//! them: [`window_process`] is the tray's side, [`window_host`] the windows' side, [`wire`]
+//! what they say to each other and [`windows`] the windows themselves.
 
 pub mod bridge;
 pub mod commands;
 pub mod intents;
 pub mod logs;
-pub mod memory;
 pub mod secrets;
 pub mod settings;
 pub mod tray;
+pub mod window_host;
+pub mod window_process;
 pub mod windows;
+pub mod wire;
 
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
@@ -34,6 +39,7 @@ use crate::intents::Intent;
 use crate::secrets::Secrets;
 use crate::settings::{AppPaths, AppPrefs, SettingsDto};
 use crate::tray::{MenuAccount, Tray};
+use crate::window_process::WindowProcess;
 use crate::windows::AppWindow;
 
 /// How long a server may stay unreachable before the user is notified.
@@ -54,6 +60,8 @@ pub struct AppState {
     control: Mutex<Option<sync_engine::control::ControlServer>>,
     /// Recent events for newly opened windows.
     pub recent: RecentEvents,
+    /// The process the windows live in.
+    pub windows: WindowProcess,
     tray: Mutex<Option<Tray<Wry>>>,
     notified: Mutex<HashSet<String>>,
     offline_since: Mutex<HashMap<String, Instant>>,
@@ -324,8 +332,8 @@ pub fn apply_intent(app: &AppHandle, intent: Intent) {
                 }
             }
         }
-        Intent::OpenSettings => windows::open(app, AppWindow::Settings),
-        Intent::OpenActivity => windows::open(app, AppWindow::Activity),
+        Intent::OpenSettings => state.windows.open(app, AppWindow::Settings),
+        Intent::OpenActivity => state.windows.open(app, AppWindow::Activity),
         Intent::Quit => {
             // The command line stops reaching an engine that is stopping.
             drop(lock(&state.control).take());
@@ -362,8 +370,19 @@ fn is_paused(engine: &EngineHandle, account: &str) -> bool {
         .any(|a| a.name == account && a.state == sync_engine::status::AccountState::Paused)
 }
 
+/// The app's Tauri context (configuration, pages, capabilities), for both of its processes.
+fn context() -> tauri::Context {
+    tauri::generate_context!()
+}
+
 /// Starts the app: engine, tray, windows. Returns when the user quits.
 pub fn run() {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(window) = window_process::requested(&args) {
+        window_host::run(window);
+        return;
+    }
+    window_process::tray_draws_without_gl();
     sync_engine::allocator::use_few_arenas();
     // Dropped when the app exits (RunEvent::Exit), so the last lines reach the file.
     let mut log = Some(logs::init());
@@ -394,7 +413,6 @@ pub fn run() {
     }
     let prefs = settings::load_prefs(&paths);
     let first_run = config.accounts.is_empty();
-    let args: Vec<String> = std::env::args().collect();
     let open_at_start = windows::requested(&args)
         .or((first_run || load_error.is_some()).then_some(AppWindow::Settings));
     let runtime_handle = runtime.handle().clone();
@@ -403,10 +421,12 @@ pub fn run() {
     let app = tauri::Builder::default()
         .plugin(tauri_plugin_single_instance::init(|app, args, _cwd| {
             // A second launch shows the running app instead of starting another engine.
-            windows::open(
-                app,
-                windows::requested(&args).unwrap_or(AppWindow::Settings),
-            );
+            if let Some(state) = app.try_state::<AppState>() {
+                state.windows.open(
+                    app,
+                    windows::requested(&args).unwrap_or(AppWindow::Settings),
+                );
+            }
         }))
         .plugin(tauri_plugin_autostart::init(
             tauri_plugin_autostart::MacosLauncher::LaunchAgent,
@@ -415,32 +435,6 @@ pub fn run() {
         .plugin(tauri_plugin_dialog::init())
         .plugin(tauri_plugin_notification::init())
         .plugin(tauri_plugin_opener::init())
-        .invoke_handler(tauri::generate_handler![
-            commands::get_status,
-            commands::recent_events,
-            commands::get_settings,
-            commands::save_settings,
-            commands::test_connection,
-            commands::pick_folder,
-            commands::pause,
-            commands::resume,
-            commands::sync_now,
-            commands::open_path,
-            commands::open_log_folder,
-            commands::count_excluded,
-            commands::open_in_immich,
-            commands::delete_example,
-            commands::held_deletes,
-            commands::decide_deletes,
-            commands::close_window,
-            commands::deletes_done,
-            commands::undo_deletes,
-            commands::deleted_in_immich,
-            commands::upload_again,
-            commands::delete_preview,
-            commands::pick_older_config,
-            commands::move_over,
-        ])
         .setup(move |app| {
             // The engine starts here, after the single-instance check: a second launch hands
             // over to the running app before it could compete for the state file.
@@ -474,6 +468,7 @@ pub fn run() {
                 menu: Mutex::new(None),
                 control: Mutex::new(None),
                 recent: RecentEvents::default(),
+                windows: WindowProcess::default(),
                 tray: Mutex::new(None),
                 notified: Mutex::new(HashSet::new()),
                 offline_since: Mutex::new(HashMap::new()),
@@ -492,6 +487,7 @@ pub fn run() {
                 handle.clone(),
                 engine.clone(),
                 state.recent.clone(),
+                state.windows.clone(),
                 |app, event| app.state::<AppState>().on_event(app, event),
                 |app, status| {
                     let state = app.state::<AppState>();
@@ -516,11 +512,11 @@ pub fn run() {
                 Err(e) => tracing::warn!("{e}; the command line cannot reach the app"),
             }
             if let Some(window) = open_at_start {
-                windows::open(&handle, window);
+                state.windows.open(&handle, window);
             }
             Ok(())
         })
-        .build(tauri::generate_context!());
+        .build(context());
     let app = match app {
         Ok(app) => app,
         Err(e) => {
@@ -528,15 +524,11 @@ pub fn run() {
             std::process::exit(1);
         }
     };
-    app.run(move |app, event| match event {
-        // Closing the last window keeps the app in the tray; only Quit exits.
+    app.run(move |_app, event| match event {
+        // Only Quit exits the app in the tray (its windows are the window process's).
         RunEvent::ExitRequested {
             code: None, api, ..
         } => api.prevent_exit(),
-        RunEvent::WindowEvent {
-            event: tauri::WindowEvent::Destroyed,
-            ..
-        } => memory::window_destroyed(app),
         RunEvent::Exit => drop(log.take()),
         _ => {}
     });

@@ -1,6 +1,11 @@
 //! The tray app in a real webview: first-run setup, uploads seen in Activity, pause and resume,
 //! a folder's album and exclusions in Settings.
 //!
+//! The windows live in the app's window process, a child of the app that tauri-driver starts;
+//! WebKitWebDriver reaches it because it inherits the app's automation settings. That process
+//! stays 30 s after its last window closes, so a story whose Settings window closes (the first
+//! run's "Done") keeps its WebDriver session for the Activity window it opens next.
+//!
 //! Run by `scripts/test` (it installs Xvfb, WebKitWebDriver and tauri-driver and builds the app):
 //! `cargo test -p e2e-tests -- --ignored --test-threads=1`.
 
