@@ -619,9 +619,72 @@ async fn first_run_setup_then_uploads_pause_and_resume() {
         "the app writes its log to the log folder: {log_text}"
     );
 
+    // Closing the windows ends the process they run in, a while later; the app goes on in the
+    // tray, and a window asked for afterwards opens in a new one.
+    let windows_before = window_process().expect("the windows run in a process of their own");
+    for handle in client.windows().await.unwrap_or_default() {
+        client.switch_to_window(handle).await.expect("switch");
+        // As the page's own close does it (the window is destroyed, not hidden).
+        let _ = client
+            .execute("window.__TAURI__.core.invoke('close_window')", vec![])
+            .await;
+    }
+    let deadline = Instant::now() + Duration::from_secs(90);
+    while window_process().is_some() {
+        assert!(
+            Instant::now() < deadline,
+            "the window process ends after its last window closed"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let status = app.syncd(&["status"]);
+    assert!(
+        status.starts_with("Alice Example: "),
+        "the app still runs in the tray (its engine answers, as signed in): {status}"
+    );
+    app.launch_again("settings");
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        let shown = Command::new("xdotool")
+            .args(["search", "--name", "Immich Sync — Settings"])
+            .stdout(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        if shown {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "Settings opens again after the window process ended"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    let windows_after = window_process().expect("a new window process shows Settings");
+    assert_ne!(
+        windows_before, windows_after,
+        "a new process, not the old one"
+    );
+
     client.close().await.ok();
     drop(app);
     server.shutdown().await;
+}
+
+/// The app's window process (`immich-sync --window-process …`), if one runs.
+fn window_process() -> Option<u32> {
+    let binary = app_binary();
+    std::fs::read_dir("/proc")
+        .ok()?
+        .flatten()
+        .find_map(|entry| {
+            let pid: u32 = entry.file_name().to_str()?.parse().ok()?;
+            let cmdline = std::fs::read(entry.path().join("cmdline")).ok()?;
+            let mut args = cmdline.split(|b| *b == 0);
+            let program = args.next()?;
+            (program == binary.as_os_str().as_encoded_bytes()
+                && args.any(|a| a == b"--window-process"))
+            .then_some(pid)
+        })
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
