@@ -136,6 +136,7 @@ mod tests {
             .unwrap();
         assert_eq!(secrets.get("family photos").unwrap().expose(), "abc123");
         let path = key_file(&dir.path().join("keys"), "family photos");
+        assert!(path.is_file(), "the key is in its own file");
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
