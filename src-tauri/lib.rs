@@ -42,6 +42,9 @@ use crate::tray::{MenuAccount, Tray};
 use crate::window_process::WindowProcess;
 use crate::windows::AppWindow;
 
+/// A window asked for by a second launch while the engine was still starting.
+static PENDING_WINDOW: Mutex<Option<AppWindow>> = Mutex::new(None);
+
 /// How long a server may stay unreachable before the user is notified.
 const OFFLINE_NOTIFY_AFTER: std::time::Duration = std::time::Duration::from_secs(10 * 60);
 
@@ -315,21 +318,13 @@ pub fn apply_intent(app: &AppHandle, intent: Intent) {
         Intent::SyncNow => state.engine.sync_now(),
         Intent::OpenFolder(index) => {
             if let Some(path) = state.folder_paths().get(index) {
-                if let Err(e) = app.opener().open_path(path.to_string_lossy(), None::<&str>) {
-                    tracing::warn!("cannot open {}: {e}", path.display());
-                }
+                open_external(app, External::Path(path.to_string_lossy().into_owned()));
             }
         }
-        Intent::OpenUrl(url) => {
-            if let Err(e) = app.opener().open_url(&url, None::<&str>) {
-                tracing::warn!("cannot open {url}: {e}");
-            }
-        }
+        Intent::OpenUrl(url) => open_external(app, External::Url(url)),
         Intent::OpenLogFolder => {
             if let Some(dir) = logs::log_dir() {
-                if let Err(e) = app.opener().open_path(dir.to_string_lossy(), None::<&str>) {
-                    tracing::warn!("cannot open {}: {e}", dir.display());
-                }
+                open_external(app, External::Path(dir.to_string_lossy().into_owned()));
             }
         }
         Intent::OpenSettings => state.windows.open(app, AppWindow::Settings),
@@ -346,6 +341,52 @@ pub fn apply_intent(app: &AppHandle, intent: Intent) {
             });
         }
     }
+}
+
+/// What [`open_external`] opens.
+enum External {
+    /// A folder, in the file manager.
+    Path(String),
+    /// An address, in the browser.
+    Url(String),
+}
+
+/// Opens a folder or an address with the desktop's own program, on the main thread, where the
+/// platforms' openers expect to be called (a command arrives on the runtime's threads). On
+/// Linux the program is started through `xdg-open` without the tray's `GDK_GL=disable`, which
+/// a file manager or a browser must not inherit.
+fn open_external(app: &AppHandle, what: External) {
+    let handle = app.clone();
+    let _ = app.run_on_main_thread(move || {
+        let target = match &what {
+            External::Path(target) | External::Url(target) => target.clone(),
+        };
+        #[cfg(target_os = "linux")]
+        if window_process::gl_off_here() {
+            let started = std::process::Command::new("xdg-open")
+                .arg(&target)
+                .env_remove("GDK_GL")
+                .stdin(std::process::Stdio::null())
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn();
+            match started {
+                Ok(mut child) => {
+                    // Reaped when it is done (xdg-open hands over and ends at once).
+                    std::thread::spawn(move || child.wait());
+                    return;
+                }
+                Err(e) => tracing::debug!("xdg-open: {e}; the opener plugin opens {target}"),
+            }
+        }
+        let opened = match what {
+            External::Path(path) => handle.opener().open_path(path, None::<&str>),
+            External::Url(url) => handle.opener().open_url(url, None::<&str>),
+        };
+        if let Err(e) = opened {
+            tracing::warn!("cannot open {target}: {e}");
+        }
+    });
 }
 
 fn on_menu(app: &AppHandle, id: &str) {
@@ -421,11 +462,11 @@ pub fn run() {
     let app = tauri::Builder::default()
         .plugin(tauri_plugin_single_instance::init(|app, args, _cwd| {
             // A second launch shows the running app instead of starting another engine.
-            if let Some(state) = app.try_state::<AppState>() {
-                state.windows.open(
-                    app,
-                    windows::requested(&args).unwrap_or(AppWindow::Settings),
-                );
+            let window = windows::requested(&args).unwrap_or(AppWindow::Settings);
+            match app.try_state::<AppState>() {
+                Some(state) => state.windows.open(app, window),
+                // Opened once the engine has started.
+                None => *lock(&PENDING_WINDOW) = Some(window),
             }
         }))
         .plugin(tauri_plugin_autostart::init(
@@ -511,7 +552,8 @@ pub fn run() {
                 }
                 Err(e) => tracing::warn!("{e}; the command line cannot reach the app"),
             }
-            if let Some(window) = open_at_start {
+            let pending = lock(&PENDING_WINDOW).take();
+            for window in open_at_start.into_iter().chain(pending) {
                 state.windows.open(&handle, window);
             }
             Ok(())

@@ -200,6 +200,9 @@ fn listen_to_tray(app: AppHandle, tray: Tray) {
             }
         }
         app.exit(0);
+        // Should its event loop be stuck, the process still ends.
+        std::thread::sleep(std::time::Duration::from_secs(5));
+        std::process::exit(0);
     });
 }
 

@@ -20,8 +20,9 @@ use std::time::Duration;
 
 use serde::Serialize;
 use tauri::AppHandle;
-use tokio::io::{AsyncBufReadExt as _, AsyncWriteExt as _, BufReader};
+use tokio::io::{AsyncBufRead, AsyncBufReadExt as _, AsyncWriteExt as _, BufReader};
 use tokio::sync::mpsc::{self, error::TrySendError};
+use tokio::sync::oneshot;
 
 use crate::windows::AppWindow;
 use crate::wire::{self, ToTray, ToWindows};
@@ -58,6 +59,15 @@ pub fn tray_draws_without_gl() {
     }
 }
 
+/// How long the window process has to end after being told to, before it is ended by force.
+const EXIT_GRACE: Duration = Duration::from_secs(10);
+
+/// Whether this process turned GL off for itself ([`tray_draws_without_gl`]): the programs it
+/// starts must not inherit that.
+pub fn gl_off_here() -> bool {
+    GL_OFF_HERE.load(Ordering::Relaxed)
+}
+
 /// Messages waiting for the window process. Status and event messages beyond it are skipped
 /// (the next status is a full snapshot); replies wait for room.
 const QUEUE: usize = 256;
@@ -77,6 +87,8 @@ struct Running {
 struct Link {
     generation: u64,
     to_windows: mpsc::Sender<String>,
+    /// Ends the process by force (when it did not end [`EXIT_GRACE`] after being asked).
+    kill: oneshot::Sender<()>,
     /// How many times it has said how many windows are open.
     reports: u64,
     /// Set to that count when it said none are open, until a window is asked for.
@@ -161,20 +173,37 @@ impl WindowProcess {
                 }
             }
         });
-        // What it logs goes to the app's log, marked as the windows'.
+        // What it logs goes to the app's log, marked as the windows'. Libraries write what
+        // they like there, so a line is taken as text whatever its bytes.
         tauri::async_runtime::spawn(async move {
-            let mut lines = BufReader::new(stderr).lines();
-            while let Ok(Some(line)) = lines.next_line().await {
+            let mut stderr = BufReader::new(stderr);
+            while let Some(line) = read_line(&mut stderr).await {
                 tracing::info!(target: "immich_sync::windows", "{line}");
             }
         });
         let this = self.clone();
         let app = app.clone();
         let replies = to_windows.clone();
+        let (kill, mut killed) = oneshot::channel::<()>();
         tauri::async_runtime::spawn(async move {
-            let mut lines = BufReader::new(stdout).lines();
-            while let Ok(Some(line)) = lines.next_line().await {
-                this.received(&app, generation, &replies, &line);
+            let mut stdout = BufReader::new(stdout);
+            // Until the link that can send a kill is dropped without sending one.
+            let mut killable = true;
+            loop {
+                tokio::select! {
+                    line = read_line(&mut stdout) => match line {
+                        Some(line) => this.received(&app, generation, &replies, &line),
+                        None => break,
+                    },
+                    asked = &mut killed, if killable => {
+                        killable = false;
+                        if asked.is_ok() {
+                            tracing::warn!("the window process did not end when told to: ended by force");
+                            let _ = child.start_kill();
+                            break;
+                        }
+                    }
+                }
             }
             drop(replies);
             let ended = child.wait().await;
@@ -188,6 +217,7 @@ impl WindowProcess {
         Ok(Link {
             generation,
             to_windows,
+            kill,
             reports: 0,
             idle_since: None,
         })
@@ -205,11 +235,23 @@ impl WindowProcess {
                 let app = app.clone();
                 let replies = replies.clone();
                 tauri::async_runtime::spawn(async move {
-                    let result = crate::commands::call(&app, &command, args.get())
-                        .await
-                        .map_err(|error| {
-                            serde_json::value::to_raw_value(&error).unwrap_or_default()
-                        });
+                    // A command that failed outright still answers, so the page never waits
+                    // for nothing.
+                    let name = command.clone();
+                    let carried_out = tauri::async_runtime::spawn(async move {
+                        crate::commands::call(&app, &command, args.get()).await
+                    })
+                    .await
+                    .unwrap_or_else(|error| {
+                        tracing::error!("the command {name} failed: {error}");
+                        Err(crate::bridge::UiError::new(
+                            "error",
+                            "Something went wrong; the app's log says what",
+                        ))
+                    });
+                    let result = carried_out.map_err(|error| {
+                        serde_json::value::to_raw_value(&error).unwrap_or_default()
+                    });
                     let _ = replies
                         .send(wire::line(&ToWindows::Reply { id, result }))
                         .await;
@@ -260,6 +302,11 @@ impl WindowProcess {
                 "no window for {} s: the window process ends",
                 LINGER.as_secs()
             );
+            tauri::async_runtime::spawn(async move {
+                tokio::time::sleep(EXIT_GRACE).await;
+                // Nobody listens any more once it has ended.
+                let _ = link.kill.send(());
+            });
         }
     }
 
@@ -293,6 +340,21 @@ fn this_program() -> std::io::Result<tokio::process::Command> {
     Ok(command)
 }
 
+/// The next line of `input` without its newline, as text whatever its bytes; `None` at its end
+/// or when it cannot be read.
+async fn read_line<R: AsyncBufRead + Unpin>(input: &mut R) -> Option<String> {
+    let mut bytes = Vec::new();
+    match input.read_until(b'\n', &mut bytes).await {
+        Ok(0) | Err(_) => None,
+        Ok(_) => {
+            if bytes.last() == Some(&b'\n') {
+                bytes.pop();
+            }
+            Some(String::from_utf8_lossy(&bytes).into_owned())
+        }
+    }
+}
+
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
@@ -300,6 +362,20 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn lines_from_the_window_process_are_read_whatever_their_bytes() {
+        let mut input: &[u8] = b"plain\n\xffbroken \xfe\n\nlast";
+        assert_eq!(read_line(&mut input).await.as_deref(), Some("plain"));
+        assert_eq!(
+            read_line(&mut input).await.as_deref(),
+            Some("\u{fffd}broken \u{fffd}"),
+            "a line that is not UTF-8 is kept, not the end of the reading"
+        );
+        assert_eq!(read_line(&mut input).await.as_deref(), Some(""));
+        assert_eq!(read_line(&mut input).await.as_deref(), Some("last"));
+        assert_eq!(read_line(&mut input).await, None);
+    }
 
     #[test]
     fn only_the_window_process_argument_first_makes_a_window_process() {
