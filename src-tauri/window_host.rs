@@ -19,6 +19,7 @@ use tauri::ipc::{Invoke, InvokeBody, InvokeError, InvokeResponseBody};
 use tauri::{AppHandle, Emitter as _, Manager as _, RunEvent, WebviewWindow};
 use tokio::sync::{mpsc, oneshot};
 
+use crate::lock;
 use crate::windows::{self, AppWindow};
 use crate::wire::{self, ToTray, ToWindows};
 
@@ -323,8 +324,4 @@ async fn choose(app: AppHandle, test_env: &str, what: Choose) -> Option<String> 
         .into_path()
         .ok()
         .map(|p| p.to_string_lossy().into_owned())
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
 }

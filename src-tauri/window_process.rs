@@ -24,6 +24,7 @@ use tokio::io::{AsyncBufRead, AsyncBufReadExt as _, AsyncWriteExt as _, BufReade
 use tokio::sync::mpsc::{self, error::TrySendError};
 use tokio::sync::oneshot;
 
+use crate::lock;
 use crate::windows::AppWindow;
 use crate::wire::{self, ToTray, ToWindows};
 
@@ -353,10 +354,6 @@ async fn read_line<R: AsyncBufRead + Unpin>(input: &mut R) -> Option<String> {
             Some(String::from_utf8_lossy(&bytes).into_owned())
         }
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 #[cfg(test)]
